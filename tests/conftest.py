@@ -1,0 +1,15 @@
+"""Test-wide fixtures: every test gets a private config dir, so no test reads or
+writes the real user settings."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_config(tmp_path_factory, monkeypatch):
+    config = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("WAITWISE_CONFIG_DIR", str(config))
+    monkeypatch.delenv("WAITWISE_FAKE_NVML", raising=False)
+    monkeypatch.delenv("TMUX", raising=False)
+    return config

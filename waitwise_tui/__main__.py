@@ -1,0 +1,7 @@
+"""``python -m waitwise_tui``."""
+
+import sys
+
+from waitwise_tui.cli import main
+
+sys.exit(main())

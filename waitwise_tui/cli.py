@@ -1,0 +1,129 @@
+"""Entry point ``waitwise-tui``: the TUI by default, headless subcommands by name.
+
+Heavy modules (textual, pandas, hyperopt, plotext, pynvml) are imported only inside
+the code path that needs them; ``tests/core/test_import_hygiene.py`` checks this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from waitwise_tui import __version__
+
+# name -> (module under waitwise_tui.commands, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "gpu": ("gpu", "print a GPU + host snapshot (--json, --watch SECONDS)"),
+    "runs": ("runs", "summarise training logs: [PATH...] [--json]"),
+    "demo": ("demo", "start a small CPU training run to watch [--minutes M] [--json]"),
+    "alt": ("alt", "alternatives reading list: add ID_OR_URL, list [--json], import, export"),
+    "notes": ("notes", "notes: list [--json], add TEXT, export [--since DATE]"),
+    "data": ("data", "profile a dataset: PATH [--sep S] [--json] [--save]"),
+    "test": ("test", "run a project's tests [--json] [-- ARGS], or: generate PROFILE.json"),
+    "tune": ("tune", "hyperparameter studies: run STUDY.toml, status [--json]"),
+    "jobs": ("jobs", "detached jobs: submit -- CMD, list [--json], cancel ID, logs ID"),
+}
+
+TAB_NAMES = ("tuner", "alternatives", "data", "tests", "notes")
+
+
+class CliError(Exception):
+    """A problem to report as one line on stderr with exit code 2."""
+
+
+def app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="waitwise-tui",
+        description="Terminal companion for the wait while a model trains.",
+        epilog="subcommands:\n"
+        + "\n".join(f"  {name:<10} {help_}" for name, (_, help_) in SUBCOMMANDS.items())
+        + "\n\nRun 'waitwise-tui SUBCOMMAND --help' for a subcommand's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="training logs or run directories to monitor"
+    )
+    add_workspace_argument(parser)
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (saved as the default)")
+    parser.add_argument("--tab", metavar="NAME", help=f"open on a tab: {', '.join(TAB_NAMES)}")
+    parser.add_argument(
+        "--interval", type=positive_float, metavar="SECONDS", help="monitor refresh (default 1)"
+    )
+    parser.add_argument("--data", metavar="PATH", help="dataset to open in the data tab")
+    parser.add_argument("--project", metavar="DIR", help="project whose tests the tests tab runs")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace",
+        "-w",
+        metavar="DIR",
+        default=".",
+        help="project directory holding .waitwise/ (default: current directory)",
+    )
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return run_subcommand(argv[0], argv[1:])
+        return run_app(argv)
+    except CliError as exc:
+        print(f"waitwise-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `waitwise-tui gpu --watch 1 | head`: the reader left; exit quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def run_subcommand(name: str, argv: list[str]) -> int:
+    module_name, help_ = SUBCOMMANDS[name]
+    module = importlib.import_module(f"waitwise_tui.commands.{module_name}")
+    parser = argparse.ArgumentParser(prog=f"waitwise-tui {name}", description=help_)
+    module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    return int(module.run(args) or 0)
+
+
+def check_workspace(path: str) -> str:
+    if not os.path.isdir(path):
+        raise CliError(f"workspace {path!r} is not a directory")
+    return path
+
+
+def run_app(argv: list[str]) -> int:
+    args = app_parser().parse_args(argv)
+    check_workspace(args.workspace)
+    if args.tab is not None and args.tab not in TAB_NAMES:
+        raise CliError(f"unknown tab {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
+    for path in args.paths:
+        if not os.path.exists(path):
+            raise CliError(f"no such file or directory: {path}")
+    from waitwise_tui.ui.app import build_app
+
+    app = build_app(args)
+    app.run()
+    return int(app.return_code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""User settings (a TOML file in the platformdirs config dir) and workspace paths.
+
+Settings are small and read at start-up; a broken file never stops the app: defaults
+are used and the problem is reported as one line (``Settings.load`` returns it).
+The workspace is the project directory the app runs in; its ``.waitwise/`` folder is
+created only when something is first written there.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from waitwise_tui.core.atomic import atomic_write_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+APP_NAME = "waitwise-tui"
+CONFIG_ENV = "WAITWISE_CONFIG_DIR"
+NOTIFICATION_STYLES = ("toast", "toast+bell", "quiet")
+
+
+def config_dir() -> Path:
+    """The user config dir; ``$WAITWISE_CONFIG_DIR`` overrides it (tests use this)."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_themes_dir() -> Path:
+    return config_dir() / "themes"
+
+
+@dataclass
+class Settings:
+    """Everything a user may set in ``settings.toml``."""
+
+    interval: float = 1.0
+    theme: str = "waitwise-dark"
+    # toast: Textual notification; toast+bell: also the terminal bell (and tmux
+    # display-message inside tmux); quiet: badges only.
+    notifications: str = "toast+bell"
+    osc9: bool = False
+    auto_journal: bool = True
+    tests_python: str = ""
+    tests_courteous: bool = True
+    gpu_free_memory_mib: int = 1024
+    gpu_free_util_percent: int = 10
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def path(cls) -> Path:
+        return config_dir() / "settings.toml"
+
+    @classmethod
+    def load(cls) -> tuple[Settings, str | None]:
+        """Read settings; returns (settings, problem). Defaults fill what is missing."""
+        path = cls.path()
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(), None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return cls(), f"settings file {path} ignored: {exc}"
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> tuple[Settings, str | None]:
+        settings = cls()
+        problems: list[str] = []
+        known = {f.name: f for f in fields(cls)}
+        for key, value in raw.items():
+            if key not in known:
+                problems.append(f"unknown setting {key!r}")
+                continue
+            default = getattr(settings, key)
+            if isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, float):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                value = float(value) if ok else value
+            elif isinstance(default, int):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif isinstance(default, dict):
+                ok = isinstance(value, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+                )
+            else:
+                ok = isinstance(value, str)
+            if not ok:
+                problems.append(f"setting {key!r} has the wrong type ({type(value).__name__})")
+                continue
+            setattr(settings, key, value)
+        if settings.interval < 0.1:
+            problems.append("setting 'interval' below 0.1 s; using 0.1")
+            settings.interval = 0.1
+        if settings.notifications not in NOTIFICATION_STYLES:
+            problems.append(
+                f"setting 'notifications' must be one of {', '.join(NOTIFICATION_STYLES)}"
+            )
+            settings.notifications = "toast+bell"
+        return settings, ("; ".join(problems) or None)
+
+    def save(self) -> None:
+        import tomli_w
+
+        atomic_write_text(self.path(), tomli_w.dumps(asdict(self)))
+
+
+class Workspace:
+    """Paths inside a project's ``.waitwise/`` folder. Creating it is always explicit."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".waitwise"
+
+    def ensure(self) -> Path:
+        """Create ``.waitwise/`` (call only right before writing into it)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return self.state_dir
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "waitwise.db"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.state_dir / "jobs"
+
+    @property
+    def spaces_dir(self) -> Path:
+        return self.state_dir / "spaces"
+
+    @property
+    def notes_dir(self) -> Path:
+        return self.state_dir / "notes"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.state_dir / "profiles"
+
+    @property
+    def alternatives_path(self) -> Path:
+        return self.state_dir / "alternatives.toml"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.state_dir / "demo"
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"

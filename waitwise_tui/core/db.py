@@ -1,0 +1,122 @@
+"""The workspace SQLite database: connection setup and numbered migrations.
+
+One file, WAL mode, one transaction per change. Schema changes append to
+``MIGRATIONS``; ``PRAGMA user_version`` records how many have been applied.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+MIGRATIONS: list[str] = [
+    # 1: events, jobs, GPU leases, studies and trials.
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        time REAL NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_time ON events(time);
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        argv TEXT NOT NULL,
+        env TEXT NOT NULL DEFAULT '{}',
+        workdir TEXT NOT NULL,
+        backend TEXT NOT NULL DEFAULT 'local',
+        state TEXT NOT NULL,
+        gpus_requested INTEGER NOT NULL DEFAULT 0,
+        gpus TEXT NOT NULL DEFAULT '',
+        pid INTEGER,
+        pid_start_time REAL,
+        backend_id TEXT,
+        exit_code INTEGER,
+        reason TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL DEFAULT 1,
+        timeout_seconds REAL,
+        created REAL NOT NULL,
+        started REAL,
+        finished REAL
+    );
+    CREATE TABLE gpu_leases (
+        gpu_index INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        leased REAL NOT NULL
+    );
+    CREATE TABLE studies (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        space_hash TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'active',
+        created REAL NOT NULL
+    );
+    CREATE TABLE trials (
+        id INTEGER PRIMARY KEY,
+        study_id INTEGER NOT NULL REFERENCES studies(id),
+        number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        params TEXT NOT NULL,
+        hyperopt_vals TEXT NOT NULL,
+        value REAL,
+        reason TEXT NOT NULL DEFAULT '',
+        job_id INTEGER REFERENCES jobs(id),
+        created REAL NOT NULL,
+        finished REAL,
+        UNIQUE (study_id, number)
+    );
+    """,
+    # 2: job cancellation requests (the runner escalates to SIGKILL after a grace period).
+    """
+    ALTER TABLE jobs ADD COLUMN cancel_requested REAL;
+    ALTER TABLE jobs ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_state ON jobs(state);
+    CREATE INDEX trials_study ON trials(study_id, state);
+    """,
+]
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer waitwise-tui."""
+
+
+def connect(path: str | Path, *, timeout: float = 5.0) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the database at ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise SchemaTooNew(
+            f"database schema {version} is newer than this waitwise-tui ({len(MIGRATIONS)})"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would COMMIT our transaction; run statements one by one.
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

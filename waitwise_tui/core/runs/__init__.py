@@ -1,0 +1,1 @@
+"""Training runs: readers for the logs runs already write, tailing, series, health."""

@@ -1,0 +1,349 @@
+"""WaitwiseApp: the layout, the app-wide keys, themes, events and quitting.
+
+The monitor pane (GPU + host, training runs) sits beside the to-do tabs on a wide
+terminal and above them on a narrow one. Tabs are listed in ``ui/tabs.py`` and only
+appear once their feature exists. Features never call each other: a core ``Event``
+comes up as ``RecordEvent``, is stored and notified here, and goes down to every tab
+as ``EventBroadcast``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from collections.abc import Iterable
+from functools import partial
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.core import events as core_events
+from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.messages import EventBroadcast, RecordEvent
+from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, load_tab
+from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
+
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+WIDE_WIDTH = 140
+
+
+class WaitwiseApp(App[int]):
+    """The full-screen app."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "waitwise"
+    BINDINGS = [
+        Binding("q", "request_quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        *(
+            Binding(str(n), f"switch_tab({n})", f"Tab {n}", show=False, id=f"app.tab{n}")
+            for n in range(1, 6)
+        ),
+        Binding("D", "start_demo", "Demo run", show=False, id="app.demo"),
+    ]
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        initial_tab: str | None = None,
+        theme_override: str | None = None,
+        startup_problems: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.initial_tab = initial_tab
+        self.theme_override = theme_override
+        self.startup_problems = list(startup_problems)
+        self.tab_specs: list[TabSpec] = list(TABS)
+        self._db = None
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        from waitwise_tui.ui.widgets.monitor import SystemMonitor
+        from waitwise_tui.ui.widgets.runs import RunsPanel
+
+        yield Static(
+            f"terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT})", id="too-small", markup=False
+        )
+        with Container(id="main"):
+            with VerticalScroll(id="monitor-pane"):
+                yield SystemMonitor(self.ctx, id="system-monitor")
+                yield RunsPanel(self.ctx, id="runs-panel")
+            if self.tab_specs:
+                with TabbedContent(id="todo"):
+                    for spec in self.tab_specs:
+                        tab_class = load_tab(spec)
+                        with TabPane(spec.title, id=f"tab-{spec.name}"):
+                            yield tab_class(self.ctx, id=f"tabw-{spec.name}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._install_themes()
+        if self.ctx.settings.keymap:
+            self.set_keymap(self.ctx.settings.keymap)
+        main = self.query_one("#main")
+        main.set_class(not self.tab_specs, "monitor-only")
+        self._apply_size(self.size.width, self.size.height)
+        if self.initial_tab:
+            self._open_tab(self.initial_tab, announce_missing=True)
+        for problem in self.startup_problems:
+            self.notify(problem, severity="warning", timeout=8, markup=False)
+
+    def on_resize(self, event) -> None:
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.screen.set_class(too_small, "too-small")
+        main = self.query_one("#main")
+        main.set_class(width >= WIDE_WIDTH, "wide")
+        main.set_class(width < 100, "compact")
+
+    # -- themes ---------------------------------------------------------------
+
+    def _install_themes(self) -> None:
+        themes, problems = load_themes()
+        for theme in themes.values():
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(f"{problem}; using the default theme instead", severity="warning")
+        wanted = self.theme_override or self.ctx.settings.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.notify(
+                f"theme {wanted!r} not found; using {DEFAULT_THEME}",
+                severity="warning",
+                markup=False,
+            )
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.theme_override and self.theme == self.theme_override:
+            self._save_theme(self.theme)
+
+    def _theme_changed(self, theme) -> None:
+        self._save_theme(theme.name)
+
+    def _save_theme(self, name: str) -> None:
+        if self.ctx.settings.theme == name:
+            return
+        self.ctx.settings.theme = name
+        try:
+            self.ctx.settings.save()
+        except OSError as exc:
+            self.notify(f"could not save the theme choice: {exc}", severity="error", markup=False)
+
+    # -- tabs -----------------------------------------------------------------
+
+    def _tabbed(self) -> TabbedContent | None:
+        found = self.query("#todo")
+        return found.first(TabbedContent) if found else None
+
+    def tab_widgets(self) -> list[TabWidget]:
+        return list(self.query(TabWidget))
+
+    def _open_tab(self, name: str, *, announce_missing: bool = False) -> bool:
+        tabbed = self._tabbed()
+        if tabbed is None or name not in {spec.name for spec in self.tab_specs}:
+            if announce_missing:
+                self.notify(f"tab {name!r} is not available yet", severity="warning")
+            return False
+        tabbed.active = f"tab-{name}"
+        self._activate_widget(name)
+        return True
+
+    def _activate_widget(self, name: str) -> None:
+        widgets = self.query(f"#tabw-{name}")
+        if widgets:
+            widget = widgets.first(TabWidget)
+            self.call_after_refresh(widget.tab_activated)
+
+    def action_switch_tab(self, number: int) -> None:
+        if 1 <= number <= len(self.tab_specs):
+            self._open_tab(self.tab_specs[number - 1].name)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_switched(self, event: TabbedContent.TabActivated) -> None:
+        pane_id = event.pane.id or ""
+        for widget in self.tab_widgets():
+            if widget.id != f"tabw-{pane_id.removeprefix('tab-')}":
+                widget.tab_deactivated()
+        self._activate_widget(pane_id.removeprefix("tab-"))
+
+    # -- events ---------------------------------------------------------------
+
+    @on(RecordEvent)
+    def _record_event(self, message: RecordEvent) -> None:
+        message.stop()
+        event = message.event
+        self._store_event(event)
+        self._announce(event)
+        for widget in self.tab_widgets():
+            widget.post_message(EventBroadcast(event))
+
+    @work(thread=True, group="events", exit_on_error=False)
+    def _store_event(self, event: core_events.Event) -> None:
+        from waitwise_tui.core.db import connect
+
+        try:
+            if self._db is None:
+                self.ctx.workspace.ensure()
+                self._db = connect(self.ctx.workspace.db_path)
+            core_events.record_event(self._db, event)
+        except Exception as exc:  # the event still reached the UI; say why it wasn't kept
+            self.call_from_thread(
+                self.notify, f"could not store event: {exc}", severity="error", markup=False
+            )
+
+    def _announce(self, event: core_events.Event) -> None:
+        style = self.ctx.settings.notifications
+        if style == "quiet":
+            return
+        severity = "error" if event.kind in (core_events.ALERT, core_events.RUN_CRASHED) else "information"
+        self.notify(event.message, title=event.source, severity=severity, markup=False)
+        if style == "toast+bell" and severity == "error":
+            self.bell()
+            if os.environ.get("TMUX"):
+                self._tmux_message(f"waitwise: {event.message}")
+        if self.ctx.settings.osc9:
+            self._osc9(event.message)
+
+    @work(thread=True, group="tmux", exit_on_error=False)
+    def _tmux_message(self, text: str) -> None:
+        try:
+            subprocess.run(
+                ["tmux", "display-message", "--", text],
+                timeout=2,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.SubprocessError):
+            pass
+
+    def _osc9(self, text: str) -> None:
+        # OSC 9 desktop notification; inside tmux it needs DCS passthrough.
+        clean = "".join(ch for ch in text if ch.isprintable())[:200]
+        sequence = f"\x1b]9;{clean}\x07"
+        if os.environ.get("TMUX"):
+            sequence = "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+        driver = self._driver
+        if driver is not None:
+            driver.write(sequence)
+
+    # -- commands -------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from waitwise_tui.ui.screens import HelpScreen
+
+        self.push_screen(HelpScreen(self.binding_sections()))
+
+    def binding_sections(self) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """Every binding, with keymap overrides applied, grouped by where it works."""
+        keymap = self.ctx.settings.keymap
+        sections: list[tuple[str, list[tuple[str, str, str]]]] = []
+
+        def rows(bindings) -> list[tuple[str, str, str]]:
+            out = []
+            for binding in bindings:
+                if not isinstance(binding, Binding) or binding.system:
+                    continue
+                key = keymap.get(binding.id or "", binding.key)
+                out.append((self.get_key_display(Binding(key, binding.action)), binding.description or binding.action, binding.id or ""))
+            return out
+
+        app_rows = rows(self.BINDINGS)
+        app_rows.append(("ctrl+p", "Command palette", ""))
+        tab_keys = ", ".join(f"{n} {spec.title}" for n, spec in enumerate(self.tab_specs, 1))
+        if tab_keys:
+            app_rows.append(("1-5", f"Switch tab: {tab_keys}", "app.tab1…app.tab5"))
+        app_rows = [row for row in app_rows if not row[2].startswith("app.tab") or row[0] == "1-5"]
+        sections.append(("Everywhere", app_rows))
+        seen: set[type] = set()
+        for widget in self.query("*"):
+            cls = type(widget)
+            if cls in seen or not getattr(cls, "BINDINGS", None):
+                continue
+            seen.add(cls)
+            if cls.__module__.startswith("waitwise_tui"):
+                title = getattr(cls, "HELP_TITLE", cls.__name__)
+                sections.append((title, rows(cls.BINDINGS)))
+        return sections
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name in sorted(self.available_themes):
+            if name.startswith("waitwise-"):
+                yield SystemCommand(
+                    f"Theme: {name}", f"Switch to the {name} theme", partial(setattr, self, "theme", name)
+                )
+        for number, spec in enumerate(self.tab_specs, 1):
+            yield SystemCommand(
+                f"Go to {spec.title}", f"Open the {spec.title} tab (key {number})", partial(self._open_tab, spec.name)
+            )
+        yield SystemCommand("Help: keys", "List every key binding", self.action_help)
+        yield SystemCommand("Start demo run", "Start a small CPU training run to watch", self.action_start_demo)
+
+    def action_start_demo(self) -> None:
+        from waitwise_tui.ui.widgets.runs import RunsPanel
+
+        self.query_one(RunsPanel).start_demo()
+
+    # -- quitting -------------------------------------------------------------
+
+    def busy_reasons(self) -> list[str]:
+        return [reason for widget in self.tab_widgets() if (reason := widget.busy_reason())]
+
+    def action_request_quit(self) -> None:
+        reasons = self.busy_reasons()
+        if not reasons:
+            self._quit()
+            return
+        from waitwise_tui.ui.screens import ConfirmScreen
+
+        question = "Quit now? This would interrupt: " + "; ".join(reasons)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._quit()
+
+        self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answered)
+
+    def _quit(self) -> None:
+        for widget in self.tab_widgets():
+            try:
+                widget.before_quit()
+            except Exception as exc:  # never lose the chance to save the other tabs
+                self.log.error(f"before_quit failed in {widget!r}: {exc}")
+        self.exit(0)
+
+
+def build_app(args: argparse.Namespace) -> WaitwiseApp:
+    """Create the app from parsed CLI arguments."""
+    settings, problem = Settings.load()
+    if getattr(args, "interval", None):
+        settings.interval = args.interval
+    ctx = AppContext(
+        workspace=Workspace(args.workspace),
+        settings=settings,
+        options={
+            "run_paths": list(getattr(args, "paths", []) or []),
+            "data_path": getattr(args, "data", None),
+            "project_dir": getattr(args, "project", None),
+            "tab": getattr(args, "tab", None),
+        },
+    )
+    return WaitwiseApp(
+        ctx,
+        initial_tab=getattr(args, "tab", None),
+        theme_override=getattr(args, "theme", None),
+        startup_problems=[problem] if problem else [],
+    )

@@ -1,0 +1,36 @@
+"""Host sampler: deltas give CPU % and rates from the second poll on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from waitwise_tui.core.host import HostSampler, format_bytes
+
+
+def test_first_poll_has_no_rates_second_has(tmp_path: Path) -> None:
+    sampler = HostSampler(tmp_path)
+    first = sampler.sample()
+    assert first.cpu_percent is None
+    assert first.per_cpu_percent is None
+    assert first.disk_read_bytes_per_s is None and first.net_rx_bytes_per_s is None
+    assert first.memory_total_bytes > 0
+    assert first.disk_free_bytes is not None and first.disk_path == str(tmp_path)
+    sum(range(200_000))  # let a little CPU time pass between readings
+    second = sampler.sample()
+    assert second.cpu_percent is None or 0.0 <= second.cpu_percent <= 100.0
+    if second.per_cpu_percent is not None:
+        assert len(second.per_cpu_percent) == second.cpu_count
+        assert all(0.0 <= v <= 100.0 for v in second.per_cpu_percent)
+
+
+def test_missing_disk_path_is_none(tmp_path: Path) -> None:
+    info = HostSampler(tmp_path / "nope").sample()
+    assert info.disk_free_bytes is None and info.disk_total_bytes is None
+
+
+def test_format_bytes() -> None:
+    assert format_bytes(None) == "N/A"
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(1536) == "1.5 KiB"
+    assert format_bytes(80 * 1024**3, compact=True) == "80.0G"
+    assert format_bytes(250 * 1024**3, compact=True) == "250G"

@@ -1,0 +1,93 @@
+"""``waitwise-tui gpu``: one GPU + host snapshot as text or JSON, or a JSON line stream.
+
+Rates and CPU % need two readings, so a single snapshot samples twice, a short
+interval apart. ``$WAITWISE_FAKE_NVML`` (testing hook) swaps in the fake NVML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
+from waitwise_tui.core.gpu import SystemSampler, SystemSnapshot, nvml_from_env, snapshot_to_dict
+from waitwise_tui.core.host import format_bytes as _bytes
+
+# Long enough for a meaningful CPU % and I/O rate, short enough for a prompt answer.
+FIRST_DELTA_S = 0.2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--watch",
+        type=positive_float,
+        metavar="SECONDS",
+        help="print one compact JSON line every SECONDS until interrupted",
+    )
+    add_workspace_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    check_workspace(args.workspace)
+    try:
+        nvml = nvml_from_env()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    sampler = SystemSampler(nvml, disk_path=args.workspace)
+    try:
+        sampler.sample()
+        time.sleep(FIRST_DELTA_S if args.watch is None else min(FIRST_DELTA_S, args.watch))
+        snapshot = sampler.sample()
+        if args.watch is None:
+            if args.json:
+                print(json.dumps(snapshot_to_dict(snapshot), indent=2))
+            else:
+                print(summary(snapshot))
+            return 0
+        while True:
+            print(json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")), flush=True)
+            time.sleep(args.watch)
+            snapshot = sampler.sample()
+    finally:
+        sampler.close()
+
+
+def _num(value: float | None, fmt: str, suffix: str = "") -> str:
+    return "N/A" if value is None else f"{value:{fmt}}{suffix}"
+
+
+def summary(snapshot: SystemSnapshot) -> str:
+    """A few readable lines: NVML status, one line per GPU and process, host."""
+    lines = []
+    nvml = snapshot.nvml
+    if nvml.ok:
+        lines.append(f"NVML ok, driver {nvml.driver or 'N/A'}, {len(snapshot.gpus)} GPU(s)")
+    else:
+        lines.append(nvml.error or "NVML unavailable")
+    if nvml.cuda_visible_devices is not None:
+        lines.append(f"CUDA_VISIBLE_DEVICES={nvml.cuda_visible_devices}")
+    for gpu in snapshot.gpus:
+        if gpu.error:
+            lines.append(f"[{gpu.index}] {gpu.name or 'GPU'}: ERROR {gpu.error}")
+            continue
+        lines.append(
+            f"[{gpu.index}] {gpu.name or 'N/A'} | {_num(gpu.util_percent, 'd', '%')}"
+            f" | {_bytes(gpu.memory_used_bytes)} / {_bytes(gpu.memory_total_bytes)}"
+            f" | {_num(gpu.temperature_c, 'd', 'C')}"
+            f" | {_num(gpu.power_w, '.0f')} / {_num(gpu.power_limit_w, '.0f', ' W')}"
+        )
+        for proc in gpu.processes or ():
+            who = proc.user or ("other namespace" if not proc.visible else "N/A")
+            lines.append(
+                f"    pid {proc.pid} {who} {_bytes(proc.gpu_memory_bytes)} {proc.command or ''}"
+            )
+    host = snapshot.host
+    lines.append(
+        f"host | CPU {_num(host.cpu_percent, '.0f', '%')}"
+        f" | load {_num(host.load_1m, '.2f')}"
+        f" | RAM {_bytes(host.memory_used_bytes)} / {_bytes(host.memory_total_bytes)}"
+        f" | disk free {_bytes(host.disk_free_bytes)}"
+    )
+    return "\n".join(line.rstrip() for line in lines)

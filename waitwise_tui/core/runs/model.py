@@ -1,13 +1,21 @@
 """Shared data types of the run readers (ingest side) and the series/health side.
 
 A reader turns bytes of one log file into ``ReadUpdate``s; the monitor feeds their
-points into per-(run, metric) series and computes health from them.
+points into per-(run, metric) series and computes health from them. A reader that
+parses a big chunk in bulk hands its scalars over as ``Column``s (numpy arrays, one
+per metric) instead of one ``Point`` object per scalar.
+
+numpy is only named for type checking here: importing the model stays light.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,22 +28,62 @@ class Point:
     wall_time: float | None = None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Column:
+    """Scalars of one metric in log order, as float64 arrays of equal length.
+
+    ``walls`` is None when the log has no wall times (NaN entries mark single
+    points without one). Compared by identity: arrays have no plain ``==``.
+    """
+
+    metric: str
+    steps: np.ndarray
+    values: np.ndarray
+    walls: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def iter_points(self) -> Iterator[Point]:
+        """The column as ``Point`` objects (for consumers off the hot path)."""
+        walls = [None] * len(self.steps) if self.walls is None else self.walls.tolist()
+        for step, value, wall in zip(self.steps.tolist(), self.values.tolist(), walls, strict=True):
+            yield Point(self.metric, step, value, None if wall != wall else wall)
+
+
 @dataclass(slots=True)
 class ReadUpdate:
     """What one poll of a tailed file produced.
 
     ``reset`` means the reader started over (truncation, replacement, header change):
-    the consumer drops what it had for this source before adding ``points``.
+    the consumer drops what it had for this source before adding the new scalars.
     ``progress`` is (n, total) from a progress bar or ``max_steps``; ``finished`` is
     set when the log shows an end marker; ``gone`` when the file was deleted.
+
+    The new scalars are in ``columns`` and ``points``; both may be filled by one
+    poll. Order: every scalar in ``columns`` was logged before every scalar in
+    ``points`` (a reader switches from columns to points within a poll, never
+    back), and each holds its own scalars in log order. So, per metric, the log
+    order is: its columns in list order, then its points.
     """
 
     points: list[Point] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
     reset: bool = False
     progress: tuple[float, float] | None = None
     finished: bool = False
     gone: bool = False
     error: str | None = None
+
+    def has_scalars(self) -> bool:
+        """Whether the poll brought any scalar (in ``points`` or ``columns``)."""
+        return bool(self.points) or any(len(c) for c in self.columns)
+
+    def iter_points(self) -> Iterator[Point]:
+        """Every scalar as a ``Point``, in the documented order (columns first)."""
+        for column in self.columns:
+            yield from column.iter_points()
+        yield from self.points
 
 
 @dataclass(frozen=True, slots=True)

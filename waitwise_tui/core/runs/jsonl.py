@@ -1,0 +1,63 @@
+"""JSON-lines metric logs: one object per line, numeric values are metrics.
+
+x comes from a step-like key (step, global_step, iter, iteration, epoch, ...) or a
+line counter; nested objects are flattened with ``/``; booleans and strings are not
+metrics. ``NaN``/``Infinity`` tokens are accepted (Python's json reads them).
+"""
+
+from __future__ import annotations
+
+import json
+
+from waitwise_tui.core.runs.keys import STEP_KEY_SET, STEP_KEYS, WALL_TIME_KEYS
+from waitwise_tui.core.runs.model import Point, ReadUpdate, RunCandidate
+from waitwise_tui.core.runs.tail import LineTail
+
+
+def flatten(obj: dict, prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of ``obj`` keyed by their ``/``-joined path."""
+    out: dict[str, float] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "/"))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
+
+
+def parse_json_line(line: bytes) -> dict[str, float] | None:
+    """The flattened numeric items of one JSON object line, or None."""
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return flatten(obj) if isinstance(obj, dict) else None
+
+
+class JsonlTail(LineTail):
+    """Tails one JSON-lines file."""
+
+    def __init__(self, candidate: RunCandidate) -> None:
+        super().__init__(candidate)
+        self._count = 0
+
+    def _restart_lines(self) -> None:
+        self._count = 0
+
+    def _lines(self, lines: list[bytes], update: ReadUpdate) -> None:
+        for line in lines:
+            items = parse_json_line(line)
+            if not items:
+                continue
+            lowered = {k.lower(): k for k in items}
+            step_key = next((lowered[k] for k in STEP_KEYS if k in lowered), None)
+            step = items[step_key] if step_key is not None else float(self._count)
+            self._count += 1
+            wall_key = next((k for k in items if k.lower() in WALL_TIME_KEYS), None)
+            wall = items[wall_key] if wall_key is not None else None
+            update.points.extend(
+                Point(k, step, v, wall)
+                for k, v in items.items()
+                if k.lower() not in STEP_KEY_SET and k.lower() not in WALL_TIME_KEYS
+            )

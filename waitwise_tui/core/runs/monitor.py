@@ -1,0 +1,321 @@
+"""``RunMonitor``: tails every run found, feeds series and health, hands out snapshots.
+
+The UI calls ``poll`` from a thread worker (one poll at a time) and ``chart`` from
+another; a lock keeps series appends and chart reads apart, while plotext drawing runs
+outside it. ``poll`` returns an immutable ``RunsSnapshot`` that is safe to pass to the
+UI thread. Runs are rediscovered every ``rescan_seconds``; each keeps one ``Tail``
+whose polls read only new bytes, so an idle poll costs a ``stat`` per run.
+
+A metric named ``max_steps`` or ``total_steps`` in a log is taken as the run's total
+(giving progress and ETA) rather than drawn as a curve.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from waitwise_tui.core.runs.chart import DEFAULT_COLORS, ChartLine, ChartOptions, Color
+from waitwise_tui.core.runs.health import Alert, HealthConfig, RunHealth
+from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate, Tail
+from waitwise_tui.core.runs.procs import Writer, WriterFinder
+from waitwise_tui.core.runs.series import Series
+
+TOTAL_METRICS = frozenset({"max_steps", "total_steps"})
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """Counts and values of one metric; ``min``/``max`` over finite values (nan if none)."""
+
+    name: str
+    count: int
+    first: float
+    last: float
+    min: float
+    max: float
+    last_step: float
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as the UI shows it."""
+
+    name: str
+    path: str
+    format: str
+    status: str
+    last_step: float | None
+    age_seconds: float | None
+    progress: float | None
+    eta_seconds: float | None
+    step_rate: float | None
+    writer_pid: int | None
+    metrics: tuple[MetricSummary, ...]
+    alerts: tuple[Alert, ...]
+    error: str | None = None
+
+    def metric(self, name: str) -> MetricSummary | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+@dataclass(frozen=True)
+class RunsSnapshot:
+    """All runs after one poll, plus the alerts that started during it."""
+
+    time: float
+    runs: tuple[RunInfo, ...]
+    new_alerts: tuple[Alert, ...]
+
+    def run(self, name: str) -> RunInfo | None:
+        return next((r for r in self.runs if r.name == name), None)
+
+
+class _Run:
+    def __init__(self, candidate: RunCandidate, name: str, tail: Tail, config: HealthConfig):
+        self.candidate = candidate
+        self.name = name
+        self.tail = tail
+        self.series: dict[str, Series] = {}
+        self.health = RunHealth(name, config)
+        self.finished = False
+        self.gone = False
+        self.error: str | None = None
+        self.log_total: float | None = None
+        self.polled = False
+        self.writer = Writer(None, None)
+
+    def apply(self, update: ReadUpdate, now: float) -> list[Alert]:
+        if update.reset:
+            self.series.clear()
+            self.health.reset()
+            self.finished = False
+            self.log_total = None
+        if update.error:
+            self.error = update.error
+        self.gone = self.gone or update.gone
+        self.finished = self.finished or update.finished
+        grouped: dict[str, list] = {}
+        for point in update.points:
+            grouped.setdefault(point.metric, []).append(point)
+        counts: dict[str, int] = {}
+        for metric, points in grouped.items():
+            if metric in TOTAL_METRICS:
+                value = points[-1].value
+                if math.isfinite(value) and value > 0:
+                    self.log_total = value
+                continue
+            series = self.series.get(metric)
+            if series is None:
+                series = self.series[metric] = Series(metric)
+            before = len(series)
+            series.extend(points)
+            counts[metric] = len(series) - before
+        written_at = None if self.polled else _mtime(self.candidate.path)
+        self.polled = True
+        progress = update.progress
+        if progress is None and self.log_total is not None and counts:
+            last = max(self.series[m].last_step for m in counts)
+            progress = (last, self.log_total)
+        return self.health.observe(now, self.series, counts, progress, written_at)
+
+    def info(self, now: float) -> RunInfo:
+        health = self.health
+        metrics = tuple(
+            MetricSummary(s.metric, s.count, s.first, s.last, s.min, s.max, s.last_step)
+            for s in self.series.values()
+        )
+        return RunInfo(
+            name=self.name,
+            path=self.candidate.path,
+            format=self.candidate.format,
+            status=health.status,
+            last_step=health.last_step,
+            age_seconds=health.age(now),
+            progress=health.progress(),
+            eta_seconds=health.eta_seconds(),
+            step_rate=health.step_rate(),
+            writer_pid=self.writer.pid,
+            metrics=metrics,
+            alerts=health.active_alerts(),
+            error=self.error,
+        )
+
+
+class RunMonitor:
+    """Discovers, tails and judges runs under ``root`` (or just ``paths``)."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        paths: Sequence[str] = (),
+        *,
+        rescan_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        discover: Callable[[str, Sequence[str]], list[RunCandidate]] | None = None,
+        open_tail: Callable[[RunCandidate], Tail] | None = None,
+        writers: WriterFinder | bool | None = True,
+        health: HealthConfig | None = None,
+    ) -> None:
+        self.root = os.fspath(root)
+        self.paths = tuple(paths)
+        self.rescan_seconds = rescan_seconds
+        self._clock = clock
+        self._discover = discover
+        self._open_tail = open_tail
+        self._writers = WriterFinder() if writers is True else (writers or None)
+        self._config = health or HealthConfig()
+        self._runs: dict[str, _Run] = {}
+        self._by_path: dict[tuple[str, str], _Run] = {}
+        self._totals: dict[str, float | None] = {}
+        self._extra_paths: list[str] = []
+        self._last_scan = -math.inf
+        self._lock = threading.RLock()
+        self.scan_error: str | None = None
+
+    # -- polling ---------------------------------------------------------------------
+
+    def poll(self) -> RunsSnapshot:
+        """Read what every run appended, update health; one call at a time."""
+        now = self._clock()
+        new_alerts: list[Alert] = []
+        if now - self._last_scan >= self.rescan_seconds:
+            self._last_scan = now
+            self._rescan()
+        with self._lock:
+            runs = list(self._runs.values())
+            for run in runs:
+                try:
+                    update = run.tail.poll()
+                except Exception as exc:  # a reader bug must not stop the other runs
+                    update = ReadUpdate(error=f"read failed: {exc}")
+                new_alerts.extend(run.apply(update, now))
+        self._update_writers(runs)
+        for run in runs:
+            new_alerts.extend(
+                run.health.update(
+                    now, finished=run.finished, gone=run.gone, writer_alive=run.writer.alive
+                )
+            )
+        return RunsSnapshot(now, tuple(run.info(now) for run in runs), tuple(new_alerts))
+
+    def _rescan(self) -> None:
+        discover = self._discover
+        if discover is None:
+            from waitwise_tui.core.runs.discover import discover_runs as discover
+        try:
+            candidates = discover(self.root, self.paths)
+            if self._extra_paths:
+                candidates += discover(self.root, list(self._extra_paths))
+        except OSError as exc:
+            self.scan_error = f"cannot scan {self.root}: {exc}"
+            return
+        self.scan_error = None
+        open_tail = self._open_tail
+        if open_tail is None:
+            from waitwise_tui.core.runs.readers import open_tail
+        for candidate in candidates:
+            key = (os.path.realpath(candidate.path), candidate.format)
+            if key in self._by_path:
+                continue
+            name = candidate.name
+            suffix = 2
+            while name in self._runs:
+                name = f"{candidate.name} ({suffix})"
+                suffix += 1
+            run = _Run(candidate, name, open_tail(candidate), self._config)
+            run.health.set_total(self._totals.get(name))
+            with self._lock:
+                self._runs[name] = run
+                self._by_path[key] = run
+
+    def _update_writers(self, runs: Iterable[_Run]) -> None:
+        if self._writers is None:
+            return
+        # A writer is worth looking for only while the run may still be running.
+        wanted = {
+            run.candidate.path: run
+            for run in runs
+            if not (run.finished or run.gone) and run.health.status in ("live", "stalled")
+        }
+        if not wanted:
+            return
+        for path, writer in self._writers.poll(wanted).items():
+            wanted[path].writer = writer
+
+    # -- queries ---------------------------------------------------------------------
+
+    def add_path(self, path: str | os.PathLike[str]) -> None:
+        """Also watch ``path`` (e.g. a demo run just started); found by the next poll.
+
+        A file that does not exist yet is looked for again at every rescan.
+        """
+        with self._lock:
+            path = os.fspath(path)
+            if path not in self._extra_paths:
+                self._extra_paths.append(path)
+            self._last_scan = -math.inf
+
+    def set_total(self, run_name: str, total: float | None) -> None:
+        """A total step count typed by the user (None clears it)."""
+        with self._lock:
+            self._totals[run_name] = total
+            run = self._runs.get(run_name)
+            if run is not None:
+                run.health.set_total(total)
+
+    def metric_names(self, run_name: str) -> list[str]:
+        with self._lock:
+            run = self._runs.get(run_name)
+            return list(run.series) if run is not None else []
+
+    def chart(
+        self,
+        run_names: Sequence[str],
+        metrics: Sequence[str],
+        width: int,
+        height: int,
+        options: ChartOptions | None = None,
+        colors: Sequence[Color] = DEFAULT_COLORS,
+    ) -> str:
+        """ANSI chart of ``metrics`` of ``run_names`` overlaid (call from a worker)."""
+        from waitwise_tui.core.runs.chart import render_chart
+
+        with self._lock:
+            lines: list[ChartLine] = []
+            for run_name in run_names:
+                run = self._runs.get(run_name)
+                if run is None:
+                    continue
+                walls = [s.first_wall for s in run.series.values() if math.isfinite(s.first_wall)]
+                start = min(walls, default=math.nan)
+                for metric in metrics:
+                    series = run.series.get(metric)
+                    if series is None:
+                        continue
+                    label = metric if len(run_names) == 1 else f"{run_name}:{metric}"
+                    lines.append(ChartLine(label, series, start))
+            if not lines:
+                return "no data"
+        return render_chart(lines, width, height, options, colors, data_lock=self._lock)
+
+    def close(self) -> None:
+        with self._lock:
+            for run in self._runs.values():
+                run.tail.close()
+            self._runs.clear()
+            self._by_path.clear()
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        if os.path.isdir(path):
+            with os.scandir(path) as entries:
+                return max((e.stat().st_mtime for e in entries if e.is_file()), default=None)
+        return os.stat(path).st_mtime
+    except OSError:
+        return None

@@ -1,0 +1,110 @@
+"""The headless summary of runs: the ``runs --json`` document and its text table.
+
+JSON has no NaN or infinity, so a non-finite ``first``/``last`` value is written as
+``null`` (the NaN itself is reported as an alert); ``min``/``max`` cover finite values
+only and are ``null`` when a metric has none.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from waitwise_tui.core.runs.monitor import RunInfo, RunsSnapshot
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def run_report(run: RunInfo) -> dict[str, Any]:
+    """One run as a JSON-safe dict."""
+    return {
+        "name": run.name,
+        "path": run.path,
+        "format": run.format,
+        "status": run.status,
+        "progress": _finite(run.progress),
+        "eta_seconds": _finite(run.eta_seconds),
+        "last_step": _finite(run.last_step),
+        "step_rate": _finite(run.step_rate),
+        "metrics": {
+            m.name: {
+                "count": m.count,
+                "first": _finite(m.first),
+                "last": _finite(m.last),
+                "min": _finite(m.min),
+                "max": _finite(m.max),
+                "last_step": _finite(m.last_step),
+            }
+            for m in run.metrics
+        },
+        "alerts": [
+            {"kind": a.kind, "metric": a.metric, "step": _finite(a.step), "message": a.message}
+            for a in run.alerts
+        ],
+        "error": run.error,
+    }
+
+
+def runs_report(snapshot: RunsSnapshot) -> dict[str, Any]:
+    """``{"runs": [...]}`` for every run in ``snapshot``."""
+    return {"runs": [run_report(run) for run in snapshot.runs]}
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A readable plain-text rendering of :func:`runs_report`'s document."""
+    runs = report["runs"]
+    if not runs:
+        return "no training runs found"
+    blocks: list[str] = []
+    for run in runs:
+        progress = "-" if run["progress"] is None else f"{run['progress'] * 100:.1f}%"
+        head = (
+            f"{run['name']}  [{run['format']}]  {run['status']}  "
+            f"progress {progress}  eta {_duration(run['eta_seconds'])}\n  {run['path']}"
+        )
+        rows = [("metric", "count", "last", "min", "max", "last step")]
+        for name, m in run["metrics"].items():
+            rows.append(
+                (
+                    name,
+                    str(m["count"]),
+                    _cell(m["last"]),
+                    _cell(m["min"]),
+                    _cell(m["max"]),
+                    _cell(m["last_step"]),
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = [head]
+        lines += [
+            "  "
+            + "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            for row in rows
+        ]
+        if run["error"]:
+            lines.append(f"  error: {run['error']}")
+        lines += [f"  ! {a['kind']}: {a['message']}" for a in run["alerts"]]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

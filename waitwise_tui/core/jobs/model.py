@@ -1,0 +1,91 @@
+"""The Job record and its states."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+QUEUED = "queued"
+STARTING = "starting"  # claimed by a runner; the process is being spawned
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+LOST = "lost"
+
+ACTIVE_STATES = (QUEUED, STARTING, RUNNING)
+FINAL_STATES = (DONE, FAILED, CANCELLED, LOST)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    workdir: str
+    state: str
+    gpus_requested: int
+    gpus: str
+    pid: int | None
+    pid_start_time: float | None
+    exit_code: int | None
+    reason: str
+    attempts: int
+    max_attempts: int
+    timeout_seconds: float | None
+    created: float
+    started: float | None
+    finished: float | None
+    cancel_requested: float | None
+    cancel_reason: str
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            argv=json.loads(row["argv"]),
+            env=json.loads(row["env"]),
+            workdir=row["workdir"],
+            state=row["state"],
+            gpus_requested=row["gpus_requested"],
+            gpus=row["gpus"],
+            pid=row["pid"],
+            pid_start_time=row["pid_start_time"],
+            exit_code=row["exit_code"],
+            reason=row["reason"],
+            attempts=row["attempts"],
+            max_attempts=row["max_attempts"],
+            timeout_seconds=row["timeout_seconds"],
+            created=row["created"],
+            started=row["started"],
+            finished=row["finished"],
+            cancel_requested=row["cancel_requested"],
+            cancel_reason=row["cancel_reason"],
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "argv": self.argv,
+            "workdir": self.workdir,
+            "state": self.state,
+            "gpus_requested": self.gpus_requested,
+            "gpus": self.gpus,
+            "pid": self.pid,
+            "exit_code": self.exit_code,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "timeout_seconds": self.timeout_seconds,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+        }

@@ -1,0 +1,264 @@
+"""Pilot tests of the Data tab in a harness app (80x24 and wide)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Input
+
+from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.core.data import add_recent
+from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.widgets.data import DataTab
+from waitwise_tui.ui.widgets.data_commands import DataCommands
+from waitwise_tui.ui.widgets.data_open import OpenDataScreen
+
+
+def write_fixture(root) -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "id": np.arange(120),
+            "x": np.round(rng.normal(size=120), 3),
+            "y": np.round(rng.normal(size=120), 3),
+            "label": rng.choice(["cat", "dog", "[bold]bird"], size=120),
+        }
+    )
+    df.loc[::10, "x"] = np.nan
+    df = pd.concat([df, df.iloc[:2]], ignore_index=True)
+    df.to_csv(root / "train.csv", index=False)
+    val = df.copy()
+    val["label"] = val["label"].replace("cat", "fox")
+    val.to_csv(root / "val.csv", index=False)
+
+
+class DataHarness(App):
+    def __init__(self, root, data_path: str | None = None) -> None:
+        super().__init__()
+        self.ctx = AppContext(Workspace(root), Settings(), {"data_path": data_path})
+
+    def compose(self) -> ComposeResult:
+        yield DataTab(self.ctx, id="data")
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAITWISE_CONFIG_DIR", str(tmp_path / "config"))
+
+
+async def settle(app, pilot) -> None:
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        tab = app.query_one(DataTab)
+        if tab._loading is None and not app.workers._workers:
+            return
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_load_profile_and_move_between_columns(tmp_path, size):
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        assert tab._profile is not None and tab._profile.n_rows == 122
+        assert tab._profile.duplicate_rows == 2
+        table = app.query_one("#data-columns", DataTable)
+        assert table.row_count == 4
+        assert "train.csv" in str(app.query_one("#data-status").render())
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert tab._current_column().name == "x"
+        assert tab._picks  # a histogram is shown
+        # The recents list remembers the file; .waitwise/ appears only now.
+        recent = json.loads((tmp_path / ".waitwise" / "data_recent.json").read_text())
+        assert recent == [str((tmp_path / "train.csv").resolve())]
+
+
+async def test_drill_down_nulls_bins_and_duplicates(tmp_path):
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "n")
+        await settle(app, pilot)
+        rows = app.query_one("#data-rows", DataTable)
+        assert app.query_one(DataTab).has_class("-table")
+        assert rows.row_count == 13  # 12 nulls + the copy of row 0
+        assert "13 rows" in str(app.query_one("#data-table-title").render())
+        await pilot.press("escape", "d")
+        await settle(app, pilot)
+        assert rows.row_count == 4  # both copies of the 2 duplicated rows
+        await pilot.press("escape", "right_square_bracket", "right_square_bracket")
+        await settle(app, pilot)
+        await pilot.press("g")
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        hist = tab._picks[0][0]
+        assert rows.row_count == hist.counts[1]
+        await pilot.press("escape")
+        assert not tab.has_class("-table")
+
+
+async def test_views_target_and_save(tmp_path):
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        await pilot.press("down", "down", "down", "t")
+        assert tab._target == "label"
+        seen = []
+        for _ in range(6):
+            await pilot.press("v")
+            await settle(app, pilot)
+            seen.append(tab._view)
+        assert seen == ["scatter", "corr", "balance", "pca", "alerts", "column"]
+        await pilot.press("s")
+        await settle(app, pilot)
+        saved = json.loads((tmp_path / ".waitwise" / "profiles" / "train.json").read_text())
+        assert saved["key_candidates"] == []
+        label = next(c for c in saved["columns"] if c["name"] == "label")
+        assert label["categories"] == ["[bold]bird", "cat", "dog"]
+
+
+async def test_recent_files_in_the_picker(tmp_path):
+    write_fixture(tmp_path)
+    add_recent(Workspace(tmp_path), str(tmp_path / "val.csv"))
+    app = DataHarness(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")
+        assert isinstance(app.screen, OpenDataScreen)
+        await pilot.press("tab", "enter")  # focus the recent list, take its first entry
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        assert tab._profile is not None and tab._profile.path == "val.csv"
+
+
+async def test_open_and_compare_through_the_picker(tmp_path):
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "No dataset" in str(app.query_one("#data-status").render())
+        await pilot.press("o")
+        assert isinstance(app.screen, OpenDataScreen)
+        app.screen.query_one(Input).value = "train.csv"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        assert tab._profile is not None and tab._profile.path == "train.csv"
+        await pilot.press("c")
+        app.screen.query_one(Input).value = "val.csv"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert tab.has_class("-table")
+        rows = app.query_one("#data-rows", DataTable)
+        labels = [str(rows.get_row_at(i)[0]) for i in range(rows.row_count)]
+        assert "label" in labels
+        label_row = rows.get_row_at(labels.index("label"))
+        assert "fox" in str(label_row[4]) and "cat" in str(label_row[5])
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"a,b\n", "no data rows"),
+        (b"a,b\n1,2\n3,4,5\n", "ragged"),
+        (b"\x00\xff" * 500, "binary"),
+    ],
+)
+async def test_bad_input_keeps_the_app_usable(tmp_path, content, message):
+    (tmp_path / "bad.csv").write_bytes(content)
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "bad.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        notes = [n.message for n in app._notifications]
+        assert any(message in n for n in notes), notes
+        tab = app.query_one(DataTab)
+        assert tab._profile is None
+        tab.load(str(tmp_path / "train.csv"))
+        await settle(app, pilot)
+        assert tab._profile is not None
+
+
+async def test_missing_file_and_cancel(tmp_path):
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "gone.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert any("no such file" in n.message for n in app._notifications)
+        tab = app.query_one(DataTab)
+        tab.load(str(tmp_path / "train.csv"))
+        assert tab.busy_reason() == "loading train.csv"
+        await pilot.press("escape")
+        assert tab.busy_reason() is None
+
+
+async def test_sampled_banner_and_exact_profile(tmp_path, monkeypatch):
+    from waitwise_tui.core import data as core_data
+
+    monkeypatch.setattr(core_data, "SAMPLE_THRESHOLD", 50)
+    monkeypatch.setattr(core_data, "SAMPLE_ROWS", 40)
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        await pilot.press("down", "t")
+        assert tab._profile.sampled and tab._profile.sample_rows == 40
+        assert "sampled 40 of 122 rows" in str(app.query_one("#data-status").render())
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert not tab._profile.sampled and tab._profile.duplicate_rows == 2
+        assert tab._target == "x"  # the view survives the recomputed profile
+        assert "sampled" not in str(app.query_one("#data-status").render())
+
+
+class PaletteHarness(DataHarness):
+    COMMANDS = frozenset({DataCommands})
+
+
+async def test_palette_commands(tmp_path):
+    write_fixture(tmp_path)
+    app = PaletteHarness(tmp_path, str(tmp_path / "train.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"data next view")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.query_one(DataTab)._view == "scatter"
+
+
+# ----------------------------------------------------------------- snapshots
+
+
+@pytest.mark.parametrize(
+    ("size", "keys"),
+    [
+        ((80, 24), ["down"]),
+        ((80, 24), ["down", "down", "down", "right_square_bracket"]),
+        ((160, 48), ["down"]),
+        ((160, 48), ["v", "v"]),
+    ],
+)
+def test_data_tab_snapshot(tmp_path, snap_compare, size, keys):
+    write_fixture(tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
+
+    async def run_before(pilot) -> None:
+        await settle(app, pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,0 +1,127 @@
+"""``waitwise-tui data PATH``: profile a dataset headlessly (``--json``, ``--save``).
+
+JSON schema (``--json``; every value plain JSON, ``null`` where it does not apply)::
+
+    {"path", "format", "n_rows", "n_columns", "sampled", "duplicate_rows", "memory_bytes",
+     "columns": [{"name", "dtype", "nulls", "null_fraction", "unique",
+                  "min", "max", "mean", "std", "top"}],
+     "alerts": [{"kind", "column", "message"}]}
+
+``--save`` writes the same plus "created", per-column "categories" (the full sorted list
+when unique <= 50, else null) and "key_candidates" to ``.waitwise/profiles/<stem>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from waitwise_tui.cli import add_workspace_argument, check_workspace
+
+if TYPE_CHECKING:
+    from waitwise_tui.core.data import Profile
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="CSV/TSV (.gz), Parquet, JSON lines, Feather")
+    parser.add_argument("--sep", metavar="S", help="CSV delimiter (default: sniffed)")
+    parser.add_argument("--json", action="store_true", help="print the profile as JSON")
+    parser.add_argument(
+        "--save", action="store_true", help="save the profile to .waitwise/profiles/<stem>.json"
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="profile a random sample of N rows (default: every row)",
+    )
+    add_workspace_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from waitwise_tui.core.data import (
+        DataError,
+        dumps,
+        load_dataset,
+        profile_frame,
+        profile_to_dict,
+        save_profile,
+    )
+
+    if args.sample is not None and args.sample < 1:
+        print("waitwise-tui data: --sample must be at least 1", file=sys.stderr)
+        return 2
+    if args.sep is not None:
+        args.sep = args.sep.replace("\\t", "\t")  # let users type --sep '\t'
+    try:
+        loaded = load_dataset(args.path, sep=args.sep)
+        profile = profile_frame(
+            loaded.frame, path=args.path, format=loaded.format, sample_rows=args.sample
+        )
+    except DataError as exc:
+        print(f"waitwise-tui data: {exc}", file=sys.stderr)
+        return 2
+    for notice in loaded.notices:
+        print(f"waitwise-tui data: {notice}", file=sys.stderr)
+    saved = None
+    if args.save:
+        from waitwise_tui.config import Workspace
+
+        try:
+            saved = save_profile(Workspace(check_workspace(args.workspace)), profile)
+        except OSError as exc:
+            print(f"waitwise-tui data: cannot save the profile: {exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        sys.stdout.write(dumps(profile_to_dict(profile)))
+    else:
+        sys.stdout.write(summary(profile))
+    if saved is not None:
+        print(f"saved {saved}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def summary(profile: Profile) -> str:
+    """A readable text summary of a profile."""
+    from waitwise_tui.core.data import plain_value
+
+    lines = [
+        f"{profile.path} ({profile.format}): {profile.n_rows} rows x {profile.n_columns} columns,"
+        f" {format_bytes(profile.memory_bytes)}, {profile.duplicate_rows} duplicate rows",
+    ]
+    if profile.sampled:
+        lines.append(f"sampled {profile.sample_rows} of {profile.n_rows} rows")
+    header = f"{'column':<20} {'dtype':<14} {'nulls':>8} {'null%':>6} {'unique':>8}  range / top"
+    lines += ["", header]
+    for col in profile.columns:
+        pct = "" if col.null_fraction is None else f"{col.null_fraction:.1%}"
+        if col.min is not None:
+            detail = f"{short(plain_value(col.min))} .. {short(plain_value(col.max))}"
+            if col.mean is not None:
+                detail += f"  mean {col.mean:.4g}"
+        else:
+            detail = f"top {short(plain_value(col.top))}"
+        lines.append(
+            f"{col.name[:20]:<20} {col.dtype[:14]:<14} {col.nulls:>8} {pct:>6} {col.unique:>8}  "
+            + detail
+        )
+    if profile.alerts:
+        lines += ["", "alerts:"]
+        lines += [f"  {a.kind:<16} {a.message}" for a in profile.alerts]
+    return "\n".join(lines) + "\n"
+
+
+def short(value: object, width: int = 24) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

@@ -1,0 +1,238 @@
+"""The Tests tab in a harness app: discovery, runs, failures, cancel, watch, generate."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Static, Tree
+
+from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
+from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.widgets.tests import TestsCommands, TestsTab, split_nodeid
+from waitwise_tui.ui.widgets.tests_modals import DiffConfirm, ProfilePrompt
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "sample_project"
+FAST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
+def make_project(root: Path) -> Path:
+    """A copy of the fixture project with a ``.venv`` that runs this interpreter."""
+    project = root / "sample"
+    shutil.copytree(FIXTURE, project)
+    python = project / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    return project
+
+
+class Harness(App):
+    COMMANDS = App.COMMANDS | {TestsCommands}
+
+    def __init__(self, root: Path, project: Path) -> None:
+        super().__init__()
+        self.ctx = AppContext(
+            Workspace(root), Settings(), {"project_dir": str(project)}, {"tests_env": FAST_ENV}
+        )
+        self.recorded: list[Event] = []
+
+    def compose(self) -> ComposeResult:
+        yield TestsTab(self.ctx, id="tests")
+
+    def on_mount(self) -> None:
+        self.query_one(TestsTab).tab_activated()
+
+    def on_record_event(self, message: RecordEvent) -> None:
+        self.recorded.append(message.event)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    return make_project(tmp_path)
+
+
+async def settle(pilot, tab: TestsTab, timeout: float = 30.0) -> None:
+    """Wait until no run is in progress and its results are drawn."""
+    waited = 0.0
+    while tab.working or tab.state == "discovering":
+        await pilot.pause(0.05)
+        waited += 0.05
+        assert waited < timeout, tab.state
+    await pilot.pause()
+
+
+def text_of(app: App, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+def test_split_nodeid() -> None:
+    assert split_nodeid("t.py::C::test_a[1-x]") == ["t.py", "C", "test_a", "[1-x]"]
+    assert split_nodeid("t.py::test_b") == ["t.py", "test_b"]
+
+
+async def test_discover_run_and_jump_between_failures(tmp_path: Path, project: Path) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        assert tab.state == "10 tests found"
+        assert tab.busy_reason() is None
+        assert ".venv/bin/python (.venv)" in text_of(app, "#tests-status")
+        assert "tests/test_basic.py::TestGroup::test_small[2]" in tab.nodes
+
+        await pilot.press("r")
+        await settle(pilot, tab)
+        assert tab.state == "exit 1: some tests failed"
+        assert app.recorded[-1].data["passed"] == 4
+        counts = text_of(app, "#tests-counts")
+        assert "4 passed 2 failed 1 skipped 1 error 1 xfail 1 xpass" in counts
+        (event,) = app.recorded
+        assert event.kind == TEST_RUN_FINISHED
+        assert event.source == "tests"
+        assert event.message.startswith("4 passed, 2 failed, 1 skipped, 1 error")
+        assert event.data["exit_code"] == 1
+        assert event.data["failed"] == 2
+
+        tree = app.query_one(Tree)
+        await pilot.press("n")
+        assert tree.cursor_node.data == "tests/test_basic.py::test_fails"
+        detail = text_of(app, "#tests-detail-text")
+        assert "assert [1, 2] == [1, 3]" in detail
+        assert "some output before failing" in detail
+        await pilot.press("n", "n")
+        assert tree.cursor_node.data == "tests/test_basic.py::TestGroup::test_small[3]"
+        await pilot.press("n")
+        assert tree.cursor_node.data == "tests/test_basic.py::test_fails"
+        await pilot.press("N")
+        assert tree.cursor_node.data == "tests/test_basic.py::TestGroup::test_small[3]"
+
+        await pilot.press("f")
+        await settle(pilot, tab)
+        assert app.recorded[-1].data["failed"] == 2
+        assert app.recorded[-1].data["error"] == 1
+        assert app.recorded[-1].data["passed"] == 0
+
+        await pilot.press("s")
+        assert text_of(app, "#tests-detail-text").startswith("slowest 10")
+        await pilot.press("l")
+        assert "short test summary info" in text_of(app, "#tests-detail-text")
+
+
+async def test_enter_runs_the_node_under_the_cursor(tmp_path: Path, project: Path) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(160, 48)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        tree = app.query_one(Tree)
+        tree.move_cursor(tab.nodes["tests/test_noisy.py"])
+        await pilot.press("enter")
+        await settle(pilot, tab)
+        assert tab.state == "exit 0: all tests passed"
+        assert app.recorded[-1].data["passed"] == 1
+
+
+async def test_cancel_a_hanging_run_and_toggle_courteous(tmp_path: Path, project: Path) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        await pilot.press("k")
+        assert "courteous off" in text_of(app, "#tests-status")
+        tab._start(("-m", "hang", "tests/test_hang.py"))
+        while "tests/test_hang.py::test_hangs" not in tab.nodes:
+            await pilot.pause(0.05)
+        assert tab.busy_reason() == "a test run is in progress"
+        await pilot.press("r")  # refused while running
+        await pilot.press("c")
+        await settle(pilot, tab)
+        assert tab.state == "exit 2: cancelled"
+        assert app.recorded[-1].data["exit_code"] == 2
+
+
+async def test_watch_reruns_after_a_change(tmp_path: Path, project: Path) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        await pilot.press("w")
+        assert "watch on" in text_of(app, "#tests-status")
+        await pilot.pause(0.3)
+        target = project / "tests" / "test_noisy.py"
+        os.utime(target, (target.stat().st_atime, target.stat().st_mtime + 10))
+        waited = 0.0
+        while not app.recorded:
+            await pilot.pause(0.1)
+            waited += 0.1
+            assert waited < 20
+        await pilot.press("w")
+        await settle(pilot, tab)
+        assert "watch off" in text_of(app, "#tests-status")
+
+
+async def test_missing_project_is_one_clear_line(tmp_path: Path) -> None:
+    app = Harness(tmp_path, tmp_path / "gone")
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        assert tab.state == "cannot run"
+        assert text_of(app, "#tests-detail-text").endswith("does not exist")
+
+
+async def test_generate_data_tests_confirms_overwrite(tmp_path: Path, project: Path) -> None:
+    (project / "d.csv").write_text("a\n1\n2\n")
+    profile = {"path": "d.csv", "duplicate_rows": 0, "columns": [{"name": "a", "min": 1, "max": 2}]}
+    profiles = Workspace(tmp_path).profiles_dir
+    profiles.mkdir(parents=True)
+    (profiles / "d.json").write_text(json.dumps(profile))
+    app = Harness(tmp_path, project)
+    expectations = project / "tests" / "test_data_quality_expectations.json"
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        await pilot.press("g")
+        assert isinstance(app.screen, ProfilePrompt)
+        assert app.screen.query_one(Input).value == str(profiles / "d.json")
+        await pilot.press("enter")
+        while not expectations.exists():
+            await pilot.pause(0.05)
+        await settle(pilot, tab)
+        assert "tests/test_data_quality.py::test_numeric_range[a]" in tab.nodes
+
+        profile["columns"][0]["max"] = 9
+        (profiles / "d.json").write_text(json.dumps(profile))
+        await pilot.press("g", "enter")
+        while not isinstance(app.screen, DiffConfirm):
+            await pilot.pause(0.05)
+        assert "+      9" in app.screen.diff
+        await pilot.press("n")
+        assert json.loads(expectations.read_text())["ranges"]["a"] == [1, 2]
+        await pilot.press("g", "enter")
+        while not isinstance(app.screen, DiffConfirm):
+            await pilot.pause(0.05)
+        await pilot.press("y")
+        while json.loads(expectations.read_text())["ranges"]["a"] != [1, 9]:
+            await pilot.pause(0.05)
+        await settle(pilot, tab)
+
+
+async def test_palette_runs_the_suite(tmp_path: Path, project: Path) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"tests run all")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, tab)
+        assert tab.state == "exit 1: some tests failed"
+        assert app.recorded[-1].data["passed"] == 4

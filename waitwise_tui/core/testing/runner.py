@@ -1,0 +1,350 @@
+"""Run pytest on a project in the background and stream its results as events.
+
+pytest runs in its own process group with the bundled plugin on ``PYTHONPATH``; the
+plugin writes JSON lines to a temporary file that this module tails, while pytest's
+own output goes to a log file of which only a bounded tail is ever read. ``TestRun.run``
+blocks (call it from a thread); ``TestRun.cancel`` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from waitwise_tui.core.testing.plugin import CAP_ENV, EVENTS_ENV, PLUGIN_DIR, PLUGIN_MODULE
+from waitwise_tui.core.testing.python_env import Capabilities, SetupError, require_pytest
+
+OUTCOMES = ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
+FAILING = frozenset({"failed", "error"})
+
+EXIT_CODES = {
+    0: "all tests passed",
+    1: "some tests failed",
+    2: "interrupted",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+
+LOG_TAIL_BYTES = 65536
+_READ_CHUNK = 1 << 20
+_POLL_S = 0.05
+
+
+def explain_exit_code(code: int) -> str:
+    """pytest's exit code in words."""
+    if code < 0:
+        return f"killed by signal {-code}"
+    return EXIT_CODES.get(code, f"exit code {code}")
+
+
+def empty_counts() -> dict[str, int]:
+    return dict.fromkeys(OUTCOMES, 0)
+
+
+def counts_summary(counts: Mapping[str, int]) -> str:
+    """``"12 passed, 1 failed"``; outcomes with a zero count are left out."""
+    parts = [f"{counts[name]} {name}" for name in OUTCOMES if counts.get(name)]
+    return ", ".join(parts) or "no tests ran"
+
+
+def summary_text(counts: Mapping[str, int], duration: float) -> str:
+    """``"12 passed, 1 failed in 3.2s"``, the message of the finished-run event."""
+    return f"{counts_summary(counts)} in {duration:.1f}s"
+
+
+@dataclass(frozen=True)
+class Collected:
+    nodeid: str
+
+
+@dataclass(frozen=True)
+class CollectionFinished:
+    count: int
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a pytest test class despite the name
+
+    nodeid: str
+    outcome: str
+    duration: float = 0.0
+    when: str = "call"
+    message: str = ""
+    longrepr: str = ""
+    stdout: str = ""
+    stderr: str = ""
+
+
+@dataclass(frozen=True)
+class Finished:
+    exit_code: int
+    counts: dict[str, int]
+    duration: float
+    reason: str = ""  # "", "cancelled" or "timed out after N s"
+    log_tail: str = ""
+
+    @property
+    def explanation(self) -> str:
+        return self.reason or explain_exit_code(self.exit_code)
+
+
+RunEvent = Collected | CollectionFinished | TestResult | Finished
+
+
+def parse_event(obj: Mapping[str, object]) -> RunEvent | None:
+    """One plugin JSON object as an event; None for anything unknown or malformed."""
+    try:
+        kind = obj.get("event")
+        if kind == "collected":
+            return Collected(str(obj["nodeid"]))
+        if kind == "collection_finished":
+            return CollectionFinished(int(obj["count"]))  # type: ignore[call-overload]
+        if kind == "result":
+            outcome = str(obj["outcome"])
+            if outcome not in OUTCOMES:
+                return None
+            return TestResult(
+                nodeid=str(obj["nodeid"]),
+                outcome=outcome,
+                duration=float(obj.get("duration") or 0.0),  # type: ignore[arg-type]
+                when=str(obj.get("when", "call")),
+                message=str(obj.get("message") or ""),
+                longrepr=str(obj.get("longrepr") or ""),
+                stdout=str(obj.get("stdout") or ""),
+                stderr=str(obj.get("stderr") or ""),
+            )
+        if kind == "finished":
+            counts = empty_counts()
+            raw = obj.get("counts")
+            if isinstance(raw, dict):
+                counts.update({k: int(v) for k, v in raw.items() if k in counts})
+            return Finished(int(obj["exit_code"]), counts, 0.0)  # type: ignore[call-overload]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    project: Path
+    python: str
+    pytest_args: tuple[str, ...] = ()
+    collect_only: bool = False
+    # Courteous to training: no GPUs visible and a lower CPU priority.
+    courteous: bool = True
+    run_timeout: float | None = None
+    # Per-test limit, applied only when pytest-timeout is installed in the target.
+    test_timeout: float | None = None
+    capture_cap: int = 65536
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_command(request: RunRequest, caps: Capabilities) -> list[str]:
+    argv = [request.python, "-m", "pytest", "-p", PLUGIN_MODULE]
+    if request.collect_only:
+        argv += ["--collect-only", "-q"]
+    if request.test_timeout and caps.has_pytest_timeout and not request.collect_only:
+        argv.append(f"--timeout={request.test_timeout:g}")
+    argv += list(request.pytest_args)
+    return argv
+
+
+def build_env(request: RunRequest, events_path: Path, base: Mapping[str, str]) -> dict[str, str]:
+    env = dict(base)
+    env.update(request.extra_env)
+    # Prepend, keeping the user's own PYTHONPATH entries after ours.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGIN_DIR), env.get("PYTHONPATH")) if p)
+    env[EVENTS_ENV] = str(events_path)
+    env[CAP_ENV] = str(request.capture_cap)
+    if request.courteous:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def check_project(project: Path) -> Path:
+    if not project.is_dir():
+        raise SetupError(f"project directory {project} does not exist")
+    return project
+
+
+class TestRun:
+    """One pytest process. ``run`` blocks until it ends and returns the ``Finished`` event."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        request: RunRequest,
+        on_event: Callable[[RunEvent], None] | None = None,
+        *,
+        grace_s: float = 5.0,
+    ) -> None:
+        self.request = request
+        self.on_event = on_event
+        self.grace_s = grace_s
+        self.results: list[TestResult] = []
+        self.collected: list[str] = []
+        self._cancel = threading.Event()
+        self._reason = ""
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._interrupted_at: float | None = None
+
+    def cancel(self) -> None:
+        """Ask the run to stop: SIGINT to pytest's group, SIGKILL after the grace period."""
+        if not self._reason:
+            self._reason = "cancelled"
+        self._cancel.set()
+        # Signal now, not at the next poll: the caller may be about to exit.
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        with self._lock:
+            if self._proc is None or self._interrupted_at is not None:
+                return
+            self._interrupted_at = time.monotonic()
+            pid = self._proc.pid
+        _signal_group(pid, signal.SIGINT)
+
+    def run(self) -> Finished:
+        """Start pytest and stream its events; raises SetupError when it cannot start."""
+        check_project(self.request.project)
+        caps = require_pytest(self.request.python)
+        tmp = Path(tempfile.mkdtemp(prefix="waitwise-tests-"))
+        try:
+            return self._run(caps, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _run(self, caps: Capabilities, tmp: Path) -> Finished:
+        events_path = tmp / "events.jsonl"
+        events_path.touch()
+        log_path = tmp / "output.log"
+        started = time.monotonic()
+        with open(log_path, "wb") as log:
+            try:
+                proc = subprocess.Popen(
+                    build_command(self.request, caps),
+                    cwd=self.request.project,
+                    env=build_env(self.request, events_path, os.environ),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise SetupError(f"cannot start {self.request.python}: {exc}") from exc
+        with self._lock:
+            self._proc = proc
+        if self.request.courteous:
+            _lower_priority(proc.pid)
+        finished = self._stream(proc, events_path, started)
+        duration = time.monotonic() - started
+        counts = finished.counts if finished is not None else self._tally()
+        code = finished.exit_code if finished is not None else proc.returncode
+        done = Finished(code, counts, duration, self._reason, _read_tail(log_path))
+        self._emit(done)
+        return done
+
+    def _stream(self, proc: subprocess.Popen, events_path: Path, started: float) -> Finished | None:
+        finished: Finished | None = None
+        pending = b""
+        with open(events_path, "rb") as events:
+            while True:
+                exited = proc.poll() is not None
+                chunk = events.read(_READ_CHUNK)
+                if chunk:
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        event = _decode(line)
+                        if isinstance(event, Finished):
+                            finished = event
+                        elif event is not None:
+                            self._record(event)
+                    continue
+                if exited:
+                    return finished
+                now = time.monotonic()
+                timeout = self.request.run_timeout
+                if timeout and now - started > timeout and not self._cancel.is_set():
+                    self._reason = f"timed out after {timeout:g} s"
+                    self._cancel.set()
+                if self._cancel.is_set():
+                    self._interrupt()
+                    if (
+                        self._interrupted_at is not None
+                        and now - self._interrupted_at > self.grace_s
+                    ):
+                        _signal_group(proc.pid, signal.SIGKILL)
+                time.sleep(_POLL_S)
+
+    def _record(self, event: RunEvent) -> None:
+        if isinstance(event, TestResult):
+            self.results.append(event)
+        elif isinstance(event, Collected):
+            self.collected.append(event.nodeid)
+        self._emit(event)
+
+    def _emit(self, event: RunEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _tally(self) -> dict[str, int]:
+        counts = empty_counts()
+        for result in self.results:
+            counts[result.outcome] += 1
+        return counts
+
+
+def _decode(line: bytes) -> RunEvent | None:
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return parse_event(obj) if isinstance(obj, dict) else None
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    # The process may have just exited; its group is then gone too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _lower_priority(pid: int) -> None:
+    if not hasattr(os, "setpriority"):
+        return
+    # Best effort: the child may already be gone, or the platform may refuse.
+    with contextlib.suppress(OSError):
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, current + 10))
+
+
+def _read_tail(path: Path, max_bytes: int = LOG_TAIL_BYTES) -> str:
+    """The last ``max_bytes`` of a log, decoded leniently (the log may hold 50 MB)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - max_bytes))
+            data = handle.read(max_bytes)
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    if size > max_bytes:
+        # Start at a line boundary when one is near; a huge single line is kept cut.
+        newline = text.find("\n", 0, 1024)
+        text = f"[... {size - max_bytes} bytes of output cut ...]\n" + text[newline + 1 :]
+    return text

@@ -55,6 +55,7 @@ class Settings:
     tests_courteous: bool = True
     gpu_free_memory_mib: int = 1024
     gpu_free_util_percent: int = 10
+    alt_online_lookup: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
 
     @classmethod

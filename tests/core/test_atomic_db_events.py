@@ -61,7 +61,9 @@ def test_newer_schema_is_refused(tmp_path):
 
 def test_events_round_trip(tmp_path):
     conn = db.connect(tmp_path / "w.db")
-    events.record_event(conn, events.Event("alert", "runs", "loss is NaN", time=10.0, data={"step": 5}))
+    events.record_event(
+        conn, events.Event("alert", "runs", "loss is NaN", time=10.0, data={"step": 5})
+    )
     events.record_event(conn, events.Event("job_finished", "tuner", "job 1 done", time=20.0))
     got = events.recent_events(conn)
     assert [e.message for e in got] == ["job 1 done", "loss is NaN"]

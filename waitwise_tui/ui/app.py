@@ -10,6 +10,7 @@ as ``EventBroadcast``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterable
@@ -26,28 +27,34 @@ from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core import events as core_events
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import EventBroadcast, RecordEvent
-from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, load_tab
+from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, command_providers, load_tab
 from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 WIDE_WIDTH = 140
+SPLIT_WIDTH = 100
 
 
 class WaitwiseApp(App[int]):
     """The full-screen app."""
 
     CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | command_providers()
     TITLE = "waitwise"
     BINDINGS = [
         Binding("q", "request_quit", "Quit", id="app.quit"),
-        Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
+        Binding(
+            "ctrl+q", "request_quit", "Quit", show=False, priority=True, id="app.quit_anywhere"
+        ),
         Binding("question_mark", "help", "Help", id="app.help"),
         *(
             Binding(str(n), f"switch_tab({n})", f"Tab {n}", show=False, id=f"app.tab{n}")
             for n in range(1, 6)
         ),
         Binding("D", "start_demo", "Demo run", show=False, id="app.demo"),
+        Binding("M", "cycle_layout", "Layout", show=False, id="app.layout"),
     ]
+    LAYOUTS = ("", "only-monitor", "only-tabs")
 
     def __init__(
         self,
@@ -64,6 +71,9 @@ class WaitwiseApp(App[int]):
         self.startup_problems = list(startup_problems)
         self.tab_specs: list[TabSpec] = list(TABS)
         self._db = None
+        # What tabs may read from the monitor without importing it (see AppContext).
+        ctx.backends.setdefault("runs_snapshot", self.runs_snapshot)
+        ctx.backends.setdefault("training_eta", self.training_eta)
 
     # -- layout ---------------------------------------------------------------
 
@@ -105,8 +115,15 @@ class WaitwiseApp(App[int]):
         too_small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen.set_class(too_small, "too-small")
         main = self.query_one("#main")
+        stacked = bool(self.tab_specs) and width < WIDE_WIDTH
         main.set_class(width >= WIDE_WIDTH, "wide")
-        main.set_class(width < 100, "compact")
+        # Stacked and wide enough: GPU/host and the run panel sit side by side.
+        main.set_class(stacked and width >= SPLIT_WIDTH, "split")
+        main.set_class(width < SPLIT_WIDTH, "compact")
+        from waitwise_tui.ui.widgets.monitor import SystemMonitor
+
+        for monitor in self.query(SystemMonitor):
+            monitor.set_compact(stacked, tight=stacked and width < SPLIT_WIDTH)
 
     # -- themes ---------------------------------------------------------------
 
@@ -162,9 +179,30 @@ class WaitwiseApp(App[int]):
 
     def _activate_widget(self, name: str) -> None:
         widgets = self.query(f"#tabw-{name}")
-        if widgets:
-            widget = widgets.first(TabWidget)
-            self.call_after_refresh(widget.tab_activated)
+        if not widgets:
+            return
+        widget = widgets.first(TabWidget)
+
+        def activate() -> None:
+            # Another switch may have happened since; focusing a widget in a hidden
+            # pane would drag the user back to it.
+            tabbed = self._tabbed()
+            if tabbed is not None and tabbed.active == f"tab-{name}":
+                widget.tab_activated()
+
+        self.call_after_refresh(activate)
+
+    def action_cycle_layout(self) -> None:
+        """Both panes, the monitor alone, the tabs alone (for a small terminal)."""
+        if not self.tab_specs:
+            return
+        main = self.query_one("#main")
+        current = next((name for name in self.LAYOUTS[1:] if main.has_class(name)), "")
+        following = self.LAYOUTS[(self.LAYOUTS.index(current) + 1) % len(self.LAYOUTS)]
+        main.remove_class(*self.LAYOUTS[1:])
+        if following:
+            main.add_class(following)
+        self.notify(f"layout: {following.replace('-', ' ') or 'monitor and tabs'}", timeout=2)
 
     def action_switch_tab(self, number: int) -> None:
         if 1 <= number <= len(self.tab_specs):
@@ -207,7 +245,9 @@ class WaitwiseApp(App[int]):
         style = self.ctx.settings.notifications
         if style == "quiet":
             return
-        severity = "error" if event.kind in (core_events.ALERT, core_events.RUN_CRASHED) else "information"
+        severity = (
+            "error" if event.kind in (core_events.ALERT, core_events.RUN_CRASHED) else "information"
+        )
         self.notify(event.message, title=event.source, severity=severity, markup=False)
         if style == "toast+bell" and severity == "error":
             self.bell()
@@ -218,7 +258,7 @@ class WaitwiseApp(App[int]):
 
     @work(thread=True, group="tmux", exit_on_error=False)
     def _tmux_message(self, text: str) -> None:
-        try:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(
                 ["tmux", "display-message", "--", text],
                 timeout=2,
@@ -226,8 +266,6 @@ class WaitwiseApp(App[int]):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        except (OSError, subprocess.SubprocessError):
-            pass
 
     def _osc9(self, text: str) -> None:
         # OSC 9 desktop notification; inside tmux it needs DCS passthrough.
@@ -257,7 +295,13 @@ class WaitwiseApp(App[int]):
                 if not isinstance(binding, Binding) or binding.system:
                     continue
                 key = keymap.get(binding.id or "", binding.key)
-                out.append((self.get_key_display(Binding(key, binding.action)), binding.description or binding.action, binding.id or ""))
+                out.append(
+                    (
+                        self.get_key_display(Binding(key, binding.action)),
+                        binding.description or binding.action,
+                        binding.id or "",
+                    )
+                )
             return out
 
         app_rows = rows(self.BINDINGS)
@@ -283,19 +327,55 @@ class WaitwiseApp(App[int]):
         for name in sorted(self.available_themes):
             if name.startswith("waitwise-"):
                 yield SystemCommand(
-                    f"Theme: {name}", f"Switch to the {name} theme", partial(setattr, self, "theme", name)
+                    f"Theme: {name}",
+                    f"Switch to the {name} theme",
+                    partial(setattr, self, "theme", name),
                 )
         for number, spec in enumerate(self.tab_specs, 1):
             yield SystemCommand(
-                f"Go to {spec.title}", f"Open the {spec.title} tab (key {number})", partial(self._open_tab, spec.name)
+                f"Go to {spec.title}",
+                f"Open the {spec.title} tab (key {number})",
+                partial(self._open_tab, spec.name),
             )
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
-        yield SystemCommand("Start demo run", "Start a small CPU training run to watch", self.action_start_demo)
+        yield SystemCommand(
+            "Layout: cycle", "Both panes, monitor only, tabs only (key M)", self.action_cycle_layout
+        )
+        yield SystemCommand(
+            "Start demo run", "Start a small CPU training run to watch", self.action_start_demo
+        )
 
     def action_start_demo(self) -> None:
         from waitwise_tui.ui.widgets.runs import RunsPanel
 
         self.query_one(RunsPanel).start_demo()
+
+    # -- what the monitor tells the tabs -------------------------------------
+
+    def runs_snapshot(self):
+        """The latest training-runs snapshot, or None before the first poll."""
+        from waitwise_tui.ui.widgets.runs import RunsPanel
+
+        panels = self.query(RunsPanel)
+        return panels.first().snapshot if panels else None
+
+    def training_eta(self) -> float | None:
+        """Seconds until the watched run ends: the selected run's ETA, else the
+        longest ETA among live runs; None when no run knows its end."""
+        from waitwise_tui.ui.widgets.runs import RunsPanel
+
+        panels = self.query(RunsPanel)
+        if not panels:
+            return None
+        panel = panels.first()
+        current = panel.current_run()
+        if current is not None and current.eta_seconds is not None:
+            return current.eta_seconds
+        snapshot = panel.snapshot
+        etas = [
+            r.eta_seconds for r in (snapshot.runs if snapshot else ()) if r.eta_seconds is not None
+        ]
+        return max(etas) if etas else None
 
     # -- quitting -------------------------------------------------------------
 

@@ -74,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "Keys  (remap with [keymap] in settings.toml: id = \"key\")  esc closes",
+                'Keys  (remap with [keymap] in settings.toml: id = "key")  esc closes',
                 id="help-title",
                 markup=False,
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.widget import Widget
@@ -22,14 +23,55 @@ class TabSpec:
     name: str  # used by --tab NAME and the pane id "tab-NAME"
     title: str
     factory: str  # "module:Class" of a TabWidget subclass
+    commands: str | None = None  # "module:Class" of its command-palette Provider
 
 
 # Fixed order: tuner, alternatives, data, tests, notes (add a line when a feature lands).
-TABS: list[TabSpec] = []
+TABS: list[TabSpec] = [
+    TabSpec(
+        "tuner",
+        "Tuner",
+        "waitwise_tui.ui.widgets.tuner:TunerTab",
+        "waitwise_tui.ui.widgets.tuner:TunerCommands",
+    ),
+    TabSpec(
+        "alternatives",
+        "Alternatives",
+        "waitwise_tui.ui.widgets.alternatives:AlternativesTab",
+        "waitwise_tui.ui.widgets.alternatives:AlternativesCommands",
+    ),
+    TabSpec(
+        "data",
+        "Data",
+        "waitwise_tui.ui.widgets.data:DataTab",
+        "waitwise_tui.ui.widgets.data_commands:DataCommands",
+    ),
+    TabSpec(
+        "tests",
+        "Tests",
+        "waitwise_tui.ui.widgets.tests:TestsTab",
+        "waitwise_tui.ui.widgets.tests:TestsCommands",
+    ),
+    TabSpec(
+        "notes",
+        "Notes",
+        "waitwise_tui.ui.widgets.notes:NotesTab",
+        "waitwise_tui.ui.widgets.notes:NotesCommands",
+    ),
+]
 
 
 def load_tab(spec: TabSpec) -> type[TabWidget]:
-    module_name, _, class_name = spec.factory.partition(":")
+    return _load(spec.factory)
+
+
+def command_providers() -> set:
+    """Palette providers of the tabs, imported only when the palette opens."""
+    return {partial(_load, spec.commands) for spec in TABS if spec.commands}
+
+
+def _load(target: str):
+    module_name, _, class_name = target.partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 

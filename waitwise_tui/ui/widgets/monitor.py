@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from waitwise_tui.ui.context import AppContext
 
 COMPACT_BELOW = 70  # columns; narrower panes get one line per GPU
+COMPACT_PROCESSES = 3  # processes listed when the app asks for compact rendering
 HISTORY_SECONDS = 300.0
 
 
@@ -127,6 +128,9 @@ class SystemMonitor(Widget):
         super().__init__(id=id)
         self.ctx = ctx
         self.latest_snapshot: SystemSnapshot | None = None
+        # Set by the app when the monitor shares the height with the tabs.
+        self.force_compact = False
+        self.tight = False  # also drop the process table and blank rows
         self.interval = max(0.1, float(ctx.settings.interval))
         self._sampler: SystemSampler | None = None
         self._setup_problem: str | None = None
@@ -195,6 +199,14 @@ class SystemMonitor(Widget):
     def on_resize(self, event: Resize) -> None:
         self._render_lines()
 
+    def set_compact(self, compact: bool, *, tight: bool = False) -> None:
+        """Force one line per GPU and a short process list (or go back to auto);
+        ``tight`` also folds the process table into one line."""
+        if (compact, tight) != (self.force_compact, self.tight):
+            self.force_compact = compact
+            self.tight = tight
+            self._render_lines()
+
     def build_rows(self, width: int) -> list[Row]:
         """The panel's rows for a width (what the line widgets will show)."""
         snapshot = self.latest_snapshot
@@ -202,16 +214,36 @@ class SystemMonitor(Widget):
         if snapshot is None:
             text = problem or "sampling GPUs and host…"
             return [fit([Content.assemble((text, "$error" if problem else "$text-muted"))], width)]
-        compact = width < COMPACT_BELOW
+        compact = self.force_compact or width < COMPACT_BELOW
         rows = [header_row(snapshot.nvml, len(snapshot.gpus), width, problem)]
         for gpu in snapshot.gpus:
             if compact:
                 rows.append(gpu_compact_row(gpu, width))
             else:
                 rows += gpu_rows(gpu, self._util.get(gpu.index), self._mem.get(gpu.index), width)
-        rows.append([])
-        if snapshot.nvml.ok:
-            rows += process_rows(snapshot.processes, snapshot.gpus, self._labels, width, compact)
+        if not self.tight:
+            rows.append([])
+        if snapshot.nvml.ok and self.tight:
+            # Little height: one summary line instead of the process table.
+            processes = snapshot.processes
+            mine = sum(1 for p in processes if p.own)
+            summary = (
+                f"{len(processes)} GPU processes ({mine} yours)"
+                if processes
+                else "no GPU processes"
+            )
+            rows.append(fit([Content.assemble((summary, "$text-muted"))], width))
+        elif snapshot.nvml.ok:
+            processes = snapshot.processes
+            if self.force_compact and len(processes) > COMPACT_PROCESSES:
+                # Stacked layout: the run panel below needs the rows more.
+                hidden = len(processes) - COMPACT_PROCESSES
+                processes = processes[:COMPACT_PROCESSES]
+                rows += process_rows(processes, snapshot.gpus, self._labels, width, compact)
+                more = f"… {hidden} more GPU processes (widen the terminal to see all)"
+                rows.append(fit([Content.assemble((more, "$text-muted"))], width))
+            else:
+                rows += process_rows(processes, snapshot.gpus, self._labels, width, compact)
             rows.append([])
         rows += host_rows(snapshot.host, width, compact)
         return rows

@@ -116,14 +116,15 @@ class NotesTab(TabWidget):
         ctx: Any,
         *,
         id: str | None = None,
-        now: Callable[[], datetime] = datetime.now,
+        now: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         autosave_delay: float = 2.0,
         watch_interval: float = 2.0,
         nvml: Any = None,
     ) -> None:
         super().__init__(ctx, id=id)
-        self.now = now
+        # The app's clock may be injected (snapshots and screenshots fix the date).
+        self.now = now or ctx.backends.get("now") or datetime.now
         self.monotonic = monotonic
         self.autosave_delay = autosave_delay
         self.watch_interval = watch_interval

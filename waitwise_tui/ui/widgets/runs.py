@@ -271,6 +271,7 @@ class RunsPanel(Widget, can_focus=True):
             line.append(f" · {run.format}", style="dim")
             if index:
                 text.append("\n")
+            line.truncate(max(10, self.size.width - 2), overflow="ellipsis")
             text.append_text(line)
         self.query_one("#runs-list", Static).update(text)
         self._render_status()

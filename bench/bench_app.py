@@ -1,0 +1,111 @@
+"""App-level benchmarks, each against a bare Textual app measured in the same run.
+
+    python bench/bench_app.py start      # cold start to first frame (goal: ratio <= 1.3)
+    python bench/bench_app.py idle       # idle CPU over 60 s at 1 s refresh (goal: <= 1 %)
+    python bench/bench_app.py bytes      # terminal bytes/s at steady state (goal: <= 2 KB/s)
+    python bench/bench_app.py all
+
+The app runs in a real pseudo-terminal with fake NVML (8 GPUs, 50 processes) and real
+psutil, in an empty temporary workspace and config dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ptyrun import PtyProcess
+
+HERE = Path(__file__).resolve().parent
+APP = [sys.executable, "-m", "waitwise_tui"]
+BARE = [sys.executable, str(HERE / "bare_app.py")]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {"WAITWISE_CONFIG_DIR": str(tmp / "config"), "WAITWISE_FAKE_NVML": "8x50"}
+
+
+def first_frame(argv: list[str], marker: bytes, tmp: Path) -> float:
+    proc = PtyProcess(argv, env=_env(tmp))
+    try:
+        return proc.wait_for(marker)
+    finally:
+        proc.close()
+
+
+def bench_start(rounds: int, tmp: Path) -> None:
+    app_argv = [*APP, "-w", str(tmp)]
+    first_frame(app_argv, b"Help", tmp)  # warm the OS file cache for both
+    first_frame(BARE, b"bare-app-ready", tmp)
+    app_times, bare_times = [], []
+    for _ in range(rounds):
+        bare_times.append(first_frame(BARE, b"bare-app-ready", tmp))
+        app_times.append(first_frame(app_argv, b"Help", tmp))
+    app, bare = statistics.median(app_times), statistics.median(bare_times)
+    print(f"cold start to first frame (median of {rounds}):")
+    print(f"  bare Textual app : {bare * 1000:7.1f} ms")
+    print(f"  waitwise-tui     : {app * 1000:7.1f} ms")
+    print(f"  ratio            : {app / bare:7.2f}   (goal <= 1.3)")
+
+
+def idle_cpu(argv: list[str], seconds: float, tmp: Path) -> float:
+    proc = PtyProcess(argv, env=_env(tmp))
+    try:
+        proc.read_for(5.0)  # start-up is not idle
+        before = proc.cpu_seconds()
+        proc.read_for(seconds)
+        return (proc.cpu_seconds() - before) / seconds * 100
+    finally:
+        proc.close()
+
+
+def bench_idle(seconds: float, tmp: Path) -> None:
+    bare = idle_cpu(BARE, seconds, tmp)
+    app = idle_cpu([*APP, "-w", str(tmp), "--interval", "1"], seconds, tmp)
+    print(f"idle CPU over {seconds:.0f} s (% of one core):")
+    print(f"  bare Textual app                  : {bare:5.2f} %")
+    print(f"  waitwise-tui, 8 GPUs, 50 processes: {app:5.2f} %   (goal <= 1 %)")
+
+
+def bytes_per_second(argv: list[str], seconds: float, tmp: Path) -> float:
+    proc = PtyProcess(argv, cols=120, rows=40, env=_env(tmp))
+    try:
+        proc.read_for(5.0)
+        return proc.read_for(seconds) / seconds
+    finally:
+        proc.close()
+
+
+def bench_bytes(seconds: float, tmp: Path) -> None:
+    app = bytes_per_second([*APP, "-w", str(tmp), "--interval", "1"], seconds, tmp)
+    print(f"bytes written to a 120x40 terminal per second (steady state, {seconds:.0f} s):")
+    print(f"  waitwise-tui : {app:8.0f} B/s   (goal <= 2048)")
+    if shutil.which("top"):
+        top = bytes_per_second(["top", "-d", "1"], seconds, tmp)
+        print(f"  top -d 1     : {top:8.0f} B/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["start", "idle", "bytes", "all"])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        if args.what in ("start", "all"):
+            bench_start(args.rounds, tmp)
+        if args.what in ("idle", "all"):
+            bench_idle(args.seconds, tmp)
+        if args.what in ("bytes", "all"):
+            bench_bytes(min(args.seconds, 30.0), tmp)
+
+
+if __name__ == "__main__":
+    main()

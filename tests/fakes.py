@@ -1,0 +1,91 @@
+"""Deterministic stand-ins for live sources, shared by UI tests, snapshots and the
+screenshot script: a frozen host reading, fake NVML, and a fixed-clock run monitor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.core.host import HostInfo
+from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.ui.context import AppContext
+
+FIXED_NOW = 1_790_000_000.0
+
+HOST = HostInfo(
+    cpu_percent=37.0,
+    per_cpu_percent=(20.0, 90.0, 5.0, 40.0, 61.0, 12.0, 8.0, 77.0),
+    cpu_count=8,
+    load_1m=3.25,
+    load_5m=2.5,
+    load_15m=1.75,
+    memory_used_bytes=21 * 1024**3,
+    memory_total_bytes=64 * 1024**3,
+    swap_used_bytes=0,
+    swap_total_bytes=8 * 1024**3,
+    disk_path="/ws",
+    disk_free_bytes=320 * 1024**3,
+    disk_total_bytes=1000 * 1024**3,
+    disk_read_bytes_per_s=12.5 * 1024**2,
+    disk_write_bytes_per_s=3.0 * 1024**2,
+    net_rx_bytes_per_s=1024.0**2,
+    net_tx_bytes_per_s=512.0 * 1024,
+)
+
+
+class FrozenHost:
+    def sample(self) -> HostInfo:
+        return HOST
+
+
+def write_demo_log(path: Path, steps: int = 400) -> Path:
+    """A finished JSONL training log with train and validation loss."""
+    import math
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for step in range(0, steps + 1, 10):
+        loss = 2.3 * math.exp(-step / 120) + 0.25 + 0.03 * math.sin(step / 7)
+        row = {
+            "step": step,
+            "loss": round(loss, 5),
+            "lr": 0.01,
+            "wall_time": FIXED_NOW - 600 + step,
+        }
+        if step % 50 == 0:
+            row["val_loss"] = round(loss + 0.08, 5)
+        lines.append(json.dumps(row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def make_context(
+    workspace: Path,
+    *,
+    gpus: str | None = "two",
+    run_paths: list[str] | None = None,
+    frozen_runs: bool = True,
+    interval: float = 0.1,
+    **options,
+) -> AppContext:
+    """A context whose sources are fake or frozen. ``gpus="still"`` is a fake NVML
+    whose processes are all foreign (no pid of this machine shows up)."""
+    backends: dict[str, object] = {"host": FrozenHost()}
+    if gpus == "still":
+        backends["nvml"] = FakeNvml(FakeConfig(gpus=2, processes=4, own_process=False))
+    elif gpus is not None:
+        backends["nvml"] = fake_from_spec(gpus)
+    ctx = AppContext(
+        Workspace(workspace),
+        Settings(interval=interval),
+        options={"run_paths": run_paths or [], **options},
+        backends=backends,
+    )
+    if frozen_runs:
+        from waitwise_tui.core.runs.monitor import RunMonitor
+
+        backends["runs_monitor"] = RunMonitor(
+            workspace, run_paths or (), clock=lambda: FIXED_NOW, writers=False
+        )
+    return ctx

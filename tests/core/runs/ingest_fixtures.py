@@ -75,11 +75,11 @@ def key(points: list[Point]) -> list[tuple]:
 
 
 def collect(tail, points: list[Point]) -> None:
-    """Poll ``tail`` once into ``points`` the way a consumer would."""
+    """Poll ``tail`` once into ``points`` the way a consumer would (columns first)."""
     update = tail.poll()
     if update.reset:
         points.clear()
-    points.extend(update.points)
+    points.extend(update.iter_points())
 
 
 def read_in_two(path: Path, data: bytes, cut: int, fmt: str) -> list[Point]:
@@ -97,7 +97,7 @@ def read_in_two(path: Path, data: bytes, cut: int, fmt: str) -> list[Point]:
 
 def read_whole(path: Path, fmt: str) -> list[Point]:
     """All points of ``path`` read in one go."""
-    return read_all(RunCandidate(str(path), fmt, "run")).points
+    return list(read_all(RunCandidate(str(path), fmt, "run")).iter_points())
 
 
 def candidate(path: Path | str, fmt: str) -> RunCandidate:

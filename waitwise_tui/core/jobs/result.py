@@ -99,7 +99,10 @@ def _from_log(log_path: Path, metric: str) -> TrialResult | None:
         update = read_all(RunCandidate(str(log_path), fmt, log_path.parent.name))
     except (OSError, ValueError):
         return None
+    # Points follow columns in log order: the last value is a point's if any has one.
     values = [point.value for point in update.points if point.metric == metric]
+    if not values:
+        values = [float(c.values[-1]) for c in update.columns if c.metric == metric and len(c)]
     if not values:
         return None
     return _finite(values[-1], metric, "log")

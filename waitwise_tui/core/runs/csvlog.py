@@ -29,6 +29,9 @@ from waitwise_tui.core.runs.tail import MAX_LINE, LineTail, split_lines
 
 # New complete-line bytes in one poll from which the columnar bulk path pays off.
 BULK_BYTES = 256 * 1024
+# Bulk blocks are gathered up to this size per pyarrow call: bigger calls parse on
+# several threads and pay the per-call cost less often.
+BATCH_BYTES = 16 << 20
 # Cells that ``float`` refuses and pyarrow must read as null, not as an error.
 _NULLS = ["", "NA"]
 
@@ -86,6 +89,8 @@ class CsvTail(LineTail):
         self._metrics: list[tuple[int, str]] = []
         self._row = 0
         self._arrow: tuple[Any, Any, Any] | None = None
+        self._batch: list[bytes] = []
+        self._batch_size = 0
 
     def _head_target(self) -> int:
         # Compare the whole header (up to the line cap) to catch Lightning's rewrites.
@@ -93,7 +98,12 @@ class CsvTail(LineTail):
 
     def _consume(self, data: bytes, update: ReadUpdate) -> None:
         while self._names is None and data:
-            # The header goes through the line path on its own, line by line.
+            # The header goes through the line path on its own. Blank lines before it
+            # give nothing: drop them at once (one by one would be quadratic).
+            if not self._rem and not self._skipping:
+                data = data.lstrip(b"\r\n")
+                if not data:
+                    return
             ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
             if not ends:
                 super()._consume(data, update)
@@ -102,19 +112,31 @@ class CsvTail(LineTail):
             data = data[min(ends) + 1 :]
         if not data:
             return
-        # Columns come before points within a poll: once points were made, stay there.
-        if update.points or (not update.columns and len(self._rem) + len(data) < BULK_BYTES):
+        # Columns come before points within a poll: once points were made, stay there;
+        # once chunks were gathered for columns, the rest of the poll joins them.
+        small = not update.columns and len(self._rem) + len(data) < BULK_BYTES
+        if not self._batch and (update.points or small):
             super()._consume(data, update)
             return
-        block = self._take(data)
-        if block:
-            columns = self._bulk(block)
-            update.columns.extend(columns if columns is not None else self._slow(block))
+        self._batch.append(data)
+        self._batch_size += len(data)
+        if self._batch_size >= BATCH_BYTES:
+            self._flush(update)
+
+    def _flush(self, update: ReadUpdate) -> None:
+        """Parse the gathered bulk chunks (their complete lines) into columns."""
+        if not self._batch:
+            return
+        buf, start, end = self._take(self._batch)
+        self._batch = []
+        self._batch_size = 0
+        if start < end:
+            columns = self._bulk(buf, start, end)
+            update.columns.extend(columns if columns is not None else self._slow(buf[start:end]))
 
     def _finish_poll(self, update: ReadUpdate) -> None:
+        self._flush(update)
         super()._finish_poll(update)
-        if len(update.columns) > len(self._metrics):
-            update.columns[:] = _merged(update.columns)
 
     def _lines(self, lines: list[bytes], update: ReadUpdate) -> None:
         out = update.points
@@ -179,10 +201,18 @@ class CsvTail(LineTail):
                     kept_values.append(value)
             yield name, kept_steps, kept_values
 
-    def _bulk(self, block: bytes) -> list[Column] | None:
-        """Columns of ``block`` (complete lines) read by pyarrow; None: take the small path."""
+    def _bulk(self, buf: bytes, start: int, end: int) -> list[Column] | None:
+        """Columns of the complete lines ``buf[start:end]`` read by pyarrow.
+
+        None: the block needs the small path.
+        """
         assert self._names is not None
-        if b'"' in block or not _short_lines(block):
+        # Quotes need ``csv``'s rules; pyarrow would read "nan(1)", which ``float`` refuses.
+        if (
+            buf.find(b'"', start, end) >= 0
+            or buf.find(b"(", start, end) >= 0
+            or not _short_lines(buf, start, end)
+        ):
             return None
         import numpy as np
         import pyarrow as pa
@@ -190,20 +220,27 @@ class CsvTail(LineTail):
 
         if self._arrow is None:
             names = [f"c{i}" for i in range(len(self._names))]
+            # Only x and the metrics are converted (not e.g. ``epoch`` beside ``step``).
+            wanted = [names[j] for j, _ in self._metrics]
+            if self._x is not None:
+                wanted.append(names[self._x])
             self._arrow = (
-                pacsv.ReadOptions(column_names=names, use_threads=False),
+                pacsv.ReadOptions(column_names=names),
                 pacsv.ParseOptions(quote_char=False, ignore_empty_lines=True),
                 pacsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.float64()),
                     null_values=_NULLS,
+                    include_columns=wanted,
                 ),
             )
         read, parse, convert = self._arrow
-        if b"\r" in block:
-            block = block.replace(b"\r", b"\n")
+        if buf.find(b"\r", start, end) >= 0:
+            data = pa.py_buffer(buf[start:end].replace(b"\r", b"\n"))
+        else:
+            data = pa.py_buffer(memoryview(buf)[start:end])
         try:
             table = pacsv.read_csv(
-                pa.BufferReader(block),
+                pa.BufferReader(data),
                 read_options=read,
                 parse_options=parse,
                 convert_options=convert,
@@ -215,11 +252,11 @@ class CsvTail(LineTail):
             steps = np.arange(self._row, self._row + n, dtype="float64")
             placed = None
         else:
-            steps, placed = _array(table.column(self._x))
+            steps, placed = _array(table.column(f"c{self._x}"))
         self._row += n
         out = []
         for j, name in self._metrics:
-            values, valid = _array(table.column(j))
+            values, valid = _array(table.column(f"c{j}"))
             keep = valid if placed is None else placed if valid is None else placed & valid
             if keep is None:
                 out.append(Column(name, steps, values))
@@ -238,34 +275,15 @@ def _array(column: Any) -> tuple[Any, Any]:
     return values, ~np.asarray(column.is_null().to_numpy(), dtype=bool)
 
 
-def _short_lines(block: bytes) -> bool:
-    """Whether every line of ``block`` is surely within ``MAX_LINE``.
+def _short_lines(buf: bytes, start: int, end: int) -> bool:
+    """Whether every line of ``buf[start:end]`` is surely within ``MAX_LINE``.
 
     Each window of half the cap holding a line end bounds every line below the cap;
     a block that fails this (rarely) goes to the small path, which drops long lines.
     """
     half = MAX_LINE // 2
-    for start in range(0, len(block), half):
-        end = start + half
-        if block.find(b"\n", start, end) < 0 and block.find(b"\r", start, end) < 0:
+    for lo in range(start, end, half):
+        hi = min(lo + half, end)
+        if buf.find(b"\n", lo, hi) < 0 and buf.find(b"\r", lo, hi) < 0:
             return False
     return True
-
-
-def _merged(columns: list[Column]) -> list[Column]:
-    """One column per metric (chunks of one poll joined), in first-seen order."""
-    import numpy as np
-
-    groups: dict[str, list[Column]] = {}
-    for column in columns:
-        groups.setdefault(column.metric, []).append(column)
-    return [
-        parts[0]
-        if len(parts) == 1
-        else Column(
-            metric,
-            np.concatenate([c.steps for c in parts]),
-            np.concatenate([c.values for c in parts]),
-        )
-        for metric, parts in groups.items()
-    ]

@@ -3,6 +3,10 @@
 x comes from a step-like key (step, global_step, iter, iteration, epoch, ...) or a
 line counter; nested objects are flattened with ``/``; booleans and strings are not
 metrics. ``NaN``/``Infinity`` tokens are accepted (Python's json reads them).
+
+A line whose top-level ``"event"`` or ``"status"`` is one of ``END_EVENTS``
+(case-insensitive), e.g. ``{"event": "finished"}``, is the run's end marker: it sets
+``ReadUpdate.finished``. Its numeric items are still points.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import json
 from waitwise_tui.core.runs.keys import STEP_KEY_SET, STEP_KEYS, WALL_TIME_KEYS
 from waitwise_tui.core.runs.model import Point, ReadUpdate, RunCandidate
 from waitwise_tui.core.runs.tail import LineTail
+
+END_EVENTS = frozenset({"finished", "done", "completed", "end"})
+_END_KEYS = ("event", "status")
 
 
 def flatten(obj: dict, prefix: str = "") -> dict[str, float]:
@@ -26,13 +33,21 @@ def flatten(obj: dict, prefix: str = "") -> dict[str, float]:
     return out
 
 
-def parse_json_line(line: bytes) -> dict[str, float] | None:
-    """The flattened numeric items of one JSON object line, or None."""
+def is_end_marker(obj: dict) -> bool:
+    """Whether a log line's object says the run ended (see ``END_EVENTS``)."""
+    for key in _END_KEYS:
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip().lower() in END_EVENTS:
+            return True
+    return False
+
+
+def _json_object(line: bytes) -> dict | None:
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    return flatten(obj) if isinstance(obj, dict) else None
+    return obj if isinstance(obj, dict) else None
 
 
 class JsonlTail(LineTail):
@@ -47,7 +62,12 @@ class JsonlTail(LineTail):
 
     def _lines(self, lines: list[bytes], update: ReadUpdate) -> None:
         for line in lines:
-            items = parse_json_line(line)
+            obj = _json_object(line)
+            if obj is None:
+                continue
+            if is_end_marker(obj):
+                update.finished = True
+            items = flatten(obj)
             if not items:
                 continue
             lowered = {k.lower(): k for k in items}

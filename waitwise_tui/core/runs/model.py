@@ -33,7 +33,10 @@ class Column:
     """Scalars of one metric in log order, as float64 arrays of equal length.
 
     ``walls`` is None when the log has no wall times (NaN entries mark single
-    points without one). Compared by identity: arrays have no plain ``==``.
+    points without one). The arrays are handed over: a consumer may keep them
+    (``Series.append`` does), so nobody modifies them once the column is made. Arrays
+    may be shared between columns (one step array for every metric of a CSV block).
+    Compared by identity: arrays have no plain ``==``.
     """
 
     metric: str

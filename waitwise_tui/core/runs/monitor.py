@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from waitwise_tui.core.runs.chart import DEFAULT_COLORS, ChartLine, ChartOptions, Color
 from waitwise_tui.core.runs.health import Alert, HealthConfig, RunHealth
-from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate, Tail
+from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
 from waitwise_tui.core.runs.procs import Writer, WriterFinder
 from waitwise_tui.core.runs.series import Series
 
@@ -99,13 +99,11 @@ class _Run:
             self.error = update.error
         self.gone = self.gone or update.gone
         self.finished = self.finished or update.finished
-        grouped: dict[str, list] = {}
-        for point in update.points:
-            grouped.setdefault(point.metric, []).append(point)
         counts: dict[str, int] = {}
-        for metric, points in grouped.items():
+        for metric, parts in _by_metric(update).items():
             if metric in TOTAL_METRICS:
-                value = points[-1].value
+                last = parts[-1]
+                value = float(last.values[-1]) if isinstance(last, Column) else last[-1].value
                 if math.isfinite(value) and value > 0:
                     self.log_total = value
                 continue
@@ -113,7 +111,11 @@ class _Run:
             if series is None:
                 series = self.series[metric] = Series(metric)
             before = len(series)
-            series.extend(points)
+            for part in parts:
+                if isinstance(part, Column):
+                    series.append(part.steps, part.values, part.walls)
+                else:
+                    series.extend(part)
             counts[metric] = len(series) - before
         written_at = None if self.polled else _mtime(self.candidate.path)
         self.polled = True
@@ -309,6 +311,25 @@ class RunMonitor:
                 run.tail.close()
             self._runs.clear()
             self._by_path.clear()
+
+
+def _by_metric(update: ReadUpdate) -> dict[str, list[Column | list[Point]]]:
+    """The poll's scalars per metric in log order: its columns, then a run of points.
+
+    Columns stay whole, so a bulk read reaches ``Series.append`` as arrays.
+    """
+    grouped: dict[str, list[Column | list[Point]]] = {}
+    for column in update.columns:
+        if len(column):
+            grouped.setdefault(column.metric, []).append(column)
+    for point in update.points:
+        parts = grouped.setdefault(point.metric, [])
+        last = parts[-1] if parts else None
+        if not isinstance(last, list):
+            last = []
+            parts.append(last)
+        last.append(point)
+    return grouped
 
 
 def _mtime(path: str) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from waitwise_tui.core.runs.csvlog import CsvTail
 from waitwise_tui.core.runs.hf import TrainerStateTail
 from waitwise_tui.core.runs.jsonl import JsonlTail
-from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate, Tail
+from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
 from waitwise_tui.core.runs.textlog import TextTail
 from waitwise_tui.core.runs.tfevents import TfeventsTail
 
@@ -38,14 +38,38 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
             if more.reset:
                 total = more
                 continue
-            if not (more.points or more.progress or more.finished or more.gone or more.error):
+            scalars = more.has_scalars()
+            if not (scalars or more.progress or more.finished or more.gone or more.error):
                 return total
+            if total.points and more.columns:
+                # Keep "columns before points": earlier points become a column.
+                total.columns.extend(_as_columns(total.points))
+                total.points = []
+            total.columns.extend(more.columns)
             total.points.extend(more.points)
             total.progress = more.progress or total.progress
             total.finished = total.finished or more.finished
             total.gone = total.gone or more.gone
             total.error = more.error or total.error
-            if more.gone or not more.points:
+            if more.gone or not scalars:
                 return total
     finally:
         tail.close()
+
+
+def _as_columns(points: list[Point]) -> list[Column]:
+    """``points`` as one column per metric, each in log order."""
+    import numpy as np
+
+    grouped: dict[str, list[Point]] = {}
+    for point in points:
+        grouped.setdefault(point.metric, []).append(point)
+    return [
+        Column(
+            metric,
+            np.array([p.step for p in group], dtype="float64"),
+            np.array([p.value for p in group], dtype="float64"),
+            np.array([np.nan if p.wall_time is None else p.wall_time for p in group]),
+        )
+        for metric, group in grouped.items()
+    ]

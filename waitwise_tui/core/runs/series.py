@@ -49,6 +49,12 @@ class _Buffer:
     def extend(self, values: np.ndarray) -> None:
         np = _np()
         need = self.size + len(values)
+        if not self.size and need > len(self.data) and _adoptable(values):
+            # A first big block (a bulk read) is kept as it is: copying it would only
+            # fault in fresh memory. The next extend reallocates, so it is never written.
+            self.data = values
+            self.size = need
+            return
         if need > len(self.data):
             grown = np.empty(max(need, 2 * len(self.data)), dtype="float64")
             grown[: self.size] = self.data[: self.size]
@@ -62,6 +68,14 @@ class _Buffer:
     @property
     def view(self) -> np.ndarray:
         return self.data[: self.size]
+
+
+def _adoptable(values: Any) -> bool:
+    return (
+        getattr(values, "dtype", None) == "float64"
+        and values.ndim == 1
+        and values.flags.c_contiguous
+    )
 
 
 class _Level:
@@ -196,12 +210,19 @@ class Segment:
             if level_index == 0:
                 raw = self.values.view[first * size :]
                 finite = np.isfinite(raw)
-                clean = np.where(finite, raw, np.nan)
                 offsets = np.arange(0, len(raw), size)
-                mins = np.fmin.reduceat(clean, offsets)
-                maxs = np.fmax.reduceat(clean, offsets)
-                sums = np.add.reduceat(np.where(finite, raw, 0.0), offsets)
-                counts = np.add.reduceat(finite.astype("float64"), offsets)
+                if finite.all():
+                    # The usual case, without the masked copies (same results).
+                    mins = np.minimum.reduceat(raw, offsets)
+                    maxs = np.maximum.reduceat(raw, offsets)
+                    sums = np.add.reduceat(raw, offsets)
+                    counts = np.minimum(size, len(raw) - offsets).astype("float64")
+                else:
+                    clean = np.where(finite, raw, np.nan)
+                    mins = np.fmin.reduceat(clean, offsets)
+                    maxs = np.fmax.reduceat(clean, offsets)
+                    sums = np.add.reduceat(np.where(finite, raw, 0.0), offsets)
+                    counts = np.add.reduceat(finite.astype("float64"), offsets)
             else:
                 child = self.levels[level_index - 1]
                 lo = 2 * first
@@ -398,6 +419,8 @@ class Series:
         """Append points in log order; a step below the previous one starts a segment.
 
         Points without a finite step cannot be placed on an axis and are skipped.
+        float64 arrays may be kept without a copy (read-only arrays are fine): the
+        caller must not modify them afterwards.
         """
         np = _np()
         steps_a = np.asarray(steps, dtype="float64")
@@ -425,7 +448,7 @@ class Series:
         self.last = float(values_a[-1])
         self.last_step = float(steps_a[-1])
         if n_finite:
-            good = values_a[finite]
+            good = values_a if n_finite == len(values_a) else values_a[finite]
             self.min = float(np.fmin(good.min(), self.min))
             self.max = float(np.fmax(good.max(), self.max))
         previous = self.segments[-1].last_step if self.segments else math.inf

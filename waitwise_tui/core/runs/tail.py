@@ -163,19 +163,22 @@ class LineTail(FileTail):
     def _restart_lines(self) -> None:
         """Forget parse state kept by the subclass."""
 
-    def _take(self, data: bytes) -> bytes:
-        """The complete lines of the pending bytes plus ``data``, as one block.
+    def _take(self, chunks: list[bytes]) -> tuple[bytes, int, int]:
+        """The complete lines of the pending bytes plus ``chunks``: ``buf[start:end]``.
 
-        The block ends at a line end (or is empty); the incomplete rest is kept for
-        the next call, and the end of an overlong line being skipped is dropped.
+        The span ends at a line end (or is empty); the incomplete rest is kept for the
+        next call, and the end of an overlong line being skipped is left out. The
+        span is returned as offsets so that a big block is not copied once more.
         """
-        buf = self._rem + data if self._rem else data
-        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
-        block, rem = buf[:cut], buf[cut:]
-        if self._skipping and cut:
-            # The block starts with the end of an overlong line that was dropped.
-            ends = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
-            block = block[min(ends) + 1 :]
+        one = len(chunks) == 1 and not self._rem
+        buf = chunks[0] if one else b"".join([self._rem, *chunks])
+        end = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+        start = 0
+        rem = buf[end:]
+        if self._skipping and end:
+            # The span starts with the end of an overlong line that was dropped.
+            ends = [i for i in (buf.find(b"\n", 0, end), buf.find(b"\r", 0, end)) if i >= 0]
+            start = min(ends) + 1
             self._skipping = False
         elif self._skipping:
             rem = b""
@@ -183,10 +186,11 @@ class LineTail(FileTail):
             rem = b""
             self._skipping = True
         self._rem = rem
-        return block
+        return buf, start, end
 
     def _consume(self, data: bytes, update: ReadUpdate) -> None:
-        lines = split_lines(self._take(data))
+        buf, start, end = self._take([data])
+        lines = split_lines(buf[start:end])
         if lines:
             self._lines(lines, update)
 

@@ -13,12 +13,13 @@ import asyncio
 import shutil
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakes import make_context, write_demo_log  # noqa: E402
+from fakes import make_context, tabs_ready, write_demo_log  # noqa: E402
 
 from waitwise_tui.ui.app import WaitwiseApp  # noqa: E402
 from waitwise_tui.ui.tabs import TABS  # noqa: E402
@@ -31,8 +32,10 @@ OUT = ROOT / "screenshots"
 async def shoot(name: str, size: tuple[int, int], workspace: Path, tab: str | None) -> Path:
     log = write_demo_log(workspace / "runs" / "mlp" / "metrics.jsonl")
     ctx = make_context(workspace, gpus="still", run_paths=[str(log)], interval=3600)
+    ctx.backends["now"] = lambda: datetime(2026, 5, 4, 9, 30)
     app = WaitwiseApp(ctx, initial_tab=tab)
     async with app.run_test(size=size) as pilot:
+        await tabs_ready(pilot)
         monitor = app.query_one(SystemMonitor)
         runs = app.query_one(RunsPanel)
         for _ in range(200):

@@ -89,3 +89,13 @@ def make_context(
             workspace, run_paths or (), clock=lambda: FIXED_NOW, writers=False
         )
     return ctx
+
+
+async def tabs_ready(pilot) -> None:
+    """Wait until the app has mounted every tab (they mount after the first frame)."""
+    for _ in range(400):
+        if getattr(pilot.app, "tabs_mounted", True):
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("tabs never finished mounting")

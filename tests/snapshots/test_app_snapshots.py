@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from fakes import make_context, write_demo_log
+from fakes import make_context, tabs_ready, write_demo_log
 
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.tabs import TABS
@@ -47,6 +47,7 @@ def build(workspace: Path, *, with_run: bool, tab: str | None = None) -> Waitwis
 
 async def settle(pilot) -> None:
     app = pilot.app
+    await tabs_ready(pilot)
     monitor = app.query_one(SystemMonitor)
     runs = app.query_one(RunsPanel)
     for _ in range(200):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from fakes import make_context
+from fakes import make_context, tabs_ready
 from textual.widgets import TabbedContent
 
 from waitwise_tui.config import Settings, config_dir
@@ -33,6 +33,7 @@ def make_app(tmp_path, **kwargs) -> WaitwiseApp:
 async def test_layout_per_size(tmp_path, size, wide):
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause()
         main = app.query_one("#main")
         assert main.has_class("wide") is wide
@@ -51,6 +52,7 @@ async def test_monitor_fills_the_screen_without_tabs(tmp_path, monkeypatch):
     monkeypatch.setattr("waitwise_tui.ui.app.TABS", [])
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause()
         assert not app.query("#todo")
         assert app.query_one("#monitor-pane").region.height >= 20
@@ -59,6 +61,7 @@ async def test_monitor_fills_the_screen_without_tabs(tmp_path, monkeypatch):
 async def test_too_small_terminal_shows_one_line(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(50, 12)) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause()
         assert app.screen.has_class("too-small")
         notice = app.query_one("#too-small")
@@ -72,6 +75,7 @@ async def test_too_small_terminal_shows_one_line(tmp_path):
 async def test_q_quits_when_nothing_is_busy(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
@@ -82,6 +86,7 @@ async def test_quit_asks_when_a_tab_is_busy(tmp_path, monkeypatch):
     monkeypatch.setattr(WaitwiseApp, "tab_widgets", lambda self: [TabWidget(self.ctx)])
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -100,6 +105,7 @@ async def test_quit_asks_when_a_tab_is_busy(tmp_path, monkeypatch):
 async def test_help_lists_every_app_binding(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await tabs_ready(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -115,6 +121,7 @@ async def test_keymap_from_settings_remaps_by_id(tmp_path):
     app = make_app(tmp_path)
     app.ctx.settings.keymap = {"app.help": "f1"}
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
@@ -127,6 +134,7 @@ async def test_keymap_from_settings_remaps_by_id(tmp_path):
 async def test_number_keys_switch_tabs(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await tabs_ready(pilot)
         app.screen.set_focus(None)
         tabbed = app.query_one(TabbedContent)
         for number, spec in enumerate(TABS, 1):
@@ -141,6 +149,7 @@ async def test_tab_option_opens_that_tab(tmp_path):
     last = TABS[-1].name
     app = make_app(tmp_path, initial_tab=last)
     async with app.run_test(size=(120, 40)) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause()
         assert app.query_one(TabbedContent).active == f"tab-{last}"
 
@@ -148,6 +157,7 @@ async def test_tab_option_opens_that_tab(tmp_path):
 async def test_theme_switch_persists(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         assert app.theme == "waitwise-dark"
         app.theme = "waitwise-light"
         await pilot.pause()
@@ -157,6 +167,7 @@ async def test_theme_switch_persists(tmp_path):
 async def test_theme_from_the_command_palette(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"theme: waitwise-contrast")
@@ -180,6 +191,7 @@ async def test_broken_user_theme_falls_back_with_a_notification(tmp_path):
     (themes / "broken.toml").write_text('name = "mine"\nprimary = "nope"\n')
     app = make_app(tmp_path, theme_override="mine")
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause()
         assert app.theme == "waitwise-dark"
         messages = [n.message for n in app._notifications]
@@ -192,6 +204,7 @@ async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeyp
     monkeypatch.setattr(TabWidget, "on_event_broadcast", lambda self, m: seen.append(m.event))
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         event = Event("alert", "demo-run", "demo-run: loss is NaN at step 40", time=123.0)
         app.query_one(RunsPanel).post_message(RecordEvent(event))
         await pilot.pause(0.3)
@@ -210,6 +223,7 @@ async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeyp
 async def test_workspace_not_created_by_just_looking(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause(0.3)
         await pilot.press("question_mark", "escape", "tab")
         await pilot.pause()
@@ -226,6 +240,7 @@ async def test_demo_key_starts_a_demo_run(tmp_path, monkeypatch):
     monkeypatch.setattr("waitwise_tui.core.runs.demo.start_demo", fake_start)
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         app.screen.set_focus(None)
         await pilot.press("D")
         await pilot.pause(0.3)
@@ -238,6 +253,7 @@ async def test_demo_key_starts_a_demo_run(tmp_path, monkeypatch):
 async def test_monitor_shows_fake_gpus(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
+        await tabs_ready(pilot)
         monitor = app.query_one(SystemMonitor)
         for _ in range(50):
             if monitor.latest_snapshot is not None:
@@ -250,6 +266,7 @@ async def test_monitor_shows_fake_gpus(tmp_path):
 async def test_layout_key_cycles_panes(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
+        await tabs_ready(pilot)
         app.screen.set_focus(None)
         await pilot.press("M")
         await pilot.pause()
@@ -270,6 +287,7 @@ async def test_layout_key_cycles_panes(tmp_path):
 async def test_monitor_rendering_follows_the_layout(tmp_path, width, compact, tight):
     app = make_app(tmp_path)
     async with app.run_test(size=(width, 40)) as pilot:
+        await tabs_ready(pilot)
         await pilot.pause()
         monitor = app.query_one(SystemMonitor)
         assert (monitor.force_compact, monitor.tight) == (compact, tight)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from fakes import tabs_ready
+
 from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.context import AppContext
@@ -19,6 +21,7 @@ async def test_app_keys_type_into_the_note_and_quit_saves(tmp_path, monkeypatch)
     # Only this tab: the test is about the app's keys against the editor.
     app.tab_specs = [spec for spec in TABS if spec.name == "notes"]
     async with app.run_test(size=(80, 24)) as pilot:
+        await tabs_ready(pilot)
         tab = app.query_one(NotesTab)
         for _ in range(20):
             await pilot.pause(0.05)

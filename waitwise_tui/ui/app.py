@@ -33,6 +33,7 @@ from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 WIDE_WIDTH = 140
 SPLIT_WIDTH = 100
+TAB_MOUNT_GAP = 0.05  # seconds between mounting two tabs at start-up
 
 
 class WaitwiseApp(App[int]):
@@ -71,6 +72,7 @@ class WaitwiseApp(App[int]):
         self.startup_problems = list(startup_problems)
         self.tab_specs: list[TabSpec] = list(TABS)
         self._db = None
+        self.tabs_mounted = False  # True once every tab widget is mounted
         # What tabs may read from the monitor without importing it (see AppContext).
         ctx.backends.setdefault("runs_snapshot", self.runs_snapshot)
         ctx.backends.setdefault("training_eta", self.training_eta)
@@ -89,12 +91,43 @@ class WaitwiseApp(App[int]):
                 yield SystemMonitor(self.ctx, id="system-monitor")
                 yield RunsPanel(self.ctx, id="runs-panel")
             if self.tab_specs:
-                with TabbedContent(id="todo"):
+                # Tab contents are mounted right after the first frame (see
+                # _mount_tabs): the monitor shows up without waiting for five tabs.
+                with TabbedContent(id="todo", initial=self._first_pane()):
                     for spec in self.tab_specs:
-                        tab_class = load_tab(spec)
-                        with TabPane(spec.title, id=f"tab-{spec.name}"):
-                            yield tab_class(self.ctx, id=f"tabw-{spec.name}")
+                        yield TabPane(spec.title, id=f"tab-{spec.name}")
         yield Footer()
+
+    def _first_pane(self) -> str:
+        names = [spec.name for spec in self.tab_specs]
+        name = self.initial_tab if self.initial_tab in names else names[0]
+        return f"tab-{name}"
+
+    async def _mount_tabs(self) -> None:
+        """Mount the shown tab, then the others, each after a short pause so the
+        first frames paint before the heavier tabs are built."""
+        tabbed = self._tabbed()
+        if tabbed is None:
+            return
+        active = tabbed.active.removeprefix("tab-")
+        pending = sorted(self.tab_specs, key=lambda spec: spec.name != active)
+
+        async def mount_next() -> None:
+            spec = pending.pop(0)
+            try:
+                widget = load_tab(spec)(self.ctx, id=f"tabw-{spec.name}")
+                await self.query_one(f"#tab-{spec.name}", TabPane).mount(widget)
+            except Exception as exc:  # one broken tab must not take the others down
+                self.notify(f"tab {spec.title} failed to load: {exc}", severity="error")
+            else:
+                if tabbed.active == f"tab-{spec.name}":
+                    self._activate_widget(spec.name)
+            if pending:
+                self.set_timer(TAB_MOUNT_GAP, mount_next)
+            else:
+                self.tabs_mounted = True
+
+        self.set_timer(TAB_MOUNT_GAP, mount_next)
 
     def on_mount(self) -> None:
         self._install_themes()
@@ -103,8 +136,12 @@ class WaitwiseApp(App[int]):
         main = self.query_one("#main")
         main.set_class(not self.tab_specs, "monitor-only")
         self._apply_size(self.size.width, self.size.height)
-        if self.initial_tab:
-            self._open_tab(self.initial_tab, announce_missing=True)
+        if self.initial_tab and self.initial_tab not in {s.name for s in self.tab_specs}:
+            self.notify(f"tab {self.initial_tab!r} is not available yet", severity="warning")
+        if self.tab_specs:
+            self.call_after_refresh(self._mount_tabs)
+        else:
+            self.tabs_mounted = True
         for problem in self.startup_problems:
             self.notify(problem, severity="warning", timeout=8, markup=False)
 

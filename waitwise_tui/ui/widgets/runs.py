@@ -247,6 +247,8 @@ class RunsPanel(Widget, can_focus=True):
         if self.size.width:
             self.set_class(self.size.width < 70, "compact")
         text = Text(no_wrap=True, overflow="ellipsis")
+        # Before the first layout the width is unknown; on_resize renders again.
+        width = self.query_one("#runs-list").size.width
         name_width = max(8, min(28, max(len(run.name) for run in runs)))
         for index, run in enumerate(runs):
             badge, colour = BADGES.get(run.status, (run.status, "text"))
@@ -271,7 +273,8 @@ class RunsPanel(Widget, can_focus=True):
             line.append(f" · {run.format}", style="dim")
             if index:
                 text.append("\n")
-            line.truncate(max(10, self.size.width - 2), overflow="ellipsis")
+            if width:
+                line.truncate(width, overflow="ellipsis")
             text.append_text(line)
         self.query_one("#runs-list", Static).update(text)
         self._render_status()
@@ -411,6 +414,7 @@ class RunsPanel(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 70, "compact")
+        self.call_after_refresh(self._render_runs)
         self.call_after_refresh(self._request_chart)
 
     # -- GPU link ---------------------------------------------------------------------

@@ -76,6 +76,7 @@ class WaitwiseApp(App[int]):
         # What tabs may read from the monitor without importing it (see AppContext).
         ctx.backends.setdefault("runs_snapshot", self.runs_snapshot)
         ctx.backends.setdefault("training_eta", self.training_eta)
+        self._install_themes()
 
     # -- layout ---------------------------------------------------------------
 
@@ -86,7 +87,9 @@ class WaitwiseApp(App[int]):
         yield Static(
             f"terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT})", id="too-small", markup=False
         )
-        with Container(id="main"):
+        # Size classes are set here already: changing them after mount restyles all.
+        classes = " ".join(name for name, on in self._size_classes(self.size.width).items() if on)
+        with Container(id="main", classes=classes):
             with VerticalScroll(id="monitor-pane"):
                 yield SystemMonitor(self.ctx, id="system-monitor")
                 yield RunsPanel(self.ctx, id="runs-panel")
@@ -130,11 +133,9 @@ class WaitwiseApp(App[int]):
         self.set_timer(TAB_MOUNT_GAP, mount_next)
 
     def on_mount(self) -> None:
-        self._install_themes()
+        self._watch_theme_choice()
         if self.ctx.settings.keymap:
             self.set_keymap(self.ctx.settings.keymap)
-        main = self.query_one("#main")
-        main.set_class(not self.tab_specs, "monitor-only")
         self._apply_size(self.size.width, self.size.height)
         if self.initial_tab and self.initial_tab not in {s.name for s in self.tab_specs}:
             self.notify(f"tab {self.initial_tab!r} is not available yet", severity="warning")
@@ -148,37 +149,42 @@ class WaitwiseApp(App[int]):
     def on_resize(self, event) -> None:
         self._apply_size(event.size.width, event.size.height)
 
+    def _size_classes(self, width: int) -> dict[str, bool]:
+        stacked = bool(self.tab_specs) and width < WIDE_WIDTH
+        return {
+            "monitor-only": not self.tab_specs,
+            "wide": width >= WIDE_WIDTH,
+            # Stacked and wide enough: GPU/host and the run panel sit side by side.
+            "split": stacked and width >= SPLIT_WIDTH,
+            "compact": width < SPLIT_WIDTH,
+        }
+
     def _apply_size(self, width: int, height: int) -> None:
         too_small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen.set_class(too_small, "too-small")
-        main = self.query_one("#main")
-        stacked = bool(self.tab_specs) and width < WIDE_WIDTH
-        main.set_class(width >= WIDE_WIDTH, "wide")
-        # Stacked and wide enough: GPU/host and the run panel sit side by side.
-        main.set_class(stacked and width >= SPLIT_WIDTH, "split")
-        main.set_class(width < SPLIT_WIDTH, "compact")
+        self.query_one("#main").update_classes(self._size_classes(width))
         from waitwise_tui.ui.widgets.monitor import SystemMonitor
 
+        stacked = bool(self.tab_specs) and width < WIDE_WIDTH
         for monitor in self.query(SystemMonitor):
             monitor.set_compact(stacked, tight=stacked and width < SPLIT_WIDTH)
 
     # -- themes ---------------------------------------------------------------
 
     def _install_themes(self) -> None:
+        """Register theme files and pick the theme before the first frame (setting it
+        later would restyle every widget once more)."""
         themes, problems = load_themes()
         for theme in themes.values():
             self.register_theme(theme)
-        for problem in problems:
-            self.notify(f"{problem}; using the default theme instead", severity="warning")
+        self.startup_problems += [f"{p}; using the default theme instead" for p in problems]
         wanted = self.theme_override or self.ctx.settings.theme or DEFAULT_THEME
         if wanted not in self.available_themes:
-            self.notify(
-                f"theme {wanted!r} not found; using {DEFAULT_THEME}",
-                severity="warning",
-                markup=False,
-            )
+            self.startup_problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+
+    def _watch_theme_choice(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.theme_override and self.theme == self.theme_override:
             self._save_theme(self.theme)

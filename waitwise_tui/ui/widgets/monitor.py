@@ -191,8 +191,9 @@ class SystemMonitor(Widget):
 
     def set_process_labels(self, mapping: Mapping[int, str]) -> None:
         """Label GPU processes (pid -> run name) in the process table."""
-        self._labels = dict(mapping)
-        self._render_lines()
+        if dict(mapping) != self._labels:
+            self._labels = dict(mapping)
+            self._render_lines()
 
     # -- rendering ----------------------------------------------------------------------
 

@@ -146,6 +146,9 @@ class RunsPanel(Widget, can_focus=True):
         self._chart_key: tuple | None = None
         self._chart_busy = False
         self._stopped = False
+        self._gpu_monitor: Any = None
+        self._shown: dict[str, Text] = {}
+        self._labels: dict[int, str] = {}
 
     # -- composition and polling ------------------------------------------------
 
@@ -193,9 +196,7 @@ class RunsPanel(Widget, can_focus=True):
             self.set_timer(self.ctx.settings.interval, self._poll)
 
     def _poll_failed(self, reason: str) -> None:
-        self.query_one("#runs-status", Static).update(
-            Text(f"run scan failed: {reason}", style="red")
-        )
+        self._show("#runs-status", Text(f"run scan failed: {reason}", style="red"))
 
     # -- rendering ----------------------------------------------------------------
 
@@ -222,6 +223,12 @@ class RunsPanel(Widget, can_focus=True):
         self._render_runs()
         self._request_chart()
 
+    def _show(self, widget_id: str, renderable: Text) -> None:
+        """Update a part only when its content changed: every update repaints it."""
+        if self._shown.get(widget_id) != renderable:
+            self._shown[widget_id] = renderable
+            self.query_one(widget_id, Static).update(renderable)
+
     def _show_lists(self, has_runs: bool) -> None:
         self.query_one("#runs-empty").display = not has_runs
         for widget_id in ("#runs-list", "#runs-chart", "#runs-status"):
@@ -233,14 +240,15 @@ class RunsPanel(Widget, can_focus=True):
         self._show_lists(bool(runs))
         if not runs:
             where = self.ctx.options.get("run_paths") or [str(self.ctx.workspace.root)]
-            self.query_one("#runs-empty", Static).update(
+            self._show(
+                "#runs-empty",
                 Text.assemble(
                     f"No training log found in {', '.join(where)}.\n",
                     ("Press D", "bold reverse"),
                     " to start a demo run (a small CPU training loop), or start with\n",
                     ("waitwise-tui PATH/TO/LOGS", "bold"),
                     " (TensorBoard, CSV, JSONL, HF trainer_state, text logs).",
-                )
+                ),
             )
             return
         self.selected = max(0, min(self.selected, len(runs) - 1))
@@ -276,7 +284,7 @@ class RunsPanel(Widget, can_focus=True):
             if width:
                 line.truncate(width, overflow="ellipsis")
             text.append_text(line)
-        self.query_one("#runs-list", Static).update(text)
+        self._show("#runs-list", text)
         self._render_status()
 
     def _render_status(self) -> None:
@@ -306,7 +314,7 @@ class RunsPanel(Widget, can_focus=True):
             status.append(f"\n⚠ {alert.message}", style=self._colour("warning"))
         if run.error:
             status.append(f"\n{run.error}", style=self._colour("error"))
-        self.query_one("#runs-status", Static).update(status)
+        self._show("#runs-status", status)
 
     def _colour(self, name: str) -> str:
         """A Rich style for a theme colour name (success, warning, ...)."""
@@ -352,7 +360,7 @@ class RunsPanel(Widget, can_focus=True):
             return
         metric = self._metric_for(run)
         if metric is None:
-            chart.update(Text("no numeric metrics yet", style="dim"))
+            self._show("#runs-chart", Text("no numeric metrics yet", style="dim"))
             return
         from waitwise_tui.core.runs.chart import paired_metrics
 
@@ -409,7 +417,7 @@ class RunsPanel(Widget, can_focus=True):
     def _chart_ready(self, message: ChartReady) -> None:
         self._chart_busy = False
         self._chart_key = message.key
-        self.query_one("#runs-chart", Static).update(Text.from_ansi(message.ansi, no_wrap=True))
+        self._show("#runs-chart", Text.from_ansi(message.ansi, no_wrap=True))
         self._request_chart()
 
     def on_resize(self) -> None:
@@ -420,17 +428,21 @@ class RunsPanel(Widget, can_focus=True):
     # -- GPU link ---------------------------------------------------------------------
 
     def _system_monitor(self) -> Any:
-        from waitwise_tui.ui.widgets.monitor import SystemMonitor
+        if self._gpu_monitor is None:
+            from waitwise_tui.ui.widgets.monitor import SystemMonitor
 
-        found = self.app.query(SystemMonitor)
-        return found.first() if found else None
+            found = self.app.query(SystemMonitor)
+            self._gpu_monitor = found.first() if found else None
+        return self._gpu_monitor
 
     def _link_gpu_processes(self, snapshot: RunsSnapshot) -> None:
-        monitor = self._system_monitor()
-        if monitor is None:
-            return
         labels = {run.writer_pid: run.name for run in snapshot.runs if run.writer_pid}
-        monitor.set_process_labels(labels)
+        if labels == self._labels:
+            return  # relabelling repaints the process table; only do it on a change
+        monitor = self._system_monitor()
+        if monitor is not None:
+            self._labels = labels
+            monitor.set_process_labels(labels)
 
     def _gpu_usage(self, run: RunInfo) -> str:
         monitor = self._system_monitor()

@@ -258,27 +258,34 @@ class RunsPanel(Widget, can_focus=True):
         # Before the first layout the width is unknown; on_resize renders again.
         width = self.query_one("#runs-list").size.width
         name_width = max(8, min(28, max(len(run.name) for run in runs)))
+        if width:
+            # Narrow panes: the name gives way first, down to a readable stub.
+            name_width = max(12, min(name_width, width - 34))
         for index, run in enumerate(runs):
             badge, colour = BADGES.get(run.status, (run.status, "text"))
-            marker = "▶ " if index == self.selected else "  "
             line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(marker, style="bold")
+            line.append("▶ " if index == self.selected else "  ", style="bold")
             line.append(
-                _fit(run.name, name_width).ljust(name_width),
+                _fit_tail(run.name, name_width).ljust(name_width),
                 style="bold" if index == self.selected else "",
             )
             line.append(f" {badge:<10}", style=self._colour(colour))
-            line.append(f" step {_fmt_step(run.last_step):>7}")
+            line.append(f" step {_fmt_step(run.last_step)}")
+            # Optional fields, most useful first; each is kept only if it fits whole.
+            extras: list[tuple[str, str]] = []
             if run.progress is not None:
-                line.append(f" {run.progress * 100:5.1f}%")
+                extras.append((f" {run.progress * 100:.0f}%", ""))
             if run.eta_seconds is not None:
-                line.append(f" ETA {_fmt_duration(run.eta_seconds)}")
-            if run.age_seconds is not None:
-                line.append(f" · {_fmt_duration(run.age_seconds)} ago", style="dim")
+                extras.append((f" ETA {_fmt_duration(run.eta_seconds)}", "bold"))
             gpu = self._gpu_usage(run)
             if gpu:
-                line.append(f" · {gpu}", style=self._colour("accent"))
-            line.append(f" · {run.format}", style="dim")
+                extras.append((f" · {gpu}", self._colour("accent")))
+            if run.age_seconds is not None:
+                extras.append((f" · {_fmt_duration(run.age_seconds)} ago", "dim"))
+            extras.append((f" · {run.format}", "dim"))
+            for part, style in extras:
+                if not width or line.cell_len + len(part) <= width:
+                    line.append(part, style=style)
             if index:
                 text.append("\n")
             if width:
@@ -547,8 +554,9 @@ class RunsPanel(Widget, can_focus=True):
         )
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _fit_tail(text: str, width: int) -> str:
+    """Shorten from the left: the end of a run's path is what tells runs apart."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _fmt_step(step: float | None) -> str:

@@ -7,11 +7,14 @@ imports a tab's module only when it builds the tab pane.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widget import Widget
+from textual.widgets import TabbedContent, TabPane
 
 if TYPE_CHECKING:
     from waitwise_tui.ui.context import AppContext
@@ -101,3 +104,50 @@ class TabWidget(Widget):
 
     def on_event_broadcast(self, message: EventBroadcast) -> None:
         """A core event was recorded (alerts, finished jobs, trials, test runs)."""
+
+    def reveal(self) -> None:
+        """Make this tab the visible one (palette commands act on what the user sees)."""
+        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
+        tabbed = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+        if pane is not None and tabbed is not None and pane.id:
+            tabbed.active = pane.id
+        self.tab_activated()
+
+
+class TabCommands(Provider):
+    """Palette entries that run one tab's actions; offered while that tab exists.
+
+    Subclasses set ``tab_class``, ``help_text`` and ``entries`` as (title, action name).
+    """
+
+    tab_class: ClassVar[type[TabWidget]]
+    help_text: ClassVar[str] = ""
+    entries: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def _tab(self) -> TabWidget | None:
+        tabs = self.app.query(self.tab_class)
+        return tabs.first() if tabs else None
+
+    def _run(self, action: str) -> Callable[[], None]:
+        def run() -> None:
+            tab = self._tab()
+            if tab is not None:
+                tab.reveal()
+                getattr(tab, f"action_{action}")()
+
+        return run
+
+    async def discover(self) -> Hits:
+        if self._tab() is None:
+            return
+        for text, action in self.entries:
+            yield DiscoveryHit(text, self._run(action), help=self.help_text)
+
+    async def search(self, query: str) -> Hits:
+        if self._tab() is None:
+            return
+        matcher = self.matcher(query)
+        for text, action in self.entries:
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), self._run(action), help=self.help_text)

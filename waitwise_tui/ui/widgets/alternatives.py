@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
@@ -40,7 +39,7 @@ from waitwise_tui.core.alternatives import (
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text
-from waitwise_tui.ui.tabs import TabWidget
+from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.alternatives_modals import (
     ConfirmScreen,
     EntryForm,
@@ -649,40 +648,15 @@ def fit_words(text: str, width: int) -> str:
     return cut.rstrip() + "…"
 
 
-class AlternativesCommands(Provider):
+class AlternativesCommands(TabCommands):
     """Command palette entries for the alternatives tab (active when the tab exists)."""
 
-    _COMMANDS = (
+    tab_class = AlternativesTab
+    help_text = "Alternatives tab"
+    entries = (
         ("Alternatives: quick add (arXiv id, URL, DOI, BibTeX)", "paste"),
         ("Alternatives: add entry", "add"),
         ("Alternatives: read now", "read_now"),
         ("Alternatives: import BibTeX", "import"),
         ("Alternatives: export", "export"),
     )
-
-    def _tab(self) -> AlternativesTab | None:
-        tabs = self.app.query(AlternativesTab)
-        return tabs.first() if tabs else None
-
-    def _run(self, action: str) -> Callable[[], None]:
-        def run() -> None:
-            tab = self._tab()
-            if tab is not None:
-                getattr(tab, f"action_{action}")()
-
-        return run
-
-    async def discover(self) -> Hits:
-        if self._tab() is None:
-            return
-        for text, action in self._COMMANDS:
-            yield DiscoveryHit(text, self._run(action), help="Alternatives tab")
-
-    async def search(self, query: str) -> Hits:
-        if self._tab() is None:
-            return
-        matcher = self.matcher(query)
-        for text, action in self._COMMANDS:
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), self._run(action), text=text)

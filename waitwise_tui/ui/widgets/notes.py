@@ -22,7 +22,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
@@ -33,7 +32,7 @@ from waitwise_tui.core import notes
 from waitwise_tui.core.notes_doc import NoteDoc
 from waitwise_tui.core.notes_sources import gather_snapshot, run_parts
 from waitwise_tui.ui.messages import EventBroadcast
-from waitwise_tui.ui.tabs import TabWidget
+from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.notes_modals import (
     ConfirmScreen,
     NamePrompt,
@@ -207,13 +206,6 @@ class NotesTab(TabWidget):
     def _pane_is_active(self) -> bool:
         tabbed, pane = self._pane()
         return tabbed is None or pane is None or tabbed.active == pane.id
-
-    def reveal(self) -> None:
-        """Make this tab the visible one (palette commands act on what the user sees)."""
-        tabbed, pane = self._pane()
-        if tabbed is not None and pane is not None and pane.id:
-            tabbed.active = pane.id
-        self.tab_activated()
 
     def tab_deactivated(self) -> None:
         self.save_now()
@@ -694,10 +686,12 @@ def _describe(exc: BaseException) -> str:
     return str(exc)
 
 
-class NotesCommands(Provider):
+class NotesCommands(TabCommands):
     """Command palette entries for the notes tab (offered when the tab exists)."""
 
-    _COMMANDS = (
+    tab_class = NotesTab
+    help_text = "Notes tab"
+    entries = (
         ("Notes: insert run snapshot", "snapshot"),
         ("Notes: new note", "new_note"),
         ("Notes: open note", "open_list"),
@@ -705,31 +699,3 @@ class NotesCommands(Provider):
         ("Notes: toggle Markdown preview", "toggle_preview"),
         ("Notes: save", "save"),
     )
-
-    def _tab(self) -> NotesTab | None:
-        tabs = self.app.query(NotesTab)
-        return tabs.first() if tabs else None
-
-    def _run(self, action: str) -> Callable[[], None]:
-        def run() -> None:
-            tab = self._tab()
-            if tab is not None:
-                tab.reveal()
-                getattr(tab, f"action_{action}")()
-
-        return run
-
-    async def discover(self) -> Hits:
-        if self._tab() is None:
-            return
-        for text, action in self._COMMANDS:
-            yield DiscoveryHit(text, self._run(action), help="Notes tab")
-
-    async def search(self, query: str) -> Hits:
-        if self._tab() is None:
-            return
-        matcher = self.matcher(query)
-        for text, action in self._COMMANDS:
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), self._run(action), help="Notes tab")

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane, Tree
 from textual.widgets.tree import TreeNode
@@ -44,7 +42,7 @@ from waitwise_tui.core.testing.runner import (
 from waitwise_tui.core.testing.watch import Debouncer, scan
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
-from waitwise_tui.ui.tabs import TabWidget
+from waitwise_tui.ui.tabs import TabCommands, TabWidget
 
 DRAIN_S = 0.1
 WATCH_S = 1.0
@@ -150,14 +148,6 @@ class TestsTab(TabWidget):
         if pane is not None and tabbed is not None and tabbed.active != pane.id:
             return
         self.query_one(Tree).focus()
-
-    def reveal(self) -> None:
-        """Make this tab the visible one (palette commands act on what the user sees)."""
-        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
-        tabbed = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-        if pane is not None and tabbed is not None and pane.id:
-            tabbed.active = pane.id
-        self.tab_activated()
 
     @property
     def working(self) -> bool:
@@ -536,12 +526,14 @@ class TestsTab(TabWidget):
         self._start(collect_only=True)
 
 
-class TestsCommands(Provider):
+class TestsCommands(TabCommands):
     """Command palette entries for the tests tab (offered when the tab exists)."""
 
     __test__ = False
 
-    _COMMANDS = (
+    tab_class = TestsTab
+    help_text = "Tests tab"
+    entries = (
         ("Tests: run all", "run_all"),
         ("Tests: run failed", "run_failed"),
         ("Tests: run with failed first", "failed_first"),
@@ -552,31 +544,3 @@ class TestsCommands(Provider):
         ("Tests: show pytest's output of the last run", "show_log"),
         ("Tests: generate data-quality tests from a profile", "generate"),
     )
-
-    def _tab(self) -> TestsTab | None:
-        tabs = self.app.query(TestsTab)
-        return tabs.first() if tabs else None
-
-    def _run(self, action: str) -> Callable[[], None]:
-        def run() -> None:
-            tab = self._tab()
-            if tab is not None:
-                tab.reveal()
-                getattr(tab, f"action_{action}")()
-
-        return run
-
-    async def discover(self) -> Hits:
-        if self._tab() is None:
-            return
-        for text, action in self._COMMANDS:
-            yield DiscoveryHit(text, self._run(action), help="Tests tab")
-
-    async def search(self, query: str) -> Hits:
-        if self._tab() is None:
-            return
-        matcher = self.matcher(query)
-        for text, action in self._COMMANDS:
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), self._run(action), help="Tests tab")

@@ -21,7 +21,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
@@ -31,8 +30,6 @@ from textual.widgets import (
     Log,
     Select,
     Static,
-    TabbedContent,
-    TabPane,
 )
 
 from waitwise_tui.core.jobs.model import Job
@@ -50,7 +47,7 @@ from waitwise_tui.core.tuner import (
     update_study,
 )
 from waitwise_tui.ui.messages import RecordEvent
-from waitwise_tui.ui.tabs import TabWidget
+from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.tuner_modals import TunerConfirm, TunerPrompt
 
 if TYPE_CHECKING:
@@ -195,14 +192,6 @@ class TunerTab(TabWidget):
 
     def tab_activated(self) -> None:
         self.query_one("#tuner-queue", DataTable).focus()
-
-    def reveal(self) -> None:
-        """Make this tab the visible one (palette commands act on what the user sees)."""
-        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
-        tabbed = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-        if pane is not None and tabbed is not None and pane.id:
-            tabbed.active = pane.id
-        self.tab_activated()
 
     def before_quit(self) -> None:
         # Jobs are detached and keep running; only the database handle is ours.
@@ -664,41 +653,15 @@ class TunerTab(TabWidget):
         self.app.call_from_thread(self._poll)
 
 
-class TunerCommands(Provider):
+class TunerCommands(TabCommands):
     """Command palette entries for the tuner tab (offered when the tab exists)."""
 
-    _COMMANDS = (
+    tab_class = TunerTab
+    help_text = "Tuner tab"
+    entries = (
         ("Tuner: open study file", "open_study"),
         ("Tuner: launch more trials", "launch"),
         ("Tuner: pause or resume the study", "toggle_pause"),
         ("Tuner: next study", "next_study"),
         ("Tuner: next view (queue, leaderboard, plots, log)", "cycle_view"),
     )
-
-    def _tab(self) -> TunerTab | None:
-        tabs = self.app.query(TunerTab)
-        return tabs.first() if tabs else None
-
-    def _run(self, action: str) -> Callable[[], None]:
-        def run() -> None:
-            tab = self._tab()
-            if tab is not None:
-                tab.reveal()
-                getattr(tab, f"action_{action}")()
-
-        return run
-
-    async def discover(self) -> Hits:
-        if self._tab() is None:
-            return
-        for text, action in self._COMMANDS:
-            yield DiscoveryHit(text, self._run(action), help="Tuner tab")
-
-    async def search(self, query: str) -> Hits:
-        if self._tab() is None:
-            return
-        matcher = self.matcher(query)
-        for text, action in self._COMMANDS:
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), self._run(action), help="Tuner tab")

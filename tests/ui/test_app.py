@@ -203,21 +203,32 @@ async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeyp
     seen = []
     monkeypatch.setattr(TabWidget, "on_event_broadcast", lambda self, m: seen.append(m.event))
     app = make_app(tmp_path)
+    db = tmp_path / "ws" / ".waitwise" / "waitwise.db"
+
+    def stored() -> list[tuple]:
+        if not db.exists():
+            return []
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("SELECT kind, source, message FROM events").fetchall()
+        except sqlite3.OperationalError:  # the table is being created
+            return []
+        finally:
+            conn.close()
+
     async with app.run_test(size=(100, 30)) as pilot:
         await tabs_ready(pilot)
         event = Event("alert", "demo-run", "demo-run: loss is NaN at step 40", time=123.0)
         app.query_one(RunsPanel).post_message(RecordEvent(event))
-        await pilot.pause(0.3)
-        await app.workers.wait_for_complete()
+        # The row is written by a thread worker: wait for it, not for a fixed time.
+        for _ in range(100):
+            if stored() and any("loss is NaN" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.05)
         assert any("loss is NaN" in n.message for n in app._notifications)
+        assert stored() == [("alert", "demo-run", "demo-run: loss is NaN at step 40")]
     if TABS:
         assert event in seen
-    rows = (
-        sqlite3.connect(tmp_path / "ws" / ".waitwise" / "waitwise.db")
-        .execute("SELECT kind, source, message FROM events")
-        .fetchall()
-    )
-    assert rows == [("alert", "demo-run", "demo-run: loss is NaN at step 40")]
 
 
 async def test_workspace_not_created_by_just_looking(tmp_path):

@@ -80,14 +80,20 @@ class MonitorLine(Widget):
 
     def __init__(self, row: Row) -> None:
         self._cells = [MonitorCell(content) for content in row]
+        self._used = len(row)
         super().__init__(*self._cells)
 
     @property
     def plain(self) -> str:
-        return row_plain([cell.content for cell in self._cells])
+        return row_plain([cell.content for cell in self._cells[: self._used]])
 
     def set_row(self, row: Row) -> int:
-        """Show ``row`` (the line must be mounted); returns cells repainted or added."""
+        """Show ``row`` (the line must be mounted); returns cells repainted or added.
+
+        A row that loses cells (a field came and went) blanks the spare cells at
+        their width instead of removing them: removing or resizing a cell costs a
+        layout pass of the whole screen, blanking costs a repaint of the cell.
+        """
         cells = self._cells
         changed = sum(cell.set_content(content) for cell, content in zip(cells, row, strict=False))
         if len(row) > len(cells):
@@ -95,9 +101,9 @@ class MonitorLine(Widget):
             self._cells = cells + new
             self.mount_all(new)
             changed += len(new)
-        elif len(row) < len(cells):
-            self._cells = cells[: len(row)]
-            self.remove_children(cells[len(row) :])
+        for cell in cells[len(row) :]:
+            changed += cell.set_content(Content(" " * cell.content.cell_length))
+        self._used = len(row)
         return changed
 
 

@@ -206,7 +206,7 @@ class TestsTab(TabWidget):
         try:
             finished = test_run.run()
         except SetupError as exc:
-            self.app.call_from_thread(self._setup_failed, str(exc))
+            self.app.call_from_thread(self._setup_failed, str(exc), collect_only)
             return
         self.app.call_from_thread(self._finished, finished, collect_only)
 
@@ -295,12 +295,15 @@ class TestsTab(TabWidget):
         else:
             self._show_detail(tree.cursor_node)
 
-    def _setup_failed(self, message: str) -> None:
+    def _setup_failed(self, message: str, collect_only: bool = False) -> None:
         self._run = None
         self.state = "cannot run"
         self._show_counts()
         self._show_detail_text(Text(message))
-        self.notify(message, severity="error")
+        if not collect_only:
+            # The discovery at start-up only reports inside the tab: a user who never
+            # opens it should not get an error toast for a project without pytest.
+            self.notify(message, severity="error")
 
     # -- rendering -----------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
 from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
@@ -43,7 +44,7 @@ def gc_paused(active: bool = True) -> Iterator[None]:
             gc.enable()
 
 
-class FileTail:
+class FileTail(ABC):
     """Base tail: subclasses implement ``_consume`` (new bytes) and ``_restart``."""
 
     def __init__(self, candidate: RunCandidate) -> None:
@@ -56,14 +57,14 @@ class FileTail:
         self._closed = False
 
     # -- subclass hooks -------------------------------------------------------------
+    @abstractmethod
     def _consume(self, data: bytes, update: ReadUpdate) -> None:
         """Handle ``data``, the bytes that follow everything consumed so far."""
-        raise NotImplementedError
 
-    def _restart(self) -> None:
+    def _restart(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Forget all parse state (the file is read again from byte 0)."""
 
-    def _finish_poll(self, update: ReadUpdate) -> None:
+    def _finish_poll(self, update: ReadUpdate) -> None:  # noqa: B027 - optional hook
         """Called once per poll after new bytes were consumed (progress etc.)."""
 
     def _head_target(self) -> int:
@@ -149,8 +150,9 @@ class LineTail(FileTail):
         self._rem = b""
         self._skipping = False
 
+    @abstractmethod
     def _lines(self, lines: list[bytes], update: ReadUpdate) -> None:
-        raise NotImplementedError
+        """Handle complete lines (without their line ends), in file order."""
 
     def _partial(self, rem: bytes, update: ReadUpdate) -> None:
         """Look at the incomplete last line (a progress bar being redrawn)."""

@@ -306,3 +306,37 @@ async def test_monitor_rendering_follows_the_layout(tmp_path, width, compact, ti
             # Split: GPU/host and the run panel side by side.
             runs = app.query_one(RunsPanel)
             assert runs.region.x >= monitor.region.right
+
+
+async def test_alerts_from_history_are_badges_but_new_ones_are_announced(tmp_path):
+    import json
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    log = ws / "old.jsonl"
+    log.write_text(
+        "".join(json.dumps({"step": s, "loss": 1.0 / (s + 1)}) + "\n" for s in range(20))
+        + '{"step": 20, "loss": NaN}\n'
+    )
+    app = WaitwiseApp(make_context(ws, run_paths=[str(log)], frozen_runs=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tabs_ready(pilot)
+        panel = app.query_one(RunsPanel)
+        for _ in range(100):
+            if panel.snapshot and panel.snapshot.runs:
+                break
+            await pilot.pause(0.05)
+        run = panel.snapshot.runs[0]
+        assert any(alert.kind == "nan" for alert in run.alerts)  # the badge is there
+        await pilot.pause(0.3)
+        assert not any("NaN" in n.message or "nan" in n.message for n in app._notifications)
+        # A run that is already being watched and goes wrong is announced.
+        with log.open("a") as handle:
+            for step in range(21, 40):
+                handle.write(json.dumps({"step": step, "val_loss": 1e6 * step}) + "\n")
+            handle.write('{"step": 40, "val_loss": Infinity}\n')
+        for _ in range(100):
+            if app._notifications:
+                break
+            await pilot.pause(0.05)
+        assert any("val_loss" in n.message for n in app._notifications)

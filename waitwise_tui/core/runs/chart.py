@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from waitwise_tui.core.plotlock import PLOTEXT_LOCK
+from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
 from waitwise_tui.core.runs.series import Series
 from waitwise_tui.core.runs.smoothing import debiased_ema
 
@@ -208,7 +208,7 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
     if x_lo == x_hi:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
     with PLOTEXT_LOCK:
-        plt.clear_figure()
+        reset_figure(plt)
         plt.plotsize(width, height)
         plt.theme("clear")
         for curve in curves:
@@ -227,7 +227,7 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
             y_ticks = _ticks(y_lo, y_hi, max(2, min(5, height // 3)))
             plt.yticks(y_ticks, [f"{10.0**t:.3g}" for t in y_ticks])
         text = plt.build()
-        plt.clear_figure()
+        reset_figure(plt)
     if opts.colorless:
         text = plt.uncolorize(text)
     return text

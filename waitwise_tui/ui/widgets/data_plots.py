@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from waitwise_tui.core.plotlock import PLOTEXT_LOCK
+from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,7 +26,7 @@ _SERIES_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "red", "blue",
 def _start(width: int, height: int, title: str) -> object:
     import plotext as plt
 
-    plt.clear_figure()
+    reset_figure(plt)
     plt.plotsize(max(width, 20), max(height, 5))
     plt.theme("clear")
     plt.title(title)

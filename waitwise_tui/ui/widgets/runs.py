@@ -148,6 +148,7 @@ class RunsPanel(Widget, can_focus=True):
         self._stopped = False
         self._gpu_monitor: Any = None
         self._shown: dict[str, Text] = {}
+        self._seen_runs: set[str] = set()  # runs read at least once before this poll
         self._labels: dict[int, str] = {}
 
     # -- composition and polling ------------------------------------------------
@@ -205,6 +206,10 @@ class RunsPanel(Widget, can_focus=True):
         snapshot = message.snapshot
         self.snapshot = snapshot
         for alert in snapshot.new_alerts:
+            if alert.run not in self._seen_runs:
+                # Found while reading a run's history (an old NaN, say): shown as a
+                # badge, not announced, stored or journalled again at every start.
+                continue
             kind = EVENT_KINDS.get(alert.kind, core_events.ALERT)
             self.post_message(
                 RecordEvent(
@@ -219,6 +224,7 @@ class RunsPanel(Widget, can_focus=True):
                     )
                 )
             )
+        self._seen_runs.update(run.name for run in snapshot.runs)
         self._link_gpu_processes(snapshot)
         self._render_runs()
         self._request_chart()

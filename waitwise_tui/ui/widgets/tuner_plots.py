@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from waitwise_tui.core.plotlock import PLOTEXT_LOCK
+from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
 
 
 def best_so_far(values: list[float], minimize: bool) -> list[float]:
@@ -41,7 +41,7 @@ def render_plots(
     width, height = max(width, 20), max(height, 6)
     side_by_side = width >= 70
     with PLOTEXT_LOCK:
-        plt.clear_figure()
+        reset_figure(plt)
         plt.theme("clear")
         plt.plotsize(width, height)
         if side_by_side:
@@ -75,5 +75,5 @@ def render_plots(
         plt.title(f"{metric} vs {param or '-'}")
         plt.xlabel(param or "")
         text = plt.build()
-        plt.clear_figure()
+        reset_figure(plt)
     return text

@@ -35,8 +35,13 @@ HOST = HostInfo(
 
 
 class FrozenHost:
+    """A host source that always returns the same reading."""
+
+    def __init__(self, host: HostInfo = HOST) -> None:
+        self.host = host
+
     def sample(self) -> HostInfo:
-        return HOST
+        return self.host
 
 
 def write_demo_log(path: Path, steps: int = 400) -> Path:

@@ -8,6 +8,7 @@ import sys
 
 import pynvml
 import pytest
+from fakes import FrozenHost
 
 from waitwise_tui.core.gpu import (
     GpuSampler,
@@ -46,13 +47,8 @@ FROZEN_HOST = HostInfo(
 )
 
 
-class FrozenHost:
-    def sample(self) -> HostInfo:
-        return FROZEN_HOST
-
-
 def sample_twice(nvml: FakeNvml) -> tuple[SystemSnapshot, SystemSnapshot]:
-    sampler = SystemSampler(nvml, host=FrozenHost())
+    sampler = SystemSampler(nvml, host=FrozenHost(FROZEN_HOST))
     return sampler.sample(), sampler.sample()
 
 
@@ -162,7 +158,7 @@ def test_process_listing_unsupported_is_none() -> None:
 
 def test_lost_gpu_becomes_error_row_while_others_update() -> None:
     nvml = fake_from_spec("lost")
-    sampler = SystemSampler(nvml, host=FrozenHost())
+    sampler = SystemSampler(nvml, host=FrozenHost(FROZEN_HOST))
     first = sampler.sample()
     assert first.gpus[1].error is None
     second, third = sampler.sample(), sampler.sample()
@@ -252,7 +248,7 @@ def test_env_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_close_shuts_nvml_down() -> None:
     nvml = fake_from_spec("two")
-    sampler = SystemSampler(nvml, host=FrozenHost())
+    sampler = SystemSampler(nvml, host=FrozenHost(FROZEN_HOST))
     sampler.sample()
     sampler.close()
     with pytest.raises(pynvml.NVMLError_Uninitialized):

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakes import FrozenHost
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.pilot import Pilot
@@ -40,11 +41,6 @@ HOST = HostInfo(
 )
 
 
-class FrozenHost:
-    def sample(self) -> HostInfo:
-        return HOST
-
-
 class MonitorHarness(App):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -55,7 +51,7 @@ class MonitorHarness(App):
 
 
 def make_app(tmp_path: Path, spec: str | None) -> MonitorHarness:
-    backends: dict[str, object] = {"host": FrozenHost()}
+    backends: dict[str, object] = {"host": FrozenHost(HOST)}
     if spec is not None:
         backends["nvml"] = fake_from_spec(spec)
     ctx = AppContext(Workspace(tmp_path), Settings(interval=0.1), backends=backends)
@@ -262,7 +258,7 @@ def test_sparkline_buckets_are_stable() -> None:
 def test_monitor_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Deterministic: seeded fake, no process of ours on the GPUs, frozen host, one poll.
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    backends = {"nvml": FakeNvml(FakeConfig(own_process=False)), "host": FrozenHost()}
+    backends = {"nvml": FakeNvml(FakeConfig(own_process=False)), "host": FrozenHost(HOST)}
     ctx = AppContext(Workspace(tmp_path), Settings(interval=60.0), backends=backends)
 
     async def first_poll(pilot: Pilot) -> None:

@@ -162,12 +162,13 @@ class WaitwiseApp(App[int]):
     def _apply_size(self, width: int, height: int) -> None:
         too_small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen.set_class(too_small, "too-small")
-        self.query_one("#main").update_classes(self._size_classes(width))
+        classes = self._size_classes(width)
+        self.query_one("#main").update_classes(classes)
         from waitwise_tui.ui.widgets.monitor import SystemMonitor
 
-        stacked = bool(self.tab_specs) and width < WIDE_WIDTH
+        stacked = bool(self.tab_specs) and not classes["wide"]
         for monitor in self.query(SystemMonitor):
-            monitor.set_compact(stacked, tight=stacked and width < SPLIT_WIDTH)
+            monitor.set_compact(stacked, tight=stacked and classes["compact"])
 
     # -- themes ---------------------------------------------------------------
 
@@ -347,12 +348,12 @@ class WaitwiseApp(App[int]):
                 )
             return out
 
-        app_rows = rows(self.BINDINGS)
+        # The five tab keys are listed as one row.
+        app_rows = rows(b for b in self.BINDINGS if not (b.id or "").startswith("app.tab"))
         app_rows.append(("ctrl+p", "Command palette", ""))
         tab_keys = ", ".join(f"{n} {spec.title}" for n, spec in enumerate(self.tab_specs, 1))
         if tab_keys:
             app_rows.append(("1-5", f"Switch tab: {tab_keys}", "app.tab1…app.tab5"))
-        app_rows = [row for row in app_rows if not row[2].startswith("app.tab") or row[0] == "1-5"]
         sections.append(("Everywhere", app_rows))
         seen: set[type] = set()
         for widget in self.query("*"):

@@ -30,7 +30,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, question: str | Text, *, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()
         self.question = question
         self.yes_label = yes
@@ -38,7 +38,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.question), id="confirm-question")
+            question = self.question
+            yield Label(
+                question if isinstance(question, Text) else Text(question), id="confirm-question"
+            )
             with Horizontal():
                 yield Button(f"{self.yes_label} (y)", id="yes", variant="error")
                 yield Button(f"{self.no_label} (n)", id="no", variant="primary")

@@ -39,9 +39,9 @@ from waitwise_tui.core.alternatives import (
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text
+from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.alternatives_modals import (
-    ConfirmScreen,
     EntryForm,
     PromptScreen,
     StatusPicker,

@@ -107,44 +107,6 @@ class StatusPicker(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Yes or no; y/n keys, escape means no."""
-
-    DEFAULT_CSS = (
-        _MODAL_CSS.format(name="ConfirmScreen")
-        + """
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 1; }
-    """
-    )
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self._question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self._question))
-            with Horizontal():
-                yield Button("Yes (y)", id="yes", variant="error", compact=True)
-                yield Button("No (n)", id="no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
 class EntryForm(ModalScreen[Entry | None]):
     """Add or edit an entry. ctrl+s saves, escape cancels; errors show in the form."""
 

@@ -25,16 +25,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Markdown, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Markdown, Static, TextArea
 
 from waitwise_tui.core import events as ev
 from waitwise_tui.core import notes
 from waitwise_tui.core.notes_doc import NoteDoc
 from waitwise_tui.core.notes_sources import gather_snapshot, run_parts
 from waitwise_tui.ui.messages import EventBroadcast
+from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.notes_modals import (
-    ConfirmScreen,
     NamePrompt,
     NewNoteScreen,
     NoteListScreen,
@@ -190,22 +190,10 @@ class NotesTab(TabWidget):
     # ------------------------------------------------------------------ hooks
 
     def tab_activated(self) -> None:
-        if not self._pane_is_active():
-            # A late call after the user moved on: focusing would drag them back here.
-            return
         if self.has_class("-preview"):
             self.query_one("#notes-preview").focus()
         else:
             self.editor.focus()
-
-    def _pane(self) -> tuple[TabbedContent | None, TabPane | None]:
-        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
-        tabbed = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-        return tabbed, pane
-
-    def _pane_is_active(self) -> bool:
-        tabbed, pane = self._pane()
-        return tabbed is None or pane is None or tabbed.active == pane.id
 
     def tab_deactivated(self) -> None:
         self.save_now()

@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Static, TabbedContent, TabPane, Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
@@ -141,12 +141,6 @@ class TestsTab(TabWidget):
     # -- hooks ---------------------------------------------------------------
 
     def tab_activated(self) -> None:
-        # The app calls this after a refresh; if the user (or another tab) has moved on
-        # by then, taking focus would drag the tabs back here.
-        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
-        tabbed = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
-        if pane is not None and tabbed is not None and tabbed.active != pane.id:
-            return
         self.query_one(Tree).focus()
 
     @property

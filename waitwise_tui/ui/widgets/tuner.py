@@ -47,8 +47,9 @@ from waitwise_tui.core.tuner import (
     update_study,
 )
 from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
-from waitwise_tui.ui.widgets.tuner_modals import TunerConfirm, TunerPrompt
+from waitwise_tui.ui.widgets.tuner_modals import TunerPrompt
 
 if TYPE_CHECKING:
     from waitwise_tui.ui.context import AppContext
@@ -559,7 +560,7 @@ class TunerTab(TabWidget):
             if fork:
                 self._open_study(answer, fork=True)
 
-        self.app.push_screen(TunerConfirm(f"{problem}.\nStart it as a new study?"), decided)
+        self.app.push_screen(ConfirmScreen(f"{problem}.\nStart it as a new study?"), decided)
 
     def _current_study(self) -> Study | None:
         study = self._view.study

@@ -15,10 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 _CSS = """
-TunerPrompt, TunerConfirm {
+TunerPrompt {
     align: center middle;
 }
-TunerPrompt > Vertical, TunerConfirm > Vertical {
+TunerPrompt > Vertical {
     width: 64;
     max-width: 100%;
     height: auto;
@@ -53,25 +53,3 @@ class TunerPrompt(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class TunerConfirm(ModalScreen[bool]):
-    """A yes/no question: y answers True, n or Escape False."""
-
-    DEFAULT_CSS = _CSS
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self._question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self._question))
-            yield Label(Text("y: yes   n: no", style="dim"))
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)

@@ -19,6 +19,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from waitwise_tui.cli import add_workspace_argument, check_workspace
+from waitwise_tui.core.host import format_bytes
 
 if TYPE_CHECKING:
     from waitwise_tui.core.data import Profile
@@ -116,12 +117,3 @@ def summary(profile: Profile) -> str:
 def short(value: object, width: int = 24) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

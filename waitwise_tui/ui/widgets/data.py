@@ -329,7 +329,7 @@ class DataTab(TabWidget):
         if profile is None:
             status.update(Text("No dataset open. Press o to open one (--data PATH also works)."))
             return
-        from waitwise_tui.commands.data import format_bytes
+        from waitwise_tui.core.host import format_bytes
 
         line = Text.assemble(
             (profile.path, "bold"),

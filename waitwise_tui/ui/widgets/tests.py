@@ -109,6 +109,7 @@ class TestsTab(TabWidget):
         self.project = Path(ctx.options.get("project_dir") or ctx.workspace.root).resolve()
         self.env: PythonEnv = find_python(self.project, ctx.settings.tests_python)
         self.courteous = bool(ctx.settings.tests_courteous)
+        self._discovered = False  # discovery runs on first activation
         self.watching = False
         self.results: dict[str, TestResult] = {}
         self.order: list[str] = []
@@ -136,12 +137,16 @@ class TestsTab(TabWidget):
 
     def on_mount(self) -> None:
         self._show_status()
-        self._start(collect_only=True)
 
     # -- hooks ---------------------------------------------------------------
 
     def tab_activated(self) -> None:
         self.query_one(Tree).focus()
+        if not self._discovered:
+            # Discovery starts pytest: do it when the tab is first shown, not at every
+            # start of the app (which may never open this tab).
+            self._discovered = True
+            self._start(collect_only=True)
 
     @property
     def working(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 
 import pytest
 
@@ -48,6 +49,30 @@ def test_migrations_apply_once(tmp_path):
     conn.close()
     conn = db.connect(path)  # second open: nothing to do, no error
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_concurrent_first_opens_migrate_once(tmp_path):
+    # The app's event writer and a tab's worker can open a fresh database at the
+    # same moment; the loser of the race must find the tables, not recreate them.
+    path = tmp_path / "w.db"
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            db.connect(path).close()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    conn = db.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.MIGRATIONS)
 
 
 def test_newer_schema_is_refused(tmp_path):

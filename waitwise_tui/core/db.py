@@ -100,22 +100,38 @@ def connect(path: str | Path, *, timeout: float = 5.0) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this database lacks.
+
+    Two processes (or threads) may open a fresh database at the same moment, so
+    the version is read again under the write lock before each step: whoever
+    loses the race finds the work done instead of creating the tables twice.
+    """
+    while True:
+        if _version(conn) >= len(MIGRATIONS):
+            break
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = _version(conn)
+            if version >= len(MIGRATIONS):
+                conn.execute("COMMIT")
+                break
+            # executescript would COMMIT our transaction; run statements one by one.
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _version(conn: sqlite3.Connection) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise SchemaTooNew(
             f"database schema {version} is newer than this waitwise-tui ({len(MIGRATIONS)})"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # executescript would COMMIT our transaction; run statements one by one.
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    return version
 
 
 def _statements(script: str) -> list[str]:

@@ -79,6 +79,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX jobs_state ON jobs(state);
     CREATE INDEX trials_study ON trials(study_id, state);
     """,
+    # 3: backend details: per-job backend options (JSON), the node a job ran on and the
+    # backend's own state word (Slurm's PENDING, RUNNING, ...).
+    """
+    ALTER TABLE jobs ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN backend_state TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_backend ON jobs(backend, state);
+    """,
 ]
 
 

@@ -11,22 +11,18 @@ SIGTERM to SIGKILL. Free GPUs are leased in the database and handed to the job a
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from waitwise_tui.config import Workspace
 from waitwise_tui.core.jobs import model
+from waitwise_tui.core.jobs.backend import BackendBase, read_json, resolve_argv, shim_argv
 from waitwise_tui.core.jobs.model import Job
-from waitwise_tui.core.jobs.result import RESULT_ENV, RESULT_FILE
-from waitwise_tui.core.jobs.store import JobStore
 
 # (index, memory_used_mib, util_percent or None) per GPU; [] when there is no GPU.
 GpuProbe = Callable[[], list[tuple[int, int, int | None]]]
@@ -58,15 +54,10 @@ def default_gpu_probe() -> GpuProbe:
     return probe
 
 
-def resolve_argv(argv: list[str]) -> list[str]:
-    """``python`` as argv[0] means this interpreter (so examples run inside the venv)."""
-    if argv and argv[0] == "python":
-        return [sys.executable, *argv[1:]]
-    return list(argv)
+class LocalBackend(BackendBase):
+    """Start, watch and stop the local jobs of one workspace."""
 
-
-class LocalBackend:
-    """Start, watch and stop jobs of one workspace."""
+    name = "local"
 
     def __init__(
         self,
@@ -79,21 +70,13 @@ class LocalBackend:
         grace_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.workspace = workspace
-        self.store = JobStore(conn)
+        super().__init__(workspace, conn, clock=clock)
         self._probe = gpu_probe
         self.free_memory_mib = free_memory_mib
         self.free_util_percent = free_util_percent
         self.grace_seconds = grace_seconds
-        self.clock = clock
         # Shims this process spawned, kept so they are reaped (no zombies).
         self._children: dict[int, subprocess.Popen[bytes]] = {}
-
-    def jobdir(self, job_id: int) -> Path:
-        return self.workspace.jobs_dir / str(job_id)
-
-    def log_path(self, job_id: int) -> Path:
-        return self.jobdir(job_id) / "stdout.log"
 
     # -- submitting ---------------------------------------------------------------
 
@@ -107,20 +90,19 @@ class LocalBackend:
         gpus: int = 0,
         max_attempts: int = 1,
         timeout_seconds: float | None = None,
+        options: dict[str, object] | None = None,
         start: bool = True,
     ) -> Job:
         """Queue a job and, with ``start``, start it now if resources allow."""
-        if not argv:
-            raise ValueError("a job needs a command")
-        self.workspace.ensure()
-        job_id = self.store.create(
-            list(argv),
+        job_id = self._create(
+            argv,
             workdir=workdir,
             env=env,
             name=name,
             gpus=gpus,
             max_attempts=max_attempts,
             timeout_seconds=timeout_seconds,
+            options=options,
         )
         if start:
             job = self.store.get(job_id)
@@ -201,11 +183,6 @@ class LocalBackend:
         return True
 
     def _spawn(self, job: Job, gpus: list[int], attempt: int) -> subprocess.Popen[bytes]:
-        jobdir = self.jobdir(job.id)
-        jobdir.mkdir(parents=True, exist_ok=True)
-        for stale in ("exit.json", "shim.json", RESULT_FILE):
-            with contextlib.suppress(FileNotFoundError):
-                (jobdir / stale).unlink()
         if not os.path.isdir(job.workdir):
             raise OSError(f"working directory {job.workdir} does not exist")
         argv = resolve_argv(job.argv)
@@ -213,19 +190,13 @@ class LocalBackend:
             os.path.join(job.workdir, argv[0])
         ):
             raise OSError(f"command not found: {argv[0]}")
-        env = dict(os.environ)
-        env.update(job.env)
-        env[RESULT_ENV] = str(jobdir / RESULT_FILE)
-        env["WAITWISE_JOB_ID"] = str(job.id)
+        jobdir = self._prepare_jobdir(job, attempt)
+        env = self._job_env(job)
         if gpus:
             env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
-        with open(jobdir / "stdout.log", "ab") as log:
-            if attempt > 1:
-                log.write(f"--- waitwise: attempt {attempt} ---\n".encode())
-        shim = [sys.executable, "-m", "waitwise_tui.core.jobs.shim", str(jobdir), "--", *argv]
         return subprocess.Popen(
-            shim,
+            shim_argv(jobdir, argv),
             cwd=job.workdir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -240,11 +211,11 @@ class LocalBackend:
         """Start queued jobs, check running ones; returns the jobs that ended now."""
         self._reap()
         ended: list[Job] = []
-        for job in self.store.in_state(model.STARTING, model.RUNNING):
+        for job in self.store.in_state(model.STARTING, model.RUNNING, backend=self.name):
             final = self._check(job)
             if final is not None:
                 ended.append(final)
-        queued = self.store.in_state(model.QUEUED)
+        queued = self.store.in_state(model.QUEUED, backend=self.name)
         if queued:
             free = self._free_gpus() if any(j.gpus_requested for j in queued) else None
             for job in queued:
@@ -259,11 +230,11 @@ class LocalBackend:
     def _check(self, job: Job) -> Job | None:
         now = self.clock()
         jobdir = self.jobdir(job.id)
-        exit_record = _read_json(jobdir / "exit.json")
+        exit_record = read_json(jobdir / "exit.json")
         if exit_record is not None:
             return self._finish(job, exit_record)
         if job.state == model.STARTING and job.pid is None:
-            shim = _read_json(jobdir / "shim.json")
+            shim = read_json(jobdir / "shim.json")
             if shim is not None and _alive(shim.get("pid"), None):
                 # The runner died between spawn and recording the pid: adopt the shim.
                 import psutil
@@ -280,7 +251,7 @@ class LocalBackend:
             return self._finish(job, None)
         if not _alive(job.pid, job.pid_start_time):
             self._reap()
-            exit_record = _read_json(jobdir / "exit.json")
+            exit_record = read_json(jobdir / "exit.json")
             return self._finish(job, exit_record)
         if job.cancel_requested is None:
             timeout = job.timeout_seconds
@@ -342,28 +313,6 @@ class LocalBackend:
     def _request_cancel(self, job: Job, reason: str) -> None:
         self.store.update(job.id, cancel_requested=self.clock(), cancel_reason=reason)
         _signal_group(job, signal.SIGTERM)
-
-    def retry(self, job_id: int) -> bool:
-        """Queue a finished (failed, cancelled, lost) job again for one more attempt."""
-        job = self.store.get(job_id)
-        if job is None or job.state not in (model.FAILED, model.CANCELLED, model.LOST):
-            return False
-        return self.store.transition(
-            job_id,
-            job.state,
-            model.QUEUED,
-            max_attempts=max(job.max_attempts, job.attempts + 1),
-            reason="",
-            finished=None,
-        )
-
-
-def _read_json(path: Path) -> dict[str, object] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _alive(pid: object, start_time: float | None) -> bool:

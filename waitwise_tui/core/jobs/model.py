@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 QUEUED = "queued"
 STARTING = "starting"  # claimed by a runner; the process is being spawned
@@ -40,6 +40,11 @@ class Job:
     finished: float | None
     cancel_requested: float | None
     cancel_reason: str
+    backend: str = "local"
+    backend_id: str | None = None  # Slurm's job id
+    options: dict[str, object] = field(default_factory=dict)  # backend options (Slurm's)
+    node: str = ""
+    backend_state: str = ""  # the backend's own word for the state (PENDING, RUNNING, ...)
 
     @property
     def active(self) -> bool:
@@ -68,6 +73,11 @@ class Job:
             finished=row["finished"],
             cancel_requested=row["cancel_requested"],
             cancel_reason=row["cancel_reason"],
+            backend=row["backend"],
+            backend_id=row["backend_id"],
+            options=json.loads(row["options"]),
+            node=row["node"],
+            backend_state=row["backend_state"],
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -88,4 +98,8 @@ class Job:
             "created": self.created,
             "started": self.started,
             "finished": self.finished,
+            "backend": self.backend,
+            "backend_id": self.backend_id,
+            "backend_state": self.backend_state,
+            "node": self.node,
         }

@@ -2,7 +2,9 @@
 
 It records its own pid (``shim.json``), runs the child with stdout and stderr going to
 ``JOBDIR/stdout.log``, forwards SIGTERM/SIGINT/SIGHUP to it, and when the child ends
-writes ``exit.json`` atomically (exit code or signal, start and end times). The runner
+writes ``exit.json`` atomically (exit code or signal, start and end times) and exits
+with the child's status (128 + N for signal N), so a batch system sees the job's
+real outcome. The runner
 may quit or die meanwhile: the shim lives in its own session and does not need it.
 """
 
@@ -47,9 +49,10 @@ def main(argv: list[str]) -> int:
         code = child.wait()
     if code < 0:
         _write_exit(jobdir, started, exit_code=None, signal_number=-code)
-    else:
-        _write_exit(jobdir, started, exit_code=code)
-    return 0
+        return 128 - code
+    _write_exit(jobdir, started, exit_code=code)
+    # The child's status is ours too: Slurm's afterok and its job state depend on it.
+    return code
 
 
 def _write_exit(

@@ -45,10 +45,13 @@ class JobStore:
         gpus: int = 0,
         max_attempts: int = 1,
         timeout_seconds: float | None = None,
+        backend: str = "local",
+        options: dict[str, object] | None = None,
     ) -> int:
         cur = self.conn.execute(
             "INSERT INTO jobs (name, argv, env, workdir, state, gpus_requested, max_attempts,"
-            " timeout_seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timeout_seconds, created, backend, options)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 json.dumps(argv),
@@ -59,6 +62,8 @@ class JobStore:
                 max_attempts,
                 timeout_seconds,
                 time.time(),
+                backend,
+                json.dumps(options or {}),
             ),
         )
         return int(cur.lastrowid or 0)
@@ -80,11 +85,13 @@ class JobStore:
         jobs = [Job.from_row(row) for row in self.conn.execute(query, args)]
         return sorted(jobs, key=lambda job: job.id)
 
-    def in_state(self, *states: str) -> list[Job]:
-        rows = self.conn.execute(
-            f"SELECT * FROM jobs WHERE state IN ({','.join('?' * len(states))}) ORDER BY id",
-            states,
-        )
+    def in_state(self, *states: str, backend: str | None = None) -> list[Job]:
+        query = f"SELECT * FROM jobs WHERE state IN ({','.join('?' * len(states))})"
+        args: list[Any] = list(states)
+        if backend is not None:
+            query += " AND backend = ?"
+            args.append(backend)
+        rows = self.conn.execute(query + " ORDER BY id", args)
         return [Job.from_row(row) for row in rows]
 
     def transition(self, job_id: int, from_state: str, to_state: str, **fields: Any) -> bool:

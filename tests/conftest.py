@@ -13,3 +13,6 @@ def _sandbox_config(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("WAITWISE_FAKE_NVML", raising=False)
     monkeypatch.delenv("TMUX", raising=False)
     return config
+
+
+from slurm_env import slurm  # noqa: E402,F401  (the fixture, for every test)

@@ -57,6 +57,9 @@ class Settings:
     gpu_free_util_percent: int = 10
     alt_online_lookup: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
+    # [slurm]: partition, account, qos, extra_args, poll_seconds, command_timeout,
+    # retry_seconds (see core.jobs.slurm.SlurmConfig).
+    slurm: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def path(cls) -> Path:
@@ -84,6 +87,20 @@ class Settings:
                 problems.append(f"unknown setting {key!r}")
                 continue
             default = getattr(settings, key)
+            if key == "slurm":
+                from waitwise_tui.core.jobs.slurm import SlurmConfig
+
+                if not isinstance(value, dict):
+                    problems.append("setting 'slurm' must be a table")
+                    continue
+                _config, slurm_problems = SlurmConfig.from_table(value)
+                problems.extend(slurm_problems)
+                settings.slurm = {
+                    k: v
+                    for k, v in value.items()
+                    if not any(f"slurm.{k}" in p for p in slurm_problems)
+                }
+                continue
             if isinstance(default, bool):
                 ok = isinstance(value, bool)
             elif isinstance(default, float):

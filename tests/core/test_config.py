@@ -52,3 +52,19 @@ def test_workspace_is_created_only_on_ensure(tmp_path):
     assert not ws.state_dir.exists()
     ws.ensure()
     assert ws.state_dir.is_dir()
+
+
+def test_slurm_table_is_checked_key_by_key(_sandbox_config):
+    (_sandbox_config / "settings.toml").write_text(
+        '[slurm]\npartition = "gpu"\nextra_args = ["--exclusive"]\npoll_seconds = -1\n'
+        "qos = 3\nbogus = 1\n",
+        encoding="utf-8",
+    )
+    settings, problem = Settings.load()
+    assert settings.slurm == {"partition": "gpu", "extra_args": ["--exclusive"]}
+    assert problem is not None and "\n" not in problem
+    assert "slurm.poll_seconds" in problem and "slurm.qos" in problem
+    assert "slurm.bogus" in problem
+    settings.save()  # the table survives a save of other settings
+    again, problem = Settings.load()
+    assert problem is None and again.slurm == settings.slurm

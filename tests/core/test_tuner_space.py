@@ -174,11 +174,40 @@ def test_missing_metric():
         ("high = 1e-1", "high = 1e-1\nq = 3", "params.b.q: not a field"),
         ("low = 1\nhigh = 4", "low = 1.5\nhigh = 4", "whole numbers"),
         ('command = ["python"', 'command = "python t.py" #', "study.command"),
+        ("seed = 7", 'seed = 7\nbackend = "k8s"', "study.backend: must be one of local, slurm"),
     ],
 )
 def test_each_error(old, new, expected):
     assert old in GOOD
     assert expected in _error(GOOD.replace(old, new))
+
+
+def test_slurm_backend_and_its_table():
+    text = GOOD.replace("seed = 7", 'seed = 7\nbackend = "slurm"') + (
+        '\n[slurm]\npartition = "gpu"\ncpus_per_task = 4\nmem = "16G"\n'
+        'extra_args = ["--exclusive"]\n'
+    )
+    spec = parse_study(text)
+    assert spec.backend == "slurm"
+    assert spec.slurm == {
+        "partition": "gpu",
+        "cpus_per_task": 4,
+        "mem": "16G",
+        "extra_args": ["--exclusive"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('mem = "lots"', "slurm.mem: must be a size"),
+        ("cpus_per_task = 0", "slurm.cpus_per_task: must be at least 1"),
+        ("nodes = 2", "slurm.nodes: unknown field"),
+        ('extra_args = "--exclusive"', "slurm.extra_args: must be a list of strings"),
+    ],
+)
+def test_slurm_table_errors(table, expected):
+    assert expected in _error(GOOD + f"\n[slurm]\n{table}\n")
 
 
 def test_not_toml_and_no_params():

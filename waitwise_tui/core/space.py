@@ -13,9 +13,11 @@ import json
 import math
 import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from waitwise_tui.core.jobs.backend import BACKENDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +39,10 @@ _TYPE_KEYS: dict[str, tuple[str, ...]] = {
     "normal": ("mu", "sigma"),
     "lognormal": ("mu", "sigma"),
 }
+
+
+# Slurm's --mem: a number with an optional K/M/G/T suffix.
+MEMORY = re.compile(r"[0-9]+[KMGT]?", re.IGNORECASE)
 
 
 class StudyFileError(ValueError):
@@ -70,6 +76,8 @@ class StudySpec:
     seed: int = 0
     algorithm: str = "tpe"
     max_attempts: int = 2  # attempts per trial when its job is killed or lost
+    backend: str = "local"  # or "slurm"
+    slurm: dict[str, Any] = field(default_factory=dict)  # the study's [slurm] table
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -138,12 +146,19 @@ class _Checker:
             raise self.fail(section, key, "must be finite")
         return float(value)
 
-    def integer(self, table: dict[str, Any], key: str, default: int, minimum: int) -> int:
+    def integer(
+        self,
+        table: dict[str, Any],
+        key: str,
+        default: int,
+        minimum: int,
+        section: str = "study",
+    ) -> int:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail("study", key, f"must be an integer, got {value!r}")
+            raise self.fail(section, key, f"must be an integer, got {value!r}")
         if value < minimum:
-            raise self.fail("study", key, f"must be at least {minimum}")
+            raise self.fail(section, key, f"must be at least {minimum}")
         return value
 
 
@@ -170,6 +185,7 @@ def parse_study(text: str, *, source: str = "<study>", base_dir: Path | None = N
     known = {
         "name", "metric", "direction", "max_trials", "parallel", "gpus_per_trial",
         "timeout_minutes", "seed", "algorithm", "command", "workdir", "max_attempts",
+        "backend",
     }  # fmt: skip
     for key in study:
         if key not in known:
@@ -201,6 +217,10 @@ def parse_study(text: str, *, source: str = "<study>", base_dir: Path | None = N
     timeout = study.get("timeout_minutes", 60)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise check.fail("study", "timeout_minutes", "must be a number above 0")
+    backend = study.get("backend", "local")
+    if backend not in BACKENDS:
+        raise check.fail("study", "backend", f"must be one of {', '.join(BACKENDS)}")
+    slurm = _parse_slurm(check, raw.get("slurm", {}))
 
     raw_params = raw.get("params")
     if not isinstance(raw_params, dict) or not raw_params:
@@ -229,7 +249,35 @@ def parse_study(text: str, *, source: str = "<study>", base_dir: Path | None = N
         seed=check.integer(study, "seed", 0, 0),
         algorithm=algorithm,
         max_attempts=check.integer(study, "max_attempts", 2, 1),
+        backend=backend,
+        slurm=slurm,
     )
+
+
+def _parse_slurm(check: _Checker, table: Any) -> dict[str, Any]:
+    """The study's ``[slurm]`` table: per-trial resources and where they run."""
+    if not isinstance(table, dict):
+        raise check.fail("slurm", None, "must be a table")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in ("partition", "account", "qos"):
+            if not isinstance(value, str):
+                raise check.fail("slurm", key, "must be a string")
+            out[key] = value
+        elif key == "cpus_per_task":
+            out[key] = check.integer(table, key, 1, 1, section="slurm")
+        elif key == "mem":
+            ok_int = isinstance(value, int) and not isinstance(value, bool) and value > 0
+            if not ok_int and not (isinstance(value, str) and MEMORY.fullmatch(value)):
+                raise check.fail("slurm", key, "must be a size like 16G or 4000M")
+            out[key] = str(value)
+        elif key == "extra_args":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise check.fail("slurm", key, "must be a list of strings")
+            out[key] = list(value)
+        else:
+            raise check.fail("slurm", key, "unknown field")
+    return out
 
 
 def _parse_param(check: _Checker, name: str, table: Any) -> ParamSpec:

@@ -26,6 +26,7 @@ from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.events import JOB_FINISHED, TRIAL_FINISHED, Event
 from waitwise_tui.core.jobs import model as job_model
+from waitwise_tui.core.jobs.backend import JobRunner
 from waitwise_tui.core.jobs.local import GpuProbe, LocalBackend
 from waitwise_tui.core.jobs.result import read_result
 from waitwise_tui.core.jobs.store import transaction
@@ -77,6 +78,10 @@ class Trial:
     gpus: str
     started: float | None
     finished: float | None
+    backend: str = "local"
+    backend_id: str | None = None  # the Slurm job id
+    backend_state: str = ""  # Slurm's PENDING, RUNNING, ...
+    job_reason: str = ""  # the job's own reason (Slurm's pending reason, a retry)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +92,8 @@ class Trial:
             "job_id": self.job_id,
             "attempts": self.attempts,
             "reason": self.reason,
+            "backend": self.backend,
+            "backend_id": self.backend_id,
         }
 
 
@@ -187,7 +194,8 @@ def update_study(
 
 _TRIAL_QUERY = """
     SELECT t.*, j.attempts AS attempts, j.gpus AS gpus, j.started AS job_started,
-           j.finished AS job_finished
+           j.finished AS job_finished, j.backend AS backend, j.backend_id AS backend_id,
+           j.backend_state AS backend_state, j.reason AS job_reason
     FROM trials t LEFT JOIN jobs j ON j.id = t.job_id
 """
 
@@ -206,6 +214,10 @@ def _trial_from_row(row: sqlite3.Row) -> Trial:
         gpus=row["gpus"] or "",
         started=row["job_started"],
         finished=row["finished"] if row["finished"] is not None else row["job_finished"],
+        backend=row["backend"] or "local",
+        backend_id=row["backend_id"],
+        backend_state=row["backend_state"] or "",
+        job_reason=row["job_reason"] or "",
     )
 
 
@@ -319,7 +331,7 @@ class TunerService:
     def __init__(
         self,
         conn: sqlite3.Connection,
-        backend: LocalBackend,
+        backend: JobRunner,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -464,6 +476,8 @@ class TunerService:
             gpus=spec.gpus_per_trial,
             max_attempts=spec.max_attempts,
             timeout_seconds=spec.timeout_minutes * 60.0,
+            backend=spec.backend,
+            options=dict(spec.slurm) if spec.backend == "slurm" else None,
             start=False,
         )
         cur = self.conn.execute(
@@ -522,7 +536,9 @@ def open_service(
     """The runner of ``workspace`` (creates ``.waitwise/`` and the database)."""
     workspace.ensure()
     conn = connect(workspace.db_path)
-    backend = LocalBackend(
+    from waitwise_tui.core.jobs.slurm import SlurmBackend, SlurmConfig
+
+    local = LocalBackend(
         workspace,
         conn,
         gpu_probe=gpu_probe,
@@ -531,4 +547,7 @@ def open_service(
         grace_seconds=grace_seconds,
         clock=clock,
     )
-    return TunerService(conn, backend, clock=clock)
+    slurm_config, _problems = SlurmConfig.from_table(settings.slurm)
+    slurm = SlurmBackend(workspace, conn, config=slurm_config, clock=clock)
+    runner = JobRunner(local.store, {"local": local, "slurm": slurm})
+    return TunerService(conn, runner, clock=clock)

@@ -160,8 +160,8 @@ async def test_shows_a_finished_study_with_leaderboard_and_log(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: len(table_rows(app)) == 4)
         rows = table_rows(app)
-        assert rows[0] == ["0", "done", "x=0.5 mode=ok", "-", "1m05s", "0.25"]
-        assert rows[3][1] == "failed" and rows[3][5] == "exit code 1"
+        assert rows[0] == ["0", "done", "x=0.5 mode=ok", "local", "-", "1m05s", "0.25"]
+        assert rows[3][1] == "failed" and rows[3][6] == "exit code 1"
         assert "finished 4/4 · 0 running" in status_text(app)
         assert "best 0.01 #2" in status_text(app)
         await pilot.press("v")
@@ -173,7 +173,10 @@ async def test_shows_a_finished_study_with_leaderboard_and_log(tmp_path):
         await wait_for(
             pilot, lambda: "best loss so far" in str(app.query_one("#tuner-plots").render())
         )
-        await pilot.press("v", "v")  # log (nothing chosen yet), back to the queue
+        await pilot.press("v", "v")  # log (nothing chosen yet), the Slurm cluster view
+        assert switcher.current == "tuner-cluster"
+        await wait_for(pilot, lambda: "Slurm" in status_text(app))
+        await pilot.press("v")  # back to the queue
         assert switcher.current == "tuner-queue"
         await pilot.press("down", "l")
         assert switcher.current == "tuner-log"
@@ -288,3 +291,67 @@ async def test_palette_command_opens_the_study_prompt(tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, TunerPrompt))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, TunerPrompt))
+
+
+FAKE_SQUEUE = """#!/bin/sh
+echo "301|RUNNING|None|12:01|1:00:00|node7|gres:gpu:2|gpu|me|(null)|someone-elses-notebook"
+echo "302|PENDING|Priority|0:00|1:00:00||gres:gpu:1|gpu|me|(null)|sweep-b"
+echo "299|COMPLETED|None|3:00|1:00:00|node2||gpu|me|(null)|done-one"
+"""
+
+
+def fake_slurm_tools(bin_dir: Path, monkeypatch) -> Path:
+    """squeue and scancel stand-ins on PATH (the real ones are tested in core/jobs)."""
+    bin_dir.mkdir()
+    calls = bin_dir / "scancel.calls"
+    tools = {
+        "squeue": FAKE_SQUEUE,
+        "scancel": f'#!/bin/sh\necho "$@" >> {calls}\n',
+    }
+    for name, body in tools.items():
+        path = bin_dir / name
+        path.write_text(body)
+        path.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{sys.exec_prefix}/bin:/usr/bin:/bin")
+    return calls
+
+
+async def test_cluster_view_lists_own_slurm_jobs_and_cancels_after_confirming(
+    tmp_path, monkeypatch
+):
+    calls = fake_slurm_tools(tmp_path / "bin", monkeypatch)
+    app = TunerHarness(tmp_path / "ws")
+    (tmp_path / "ws").mkdir()
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("k")
+        switcher = app.query_one(ContentSwitcher)
+        assert switcher.current == "tuner-cluster"
+        await wait_for(pilot, lambda: len(table_rows(app, "#tuner-cluster")) == 3)
+        rows = table_rows(app, "#tuner-cluster")
+        assert [r[0] for r in rows] == ["301", "302", "299"]  # running, pending, ended
+        assert rows[1][1:3] == ["pending", "Priority"]
+        assert rows[0][4:7] == ["node7", "2", "someone-elses-notebook"]
+        assert "1 running · 1 pending" in status_text(app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert "Cancel Slurm job 301" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("n")  # said no: nothing cancelled
+        await pilot.pause(0.2)
+        assert not calls.exists()
+        await pilot.press("c", "y")
+        await wait_for(pilot, lambda: calls.exists() and calls.read_text().split() == ["301"])
+        await pilot.press("end", "c")  # an ended job can't be cancelled: a warning only
+        await pilot.pause(0.2)
+        assert calls.read_text().split() == ["301"]
+    assert not (tmp_path / "ws" / ".waitwise").exists()
+
+
+async def test_cluster_view_without_slurm_says_why(tmp_path, monkeypatch):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    app = TunerHarness(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("k")
+        await wait_for(pilot, lambda: "squeue not found on PATH" in status_text(app))
+        assert table_rows(app, "#tuner-cluster") == []

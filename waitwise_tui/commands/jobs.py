@@ -1,8 +1,9 @@
 """``waitwise-tui jobs``: queue any command as a detached job, list, cancel, read logs.
 
-Plain jobs use the tuner's runner: same shim, logs under ``.waitwise/jobs/<id>/`` and
-GPU leases. A queued job starts the next time a runner polls (``jobs list``, the TUI
-or ``tune run``).
+Plain jobs use the tuner's runner: same shim, logs under ``.waitwise/jobs/<id>/``,
+GPU leases on this machine or Slurm's allocation with ``--backend slurm``. A queued
+job starts the next time a runner polls (``jobs list``, the TUI or ``tune run``).
+``jobs cluster`` lists the user's own Slurm jobs, waitwise's or not.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import TYPE_CHECKING
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
 from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.core.jobs.backend import BACKENDS
+from waitwise_tui.core.jobs.slurm import cancel_slurm_job
+from waitwise_tui.core.jobs.slurm_cli import SlurmError
 
 if TYPE_CHECKING:
     from waitwise_tui.core.tuner import TunerService
@@ -32,6 +36,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     submit.add_argument(
         "--retries", type=int, default=0, metavar="N", help="retries when killed or lost"
     )
+    submit.add_argument(
+        "--backend", choices=BACKENDS, default="local", help="where it runs (default: local)"
+    )
+    slurm = submit.add_argument_group("Slurm (with --backend slurm)")
+    slurm.add_argument("--partition", default="", help="partition (default: [slurm] setting)")
+    slurm.add_argument("--account", default="", help="account to charge")
+    slurm.add_argument("--qos", default="", help="quality of service")
+    slurm.add_argument("--cpus", type=int, default=0, metavar="N", help="--cpus-per-task")
+    slurm.add_argument("--mem", default="", metavar="SIZE", help="--mem, e.g. 16G")
+    slurm.add_argument(
+        "--after",
+        type=int,
+        action="append",
+        default=[],
+        metavar="JOB",
+        help="start after waitwise job JOB succeeds (afterok; repeatable)",
+    )
+    slurm.add_argument(
+        "--sbatch-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="one more sbatch flag, e.g. --sbatch-arg=--constraint=a100 (repeatable)",
+    )
     submit.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS")
     add_workspace_argument(submit)
     list_p = sub.add_parser("list", help="list jobs")
@@ -40,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cancel = sub.add_parser("cancel", help="stop a job (SIGTERM, then SIGKILL)")
     cancel.add_argument("id", type=int)
     add_workspace_argument(cancel)
+    cluster = sub.add_parser("cluster", help="your own Slurm jobs (squeue --me)")
+    cluster.add_argument("--json", action="store_true", help="print JSON")
+    cluster.add_argument("--cancel", metavar="SLURM_ID", help="scancel one of them")
+    add_workspace_argument(cluster)
     logs = sub.add_parser("logs", help="print a job's output")
     logs.add_argument("id", type=int)
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
@@ -57,18 +89,32 @@ def run(args: argparse.Namespace) -> int:
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         if not command:
             raise CliError("no command given: jobs submit [--gpus N] -- CMD ARGS...")
-        if args.gpus < 0 or args.retries < 0:
-            raise CliError("--gpus and --retries must be 0 or more")
-        job = backend.submit(
-            command,
-            workdir=os.getcwd(),
-            name=args.name,
-            gpus=args.gpus,
-            max_attempts=1 + args.retries,
-            timeout_seconds=args.timeout,
-        )
-        print(f"job {job.id} {job.state}" + (f" ({job.reason})" if job.reason else ""))
+        if args.gpus < 0 or args.retries < 0 or args.cpus < 0:
+            raise CliError("--gpus, --cpus and --retries must be 0 or more")
+        options = _slurm_options(args)
+        if options and args.backend != "slurm":
+            raise CliError(
+                "--partition, --account, --qos, --cpus, --mem, --after and"
+                " --sbatch-arg need --backend slurm"
+            )
+        try:
+            job = backend.submit(
+                command,
+                backend=args.backend,
+                workdir=os.getcwd(),
+                name=args.name,
+                gpus=args.gpus,
+                max_attempts=1 + args.retries,
+                timeout_seconds=args.timeout,
+                options=options or None,
+            )
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        slurm_id = f" slurm {job.backend_id}" if job.backend_id else ""
+        print(f"job {job.id} {job.state}{slurm_id}" + (f" ({job.reason})" if job.reason else ""))
         return 0 if job.state != "failed" else 1
+    if args.action == "cluster":
+        return _cluster(service, args)
     service.tick([])
     if args.action == "list":
         jobs = backend.store.list()
@@ -78,14 +124,21 @@ def run(args: argparse.Namespace) -> int:
         for job in jobs:
             what = job.name or " ".join(job.argv)
             gpus = f" gpu {job.gpus}" if job.gpus else ""
+            where = f" slurm {job.backend_id}" if job.backend_id else f" {job.backend}"
             reason = f" ({job.reason})" if job.reason else ""
-            print(f"{job.id:>5} {job.state:<9}{gpus} {what}{reason}")
+            print(f"{job.id:>5} {job.state:<9}{where}{gpus} {what}{reason}")
+        for problem in backend.problems():
+            print(f"warning: {problem}", file=sys.stderr)
         return 0
     job = backend.store.get(args.id)
     if job is None:
         raise CliError(f"no job {args.id}")
     if args.action == "cancel":
-        if not backend.cancel(job.id):
+        try:
+            cancelled = backend.cancel(job.id)
+        except SlurmError as exc:
+            raise CliError(f"job {job.id} not cancelled: {exc}") from None
+        if not cancelled:
             raise CliError(f"job {job.id} is not running ({job.state})")
         deadline = time.monotonic() + backend.grace_seconds + 2.0
         while time.monotonic() < deadline:
@@ -98,6 +151,46 @@ def run(args: argparse.Namespace) -> int:
         print(f"job {job.id} {current.state if current else 'gone'}")
         return 0
     return _logs(service, job.id, follow=args.follow)
+
+
+def _slurm_options(args: argparse.Namespace) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for key in ("partition", "account", "qos", "mem"):
+        if getattr(args, key):
+            options[key] = getattr(args, key)
+    if args.cpus:
+        options["cpus_per_task"] = args.cpus
+    if args.after:
+        options["after"] = list(args.after)
+    if args.sbatch_arg:
+        options["extra_args"] = list(args.sbatch_arg)
+    return options
+
+
+def _cluster(service: TunerService, args: argparse.Namespace) -> int:
+    slurm = service.backend.backend("slurm")
+    try:
+        if args.cancel:
+            cancel_slurm_job(args.cancel, timeout=slurm.config.command_timeout)
+            print(f"slurm job {args.cancel} cancelled")
+            return 0
+        jobs = slurm.refresh()
+    except SlurmError as exc:
+        raise CliError(str(exc)) from None
+    ours = {job.backend_id: job.id for job in service.backend.store.list() if job.backend_id}
+    if args.json:
+        rows = [j.to_dict() | {"waitwise_job": ours.get(j.job_id)} for j in jobs]
+        print(json.dumps({"jobs": rows}, indent=2))
+        return 0
+    if not jobs:
+        print("no Slurm jobs of yours")
+    for j in jobs:
+        mine = f" (waitwise job {ours[j.job_id]})" if j.job_id in ours else ""
+        reason = f" ({j.reason})" if j.reason and j.state == "PENDING" else ""
+        node = f" on {j.nodes}" if j.nodes else ""
+        gpus = f" gpus {j.gpus}" if j.gpus else ""
+        print(f"{j.job_id:>8} {j.state:<10}{reason} {j.elapsed:>10}{node}{gpus} {j.name}{mine}")
+    return 0
 
 
 def _logs(service: TunerService, job_id: int, *, follow: bool) -> int:

@@ -1,4 +1,5 @@
-"""The Tuner tab: studies, their trial queue, leaderboard, plots and job logs.
+"""The Tuner tab: studies, their trial queue, leaderboard, plots, job logs and the
+Slurm cluster view (the user's own Slurm jobs, waitwise's or not).
 
 A thread worker drives the runner (``TunerService.tick``: poll jobs, collect results,
 ask for new trials) and reads a ``TunerView`` snapshot from the workspace database;
@@ -33,6 +34,8 @@ from textual.widgets import (
 )
 
 from waitwise_tui.core.jobs.model import Job
+from waitwise_tui.core.jobs.slurm import SlurmConfig, SlurmQueue
+from waitwise_tui.core.jobs.slurm_cli import SlurmError, SlurmJob
 from waitwise_tui.core.tuner import (
     ACTIVE,
     FINISHED,
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
     from waitwise_tui.ui.context import AppContext
 
 JOBS = -1  # picker value of the plain-jobs list
-VIEWS = ("queue", "board", "plots", "log")
+VIEWS = ("queue", "board", "plots", "log", "cluster")
 _LOG_TAIL_BYTES = 64 * 1024
 _LOG_LINES = 500
 
@@ -69,6 +72,10 @@ class TunerView:
     trials: list[Trial] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     now: float = 0.0
+    problems: list[str] = field(default_factory=list)  # backends that failed to answer
+    cluster: list[SlurmJob] | None = None  # squeue --me, read while the view shows
+    cluster_error: str = ""
+    ours: dict[str, int] = field(default_factory=dict)  # Slurm id -> waitwise job id
 
 
 class TunerPolled(Message):
@@ -113,6 +120,18 @@ def format_params(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={format_value(v)}" for k, v in params.items())
 
 
+def where_cell(backend: str, backend_id: str | None) -> str:
+    """``local``, ``slurm`` (not submitted yet) or ``slurm 1234``."""
+    return f"{backend} {backend_id}" if backend_id else backend
+
+
+def state_cell(state: str, backend_state: str) -> str:
+    """Our state, or Slurm's own word while Slurm has the job (pending, completing)."""
+    if backend_state and state in ("queued", "running"):
+        return backend_state.lower()
+    return state
+
+
 class PlotView(Static, can_focus=True):
     """The plots pane; focusable so the tab's keys keep working while it shows."""
 
@@ -128,6 +147,7 @@ class TunerTab(TabWidget):
     TunerTab DataTable { height: 1fr; }
     TunerTab #tuner-plots { height: 1fr; }
     TunerTab #tuner-log { height: 1fr; }
+    TunerTab #tuner-cluster { height: 1fr; }
     """
 
     BINDINGS = [
@@ -139,6 +159,7 @@ class TunerTab(TabWidget):
         Binding("l", "view_log", "Log", id="tuner.view_log"),
         Binding("v", "cycle_view", "View", id="tuner.cycle_view"),
         Binding("s", "next_study", "Study", id="tuner.next_study"),
+        Binding("k", "cluster", "Cluster", id="tuner.cluster"),
         Binding("x", "next_param", "Scatter param", show=False, id="tuner.next_param"),
         Binding("plus", "parallel(1)", "Parallel+", show=False, id="tuner.parallel_up"),
         Binding("minus", "parallel(-1)", "Parallel-", show=False, id="tuner.parallel_down"),
@@ -161,6 +182,10 @@ class TunerTab(TabWidget):
         self._plot_key: tuple[Any, ...] | None = None
         self._picker_options: list[tuple[str, int]] = []
         self._timer: Timer | None = None
+        # Set on the event loop, read by the poll worker: squeue only while it shows.
+        self._cluster_wanted = False
+        self._cluster_rows: list[tuple[Any, ...]] = []
+        self._own_queue: SlurmQueue | None = None
 
     # -- layout ---------------------------------------------------------------------
 
@@ -173,6 +198,7 @@ class TunerTab(TabWidget):
             yield DataTable(id="tuner-board", cursor_type="row")
             yield PlotView(id="tuner-plots")
             yield Log(id="tuner-log", max_lines=_LOG_LINES * 4)
+            yield DataTable(id="tuner-cluster", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         queue = self.query_one("#tuner-queue", DataTable)
@@ -180,6 +206,7 @@ class TunerTab(TabWidget):
             ("#", "n"),
             ("state", "state"),
             ("params", "params"),
+            ("where", "where"),
             ("gpu", "gpu"),
             ("time", "time"),
             ("value", "value"),
@@ -188,6 +215,9 @@ class TunerTab(TabWidget):
         board = self.query_one("#tuner-board", DataTable)
         for label, key in (("rank", "rank"), ("#", "n"), ("value", "value"), ("params", "params")):
             board.add_column(label, key=key)
+        cluster = self.query_one("#tuner-cluster", DataTable)
+        for label in ("slurm id", "state", "reason", "elapsed", "node", "gpus", "name", "job"):
+            cluster.add_column(label, key=label)
         self._set_status(Text("no study yet: press o to open a study file", style="dim"))
         self._poll()
 
@@ -223,6 +253,8 @@ class TunerTab(TabWidget):
                 if service is not None:
                     events = service.tick()
                     view = self._read_view(service)
+                elif self._cluster_wanted:
+                    view = self._cluster_only_view()
         except Exception as exc:  # the tab keeps going; the problem is shown once
             error = f"tuner: {exc}"
         self.post_message(TunerPolled(view, events, error))
@@ -238,7 +270,37 @@ class TunerTab(TabWidget):
         if chosen == JOBS:
             in_trials = {t.job_id for s in studies for t in list_trials(service.conn, s.id)}
             jobs = [j for j in service.backend.store.list() if j.id not in in_trials]
-        return TunerView(studies, study, trials, jobs, self._clock())
+        cluster: list[SlurmJob] | None = None
+        cluster_error = ""
+        ours: dict[str, int] = {}
+        if self._cluster_wanted:
+            cluster, cluster_error = self._read_cluster(service.backend.backend("slurm").queue)
+            ours = {j.backend_id: j.id for j in service.backend.store.list() if j.backend_id}
+        return TunerView(
+            studies,
+            study,
+            trials,
+            jobs,
+            self._clock(),
+            problems=service.backend.problems(),
+            cluster=cluster,
+            cluster_error=cluster_error,
+            ours=ours,
+        )
+
+    def _read_cluster(self, queue: SlurmQueue) -> tuple[list[SlurmJob] | None, str]:
+        try:
+            return queue.recent(), ""
+        except SlurmError as exc:
+            return None, str(exc)
+
+    def _cluster_only_view(self) -> TunerView:
+        """No workspace database yet: the cluster view still shows the user's jobs."""
+        if self._own_queue is None:
+            config, _problems = SlurmConfig.from_table(self.ctx.settings.slurm)
+            self._own_queue = SlurmQueue(config)
+        cluster, error = self._read_cluster(self._own_queue)
+        return TunerView(now=self._clock(), cluster=cluster, cluster_error=error)
 
     @on(TunerPolled)
     def _polled(self, message: TunerPolled) -> None:
@@ -263,6 +325,7 @@ class TunerTab(TabWidget):
         self._render_status(view)
         self._render_queue(view)
         self._render_board(view)
+        self._render_cluster(view)
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "tuner-plots":
             self._request_plot()
@@ -284,6 +347,19 @@ class TunerTab(TabWidget):
         self.query_one("#tuner-status", Static).update(text)
 
     def _render_status(self, view: TunerView) -> None:
+        if self.query_one(ContentSwitcher).current == "tuner-cluster":
+            if view.cluster_error:
+                self._set_status(Text(f"Slurm: {view.cluster_error}", style="red"))
+            elif view.cluster is not None:
+                pending = sum(1 for j in view.cluster if j.state == "PENDING")
+                running = sum(1 for j in view.cluster if j.state == "RUNNING")
+                self._set_status(
+                    Text(f"your Slurm jobs: {running} running · {pending} pending · c cancels")
+                )
+            return
+        if view.problems:
+            self._set_status(Text(" · ".join(view.problems), style="yellow"))
+            return
         if self._selected == JOBS:
             active = sum(1 for j in view.jobs if j.active)
             self._set_status(Text(f"plain jobs: {len(view.jobs)} ({active} active)"))
@@ -314,8 +390,9 @@ class TunerTab(TabWidget):
                 reason = f" ({job.reason})" if job.reason else ""
                 rows[f"j{job.id}"] = (
                     str(job.id),
-                    job.state,
+                    state_cell(job.state, job.backend_state),
                     Text((job.name or " ".join(job.argv)) + reason),
+                    where_cell(job.backend, job.backend_id),
                     job.gpus or "-",
                     format_elapsed(elapsed),
                     "" if job.exit_code is None else f"exit {job.exit_code}",
@@ -324,11 +401,17 @@ class TunerTab(TabWidget):
         for trial in view.trials:
             end = trial.finished if trial.finished is not None else view.now
             elapsed = end - trial.started if trial.started else None
-            value = format_value(trial.value) if trial.value is not None else trial.reason
+            if trial.value is not None:
+                value = format_value(trial.value)
+            elif trial.state in ("queued", "running") and trial.backend == "slurm":
+                value = trial.job_reason  # Slurm's pending reason, a failed submission
+            else:
+                value = trial.reason
             rows[f"t{trial.id}"] = (
                 str(trial.number),
-                trial.state,
+                state_cell(trial.state, trial.backend_state),
                 Text(format_params(trial.params)),
+                where_cell(trial.backend, trial.backend_id),
                 trial.gpus or "-",
                 format_elapsed(elapsed),
                 Text(value),
@@ -373,6 +456,33 @@ class TunerTab(TabWidget):
         table.clear()
         for row in rows:
             table.add_row(*row)
+
+    def _render_cluster(self, view: TunerView) -> None:
+        if view.cluster is None:
+            return
+        rows = [
+            (
+                j.job_id,
+                j.state.lower(),
+                j.reason if j.state == "PENDING" else "",
+                j.elapsed,
+                j.nodes,
+                str(j.gpus or ""),
+                Text(j.name),
+                str(view.ours.get(j.job_id, "")),
+            )
+            for j in sorted(view.cluster, key=_cluster_order)
+        ]
+        if rows == self._cluster_rows:
+            return
+        self._cluster_rows = rows
+        table = self.query_one("#tuner-cluster", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in rows:
+            table.add_row(*row, key=row[0])
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
     # -- plots and logs (thread workers) ---------------------------------------------
 
@@ -501,6 +611,12 @@ class TunerTab(TabWidget):
     def _show(self, view: str) -> None:
         switcher = self.query_one(ContentSwitcher)
         switcher.current = f"tuner-{view}"
+        self._cluster_wanted = view == "cluster"
+        if view == "cluster":
+            self._set_status(Text("asking Slurm for your jobs…", style="dim"))
+            self._poll()
+        else:
+            self._render_status(self._view)
         if view == "plots":
             self._plot_key = None
             self.call_after_refresh(self._request_plot)
@@ -616,7 +732,13 @@ class TunerTab(TabWidget):
                 update_study(self._service.conn, study_id, **changes)
         self.app.call_from_thread(self._poll)
 
+    def action_cluster(self) -> None:
+        self._show("cluster")
+
     def action_cancel(self) -> None:
+        if self.query_one(ContentSwitcher).current == "tuner-cluster":
+            self._cancel_cluster_job()
+            return
         trial = self._selected_trial()
         job_id = self._selected_job_id()
         if job_id is None:
@@ -632,6 +754,50 @@ class TunerTab(TabWidget):
             return
         self._control("retry", trial, job_id)
 
+    def _cancel_cluster_job(self) -> None:
+        table = self.query_one("#tuner-cluster", DataTable)
+        if table.row_count == 0:
+            self.notify("no Slurm job selected", severity="warning")
+            return
+        row = table.get_row_at(table.cursor_row)
+        slurm_id, state, name = str(row[0]), str(row[1]), str(row[6])
+        if state not in ("pending", "running", "suspended", "requeued", "configuring"):
+            self.notify(f"Slurm job {slurm_id} already ended ({state})", severity="warning")
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._scancel(slurm_id)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Cancel Slurm job {slurm_id} ({name}, {state})?"), decided
+        )
+
+    @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
+    def _scancel(self, slurm_id: str) -> None:
+        from waitwise_tui.core.jobs.slurm import cancel_slurm_job
+
+        try:
+            with self._lock:
+                service = self._service
+                ours = None
+                if service is not None:
+                    ours = next(
+                        (j for j in service.backend.store.list() if j.backend_id == slurm_id),
+                        None,
+                    )
+                if service is not None and ours is not None and ours.active:
+                    service.backend.cancel(ours.id, "cancelled")
+                else:
+                    cancel_slurm_job(slurm_id)
+        except SlurmError as exc:
+            self.app.call_from_thread(
+                self.notify, f"not cancelled: {exc}", severity="error", markup=False
+            )
+            return
+        self.app.call_from_thread(self.notify, f"Slurm job {slurm_id} cancelled")
+        self.app.call_from_thread(self._poll)
+
     @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
     def _control(self, what: str, trial: Trial | None, job_id: int) -> None:
         with self._lock:
@@ -639,7 +805,13 @@ class TunerTab(TabWidget):
             if service is None:
                 return
             if what == "cancel":
-                ok = service.backend.cancel(job_id, "cancelled")
+                try:
+                    ok = service.backend.cancel(job_id, "cancelled")
+                except SlurmError as exc:
+                    self.app.call_from_thread(
+                        self.notify, f"not cancelled: {exc}", severity="error", markup=False
+                    )
+                    return
             elif trial is not None:
                 ok = service.retry_trial(trial)
             else:
@@ -664,5 +836,12 @@ class TunerCommands(TabCommands):
         ("Tuner: launch more trials", "launch"),
         ("Tuner: pause or resume the study", "toggle_pause"),
         ("Tuner: next study", "next_study"),
-        ("Tuner: next view (queue, leaderboard, plots, log)", "cycle_view"),
+        ("Tuner: next view (queue, leaderboard, plots, log, cluster)", "cycle_view"),
+        ("Tuner: Slurm cluster view (your Slurm jobs)", "cluster"),
     )
+
+
+def _cluster_order(job: SlurmJob) -> tuple[int, int]:
+    """Running, then pending, then ended jobs; newest first within each."""
+    rank = {"RUNNING": 0, "PENDING": 1}.get(job.state, 2)
+    return rank, -int(job.job_id) if job.job_id.isdigit() else 0

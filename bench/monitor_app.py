@@ -2,8 +2,8 @@
 
     python bench/monitor_app.py [--whole-line] [--interval SECONDS]
 
-NVML comes from ``$WAITWISE_FAKE_NVML`` (the testing hook); ``--whole-line`` swaps
-in one widget per line, so any change repaints the line (the baseline).
+NVML comes from ``$WAITWISE_FAKE_NVML`` (the testing hook); ``--whole-line`` makes
+each row one cell, so any change repaints its whole line (the baseline).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.content import Content
 
 from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.widgets.gpu_render import Row
 from waitwise_tui.ui.widgets.monitor import SystemMonitor
@@ -30,6 +31,7 @@ class WholeLineMonitor(SystemMonitor):
 class MonitorApp(App):
     def __init__(self, ctx: AppContext, whole_line: bool) -> None:
         super().__init__()
+        textual_patches.install()  # as the app does
         self.ctx = ctx
         self.whole_line = whole_line
 

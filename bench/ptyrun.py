@@ -54,9 +54,13 @@ class PtyProcess:
 
     def wait_for(self, needle: bytes, timeout: float = 30.0) -> float:
         """Seconds from start until ``needle`` appeared in the output."""
+        return self.wait_for_any((needle,), timeout)
+
+    def wait_for_any(self, needles: tuple[bytes, ...], timeout: float = 30.0) -> float:
+        """Seconds from start until one of ``needles`` appeared in the output."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
-            if needle in self.output:
+            if any(needle in self.output for needle in needles):
                 return time.perf_counter() - self.started
             ready, _, _ = select.select([self.master], [], [], 0.01)
             if ready:
@@ -64,7 +68,7 @@ class PtyProcess:
                     self.output += os.read(self.master, 65536)
                 except OSError:
                     break
-        raise TimeoutError(f"{needle!r} not seen in {timeout} s")
+        raise TimeoutError(f"{needles!r} not seen in {timeout} s")
 
     def cpu_seconds(self) -> float:
         import psutil

@@ -34,3 +34,27 @@ def test_format_bytes() -> None:
     assert format_bytes(1536) == "1.5 KiB"
     assert format_bytes(80 * 1024**3, compact=True) == "80.0G"
     assert format_bytes(250 * 1024**3, compact=True) == "250G"
+
+
+def test_pids_psutil_cannot_see_are_not_looked_up_every_poll(monkeypatch):
+    import psutil
+
+    from waitwise_tui.core import gpu as gpu_module
+
+    calls: list[int] = []
+
+    class Invisible:
+        def __init__(self, pid: int) -> None:
+            calls.append(pid)
+            raise psutil.NoSuchProcess(pid)
+
+    monkeypatch.setattr(psutil, "Process", Invisible)
+    clock = [1000.0]
+    monkeypatch.setattr(gpu_module.time, "time", lambda: clock[0])
+    inspector = gpu_module.ProcessInspector()
+    assert inspector.inspect({4_000_001}) == {}
+    assert inspector.inspect({4_000_001}) == {}
+    assert calls == [4_000_001]  # another PID namespace: asked once, not every second
+    clock[0] += gpu_module.ProcessInspector.MISSING_RETRY_SECONDS + 1
+    inspector.inspect({4_000_001})
+    assert calls == [4_000_001, 4_000_001]

@@ -45,6 +45,16 @@ def build(workspace: Path, *, with_run: bool, tab: str | None = None) -> Waitwis
     return WaitwiseApp(ctx, initial_tab=tab)
 
 
+def chart_fits(runs: RunsPanel) -> bool:
+    """The chart on screen was drawn for the chart's current size (the panel is
+    mounted after the first frame, so a first chart may be drawn before layout)."""
+    if runs.current_run() is None:
+        return True
+    chart = runs.query_one("#runs-chart")
+    key = runs._chart_key
+    return key is not None and key[2:4] == (max(20, chart.size.width), max(5, chart.size.height))
+
+
 async def settle(pilot) -> None:
     app = pilot.app
     await tabs_ready(pilot)
@@ -55,6 +65,7 @@ async def settle(pilot) -> None:
             monitor.latest_snapshot is not None
             and runs.snapshot is not None
             and not runs._chart_busy
+            and chart_fits(runs)
         ):
             break
         await pilot.pause(0.05)

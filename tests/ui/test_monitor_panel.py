@@ -18,7 +18,7 @@ from waitwise_tui.core.host import HostInfo
 from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml, fake_from_spec
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.widgets.gpu_render import History, bar_cells, fit, row_plain, sparkline
-from waitwise_tui.ui.widgets.monitor import MonitorLine, SystemMonitor
+from waitwise_tui.ui.widgets.monitor import SystemMonitor
 
 HOST = HostInfo(
     cpu_percent=37.0,
@@ -66,12 +66,8 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool]) -> None:
     raise AssertionError("condition not reached")
 
 
-def mounted(monitor: SystemMonitor) -> bool:
-    return all(line.is_mounted for line in monitor.query(MonitorLine))
-
-
 def shown(monitor: SystemMonitor) -> list[str]:
-    return [line.plain for line in monitor.query(MonitorLine)]
+    return monitor.plain_lines
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
@@ -163,7 +159,7 @@ async def test_unchanged_lines_are_not_repainted(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         monitor.interval = 60.0  # stop fresh polls from changing the data under us
         await pilot.pause(0.3)
-        await wait_for(pilot, lambda: mounted(monitor))
+        await wait_for(pilot, lambda: bool(shown(monitor)))
         count = len(shown(monitor))
         repaints = monitor.repaints
         monitor._render_lines()
@@ -179,7 +175,7 @@ async def test_small_change_repaints_few_cells(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: monitor.latest_snapshot is not None)
         monitor.interval = 60.0
         await pilot.pause(0.3)
-        await wait_for(pilot, lambda: mounted(monitor))
+        await wait_for(pilot, lambda: bool(shown(monitor)))
         snapshot = monitor.latest_snapshot
         gpu = snapshot.gpus[0]
         bumped = replace(gpu, util_percent=(gpu.util_percent + 1) % 100)

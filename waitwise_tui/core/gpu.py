@@ -151,8 +151,13 @@ class ProcessDetails:
 class ProcessInspector:
     """psutil look-ups for GPU pids; keeps ``Process`` objects so CPU % is a delta."""
 
+    # A pid psutil cannot see (usually another PID namespace: a container) is looked
+    # up again only after this long, not at every poll.
+    MISSING_RETRY_SECONDS = 10.0
+
     def __init__(self) -> None:
         self._procs: dict[int, Any] = {}
+        self._missing: dict[int, float] = {}  # pid -> when psutil last failed to find it
         self._uid = os.getuid() if hasattr(os, "getuid") else None
 
     def inspect(self, pids: set[int]) -> dict[int, ProcessDetails]:
@@ -166,11 +171,16 @@ class ProcessInspector:
             fresh = False
             # is_running also checks the start time, so a reused pid is a new process.
             if proc is None or not proc.is_running():
+                missed = self._missing.get(pid)
+                if missed is not None and now - missed < self.MISSING_RETRY_SECONDS:
+                    continue
                 try:
                     proc = psutil.Process(pid)
                 except (psutil.Error, OSError):
                     self._procs.pop(pid, None)
+                    self._missing[pid] = now
                     continue
+                self._missing.pop(pid, None)
                 fresh = True
                 self._procs[pid] = proc
             info = ProcessDetails()
@@ -194,6 +204,8 @@ class ProcessInspector:
             found[pid] = info
         for gone in set(self._procs) - pids:
             del self._procs[gone]
+        for gone in set(self._missing) - pids:
+            del self._missing[gone]
         return found
 
     @staticmethod

@@ -112,14 +112,42 @@ class _Handle:
         return f"<fake nvmlDevice {self.index}>"
 
 
+class _Missing:
+    """A class attribute that reads as absent (``hasattr`` is False), like a symbol an
+    older pynvml binding does not have."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        raise AttributeError(self.name)
+
+
 class FakeNvml:
     """Module-shaped stand-in for ``pynvml``; see the module docstring."""
+
+    _variants: dict[frozenset[str], type] = {}
+
+    def __new__(cls, config: FakeConfig | None = None) -> FakeNvml:
+        # Missing symbols live on a subclass made once per set of names: attribute
+        # reads cost what they cost on the real module (no per-access check).
+        missing = (config or FakeConfig()).missing_symbols
+        if missing and cls is FakeNvml:
+            variant = cls._variants.get(missing)
+            if variant is None:
+                attrs: dict[str, Any] = {}
+                for name in missing:
+                    attrs[name] = _Missing()
+                variant = type("FakeNvml", (cls,), attrs)
+                for name, attr in attrs.items():
+                    attr.__set_name__(variant, name)
+                cls._variants[missing] = variant
+            return super().__new__(variant)
+        return super().__new__(cls)
 
     def __init__(self, config: FakeConfig | None = None) -> None:
         import pynvml
 
-        # Set first: __getattribute__ reads it on every attribute access.
-        self._missing = (config or FakeConfig()).missing_symbols
         self.config = config or FakeConfig()
         for name in dir(pynvml):
             if name.startswith("NVMLError"):
@@ -128,11 +156,6 @@ class FakeNvml:
         self._seen: set[tuple[str, int]] = set()
         self._initialised = False
         self._processes = self._make_processes()
-
-    def __getattribute__(self, name: str) -> Any:
-        if name != "_missing" and name in object.__getattribute__(self, "_missing"):
-            raise AttributeError(name)
-        return object.__getattribute__(self, name)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -20,11 +20,13 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core import events as core_events
+from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import EventBroadcast, RecordEvent
 from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, command_providers, load_tab
@@ -66,6 +68,7 @@ class WaitwiseApp(App[int]):
         startup_problems: Iterable[str] = (),
     ) -> None:
         super().__init__()
+        textual_patches.install()
         self.ctx = ctx
         self.initial_tab = initial_tab
         self.theme_override = theme_override
@@ -89,17 +92,18 @@ class WaitwiseApp(App[int]):
         )
         # Size classes are set here already: changing them after mount restyles all.
         classes = " ".join(name for name, on in self._size_classes(self.size.width).items() if on)
+        # The first frame is the GPU + host monitor; the run panel, the tab bar and the
+        # footer are mounted right after it (Lazy), and tab contents after those (see
+        # _mount_tabs), so the answer to "is the machine busy?" shows up first.
         with Container(id="main", classes=classes):
             with VerticalScroll(id="monitor-pane"):
                 yield SystemMonitor(self.ctx, id="system-monitor")
-                yield RunsPanel(self.ctx, id="runs-panel")
+                yield Lazy(RunsPanel(self.ctx, id="runs-panel"))
             if self.tab_specs:
-                # Tab contents are mounted right after the first frame (see
-                # _mount_tabs): the monitor shows up without waiting for five tabs.
-                with TabbedContent(id="todo", initial=self._first_pane()):
+                with Lazy(TabbedContent(id="todo", initial=self._first_pane())):
                     for spec in self.tab_specs:
                         yield TabPane(spec.title, id=f"tab-{spec.name}")
-        yield Footer()
+        yield Lazy(Footer())
 
     def _first_pane(self) -> str:
         names = [spec.name for spec in self.tab_specs]
@@ -110,7 +114,8 @@ class WaitwiseApp(App[int]):
         """Mount the shown tab, then the others, each after a short pause so the
         first frames paint before the heavier tabs are built."""
         tabbed = self._tabbed()
-        if tabbed is None:
+        if tabbed is None or not tabbed.is_mounted:  # the lazy tab bar is not in yet
+            self.call_after_refresh(self._mount_tabs)
             return
         active = tabbed.active.removeprefix("tab-")
         pending = sorted(self.tab_specs, key=lambda spec: spec.name != active)
@@ -392,7 +397,9 @@ class WaitwiseApp(App[int]):
     def action_start_demo(self) -> None:
         from waitwise_tui.ui.widgets.runs import RunsPanel
 
-        self.query_one(RunsPanel).start_demo()
+        panels = self.query(RunsPanel)
+        if panels:  # absent only during the first few milliseconds
+            panels.first().start_demo()
 
     # -- what the monitor tells the tabs -------------------------------------
 

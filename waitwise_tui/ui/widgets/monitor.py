@@ -1,10 +1,10 @@
 """``SystemMonitor``: the GPU + host panel and its poller.
 
-A thread worker takes one ``SystemSnapshot`` and posts it; the handler renders and
-only then schedules the next poll, so polls never overlap and the event loop never
-waits on NVML or psutil. The panel is a column of one-line widgets, each a row of
-cell widgets: each poll re-renders the rows as ``Content`` cells and repaints only
-the cells that changed, so steady state writes little to the terminal.
+A poller thread takes one ``SystemSnapshot`` and posts it; the handler renders and
+only then lets the next poll be scheduled, so polls never overlap and the event loop
+never waits on NVML or psutil. The panel is one line-API widget: each poll re-renders the
+rows as ``Content`` cells and refreshes only the regions whose cells changed, so
+steady state costs little CPU and writes little to the terminal.
 
 Backends: ``ctx.backends["nvml"]`` (a pynvml-shaped module), else the
 ``$WAITWISE_FAKE_NVML`` testing hook, else the real pynvml. ``ctx.backends["host"]``
@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.app import RenderResult
+from rich.segment import Segment
 from textual.content import Content
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widget import Widget
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from waitwise_tui.core.gpu import SystemSampler, SystemSnapshot, nvml_from_env
+from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.widgets.gpu_render import (
     History,
     Row,
@@ -45,70 +47,49 @@ COMPACT_PROCESSES = 3  # processes listed when the app asks for compact renderin
 HISTORY_SECONDS = 300.0
 
 
-class MonitorCell(Widget):
-    """One cell of a row, exactly as wide as its content."""
+def dirty_spans(old: Row | None, new: Row) -> list[tuple[int, int]]:
+    """Cell ranges ``(x, width)`` where ``new`` differs from ``old`` on screen.
 
-    DEFAULT_CSS = """
-    MonitorCell { height: 1; }
+    Cells are compared in place, so a value that changes repaints only its own
+    columns; a row that grows or shrinks repaints from the first difference on.
     """
+    if old is None:
+        return [(0, sum(c.cell_length for c in new))] if new else []
+    spans: list[tuple[int, int]] = []
+    x = 0
+    for index, cell in enumerate(new):
+        if index >= len(old):
+            rest = sum(c.cell_length for c in new[index:])
+            spans.append((x, rest))
+            return spans
+        before = old[index]
+        if before.cell_length != cell.cell_length:
+            # Everything right of here moved: repaint to the longer of the two ends.
+            old_end = sum(c.cell_length for c in old)
+            new_end = sum(c.cell_length for c in new)
+            spans.append((x, max(old_end, new_end) - x))
+            return spans
+        if not cell.is_same(before):
+            if spans and spans[-1][0] + spans[-1][1] == x:
+                spans[-1] = (spans[-1][0], spans[-1][1] + cell.cell_length)
+            else:
+                spans.append((x, cell.cell_length))
+        x += cell.cell_length
+    if len(old) > len(new):
+        old_end = sum(c.cell_length for c in old)
+        if old_end > x:
+            spans.append((x, old_end - x))
+    return spans
 
-    def __init__(self, content: Content) -> None:
-        super().__init__()
-        self.content = content
-        self.styles.width = content.cell_length
 
-    def set_content(self, content: Content) -> bool:
-        """Show ``content``; False when it is what is shown already (nothing repainted)."""
-        if content.is_same(self.content):
-            return False
-        if content.cell_length != self.content.cell_length:
-            self.styles.width = content.cell_length
-        self.content = content
-        self.refresh()
-        return True
+class SystemMonitor(ScrollView):
+    """GPU blocks, GPU process table and host lines, updated by its own poller.
 
-    def render(self) -> RenderResult:
-        return self.content
-
-
-class MonitorLine(Widget):
-    """One line of the panel: a row of cells, each repainted only when it changes."""
-
-    DEFAULT_CSS = """
-    MonitorLine { height: 1; width: 1fr; layout: horizontal; }
+    One widget drawn line by line (Textual's line API): each poll builds the rows,
+    compares them cell by cell with what is shown and refreshes only the screen
+    regions that changed, so a steady second costs a few small repaints, not a
+    restyle of dozens of widgets.
     """
-
-    def __init__(self, row: Row) -> None:
-        self._cells = [MonitorCell(content) for content in row]
-        self._used = len(row)
-        super().__init__(*self._cells)
-
-    @property
-    def plain(self) -> str:
-        return row_plain([cell.content for cell in self._cells[: self._used]])
-
-    def set_row(self, row: Row) -> int:
-        """Show ``row`` (the line must be mounted); returns cells repainted or added.
-
-        A row that loses cells (a field came and went) blanks the spare cells at
-        their width instead of removing them: removing or resizing a cell costs a
-        layout pass of the whole screen, blanking costs a repaint of the cell.
-        """
-        cells = self._cells
-        changed = sum(cell.set_content(content) for cell, content in zip(cells, row, strict=False))
-        if len(row) > len(cells):
-            new = [MonitorCell(content) for content in row[len(cells) :]]
-            self._cells = cells + new
-            self.mount_all(new)
-            changed += len(new)
-        for cell in cells[len(row) :]:
-            changed += cell.set_content(Content(" " * cell.content.cell_length))
-        self._used = len(row)
-        return changed
-
-
-class SystemMonitor(Widget):
-    """GPU blocks, GPU process table and host lines, updated by its own poller."""
 
     DEFAULT_CSS = """
     SystemMonitor {
@@ -139,19 +120,33 @@ class SystemMonitor(Widget):
         self.tight = False  # also drop the process table and blank rows
         self.interval = max(0.1, float(ctx.settings.interval))
         self._sampler: SystemSampler | None = None
+        self._poller: Poller | None = None
         self._setup_problem: str | None = None
         self._poll_problem: str | None = None
         self._labels: dict[int, str] = {}
         self._capacity = max(10, int(HISTORY_SECONDS / self.interval))
         self._util: dict[int, History] = {}
         self._mem: dict[int, History] = {}
-        self._lines: list[MonitorLine] = []
-        self.repaints = 0  # cells repainted or added so far (tests read it)
+        self._rows: list[Row] = []
+        self._strips: dict[int, Strip] = {}  # rendered rows, dropped when a row changes
+        self._width = 0
+        self._base: tuple[Any, Any] | None = None  # (visual style, rich style)
+        self.repaints = 0  # cells repainted so far (tests read it)
 
     # -- polling ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._poll()
+        self._poller = Poller(self._sample, lambda: self.interval, name="waitwise-monitor")
+        self._poller.start()
+
+    def on_unmount(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
+
+    def _poll(self) -> None:
+        """Sample now rather than at the end of the current interval."""
+        if self._poller is not None:
+            self._poller.poke()
 
     def _make_sampler(self) -> SystemSampler:
         nvml: Any = self.ctx.backends.get("nvml")
@@ -164,8 +159,8 @@ class SystemMonitor(Widget):
             nvml, host=self.ctx.backends.get("host"), disk_path=self.ctx.workspace.root
         )
 
-    @work(thread=True, exclusive=True, group="system-monitor", exit_on_error=False)
-    def _poll(self) -> None:
+    def _sample(self) -> None:
+        """One poll, on the poller's thread."""
         try:
             if self._sampler is None:
                 self._sampler = self._make_sampler()
@@ -176,11 +171,14 @@ class SystemMonitor(Widget):
         self.post_message(self.SnapshotReady(snapshot, None))
 
     def on_system_monitor_snapshot_ready(self, message: SystemMonitor.SnapshotReady) -> None:
-        self._poll_problem = message.problem
-        if message.snapshot is not None:
-            self._record(message.snapshot)
-        self._render_lines()
-        self.set_timer(self.interval, self._poll)
+        try:
+            self._poll_problem = message.problem
+            if message.snapshot is not None:
+                self._record(message.snapshot)
+            self._render_lines()
+        finally:  # the next poll waits for this; never leave it waiting
+            if self._poller is not None:
+                self._poller.handled()
 
     def _record(self, snapshot: SystemSnapshot) -> None:
         self.latest_snapshot = snapshot
@@ -255,22 +253,65 @@ class SystemMonitor(Widget):
         rows += host_rows(snapshot.host, width, compact)
         return rows
 
+    @property
+    def plain_lines(self) -> list[str]:
+        """What the panel shows, one string per line."""
+        return [row_plain(row) for row in self._rows]
+
     def _render_lines(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0:
             return
-        if not all(line.is_mounted for line in self._lines):
-            # Lines added by the last render are still mounting; render once they are.
-            self.call_after_refresh(self._render_lines)
-            return
         rows = self.build_rows(width)
-        for line, row in zip(self._lines, rows, strict=False):
-            self.repaints += line.set_row(row)
-        if len(rows) > len(self._lines):
-            new = [MonitorLine(row) for row in rows[len(self._lines) :]]
-            self._lines += new
-            self.repaints += sum(len(row) for row in rows[len(rows) - len(new) :])
-            self.mount_all(new)
-        elif len(rows) < len(self._lines):
-            extra, self._lines = self._lines[len(rows) :], self._lines[: len(rows)]
-            self.remove_children(extra)
+        old = self._rows
+        if width != self._width or len(rows) != len(old):
+            # A new width or line count: everything moves, draw it all again.
+            self._width = width
+            self._rows = rows
+            self._strips.clear()
+            self.repaints += sum(len(row) for row in rows)
+            self.virtual_size = Size(width, len(rows))
+            self.refresh()
+            return
+        scroll_y = self.scroll_offset.y
+        for y, row in enumerate(rows):
+            spans = dirty_spans(old[y], row)
+            if not spans:
+                continue
+            self._strips.pop(y, None)
+            self.repaints += sum(
+                1
+                for cell_old, cell_new in zip(old[y], row, strict=False)
+                if not cell_new.is_same(cell_old)
+            ) + abs(len(row) - len(old[y]))
+            for x, span in spans:
+                self.refresh(Region(x, y - scroll_y, span, 1))
+        self._rows = rows
+
+    def render_line(self, y: int) -> Strip:
+        index = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        if self._base is None:  # computing these walks the DOM: once per style change
+            self._base = (self.visual_style, self.rich_style)
+        base, blank = self._base
+        if index >= len(self._rows):
+            return Strip.blank(width, blank)
+        strip = self._strips.get(index)
+        if strip is None:
+            # The same path Textual takes for Content: theme variables ("$error")
+            # resolved by the widget, each span on top of the widget's own style.
+            parse = self._get_style
+            segments = [
+                Segment(text, (base + style).rich_style)
+                for cell in self._rows[index]
+                for text, style in cell.render(base, end="", parse_style=parse)
+            ]
+            strip = Strip(segments).extend_cell_length(width, blank).crop(0, width)
+            self._strips[index] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        # A theme change restyles the cells: drop the rendered rows.
+        super().notify_style_update()
+        self._base = None
+        self._strips.clear()

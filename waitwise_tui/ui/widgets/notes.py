@@ -32,6 +32,7 @@ from waitwise_tui.core import notes
 from waitwise_tui.core.notes_doc import NoteDoc
 from waitwise_tui.core.notes_sources import gather_snapshot, run_parts
 from waitwise_tui.ui.messages import EventBroadcast
+from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.notes_modals import (
@@ -127,6 +128,7 @@ class NotesTab(TabWidget):
         self.monotonic = monotonic
         self.autosave_delay = autosave_delay
         self.watch_interval = watch_interval
+        self._watcher: Poller | None = None
         # A pynvml-shaped backend for the snapshot's GPU lines (tests inject a fake).
         self.nvml = nvml if nvml is not None else ctx.backends.get("nvml")
         self.notes_dir: Path = ctx.workspace.notes_dir
@@ -162,7 +164,14 @@ class NotesTab(TabWidget):
     def on_mount(self) -> None:
         self._load(self.doc)
         if self.watch_interval > 0:
-            self.set_timer(self.watch_interval, self._poll_disk)
+            self._watcher = Poller(
+                self._disk_check_once, lambda: self.watch_interval, name="waitwise-notes"
+            )
+            self._watcher.start()
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
 
     def today_name(self) -> str:
         return notes.daily_name(self.now().date())
@@ -461,8 +470,9 @@ class NotesTab(TabWidget):
 
     # ------------------------------------------------------------------ watching the disk
 
-    def _poll_disk(self) -> None:
-        self._check_disk(reschedule=True)
+    def _disk_check_once(self) -> None:
+        """The periodic check, on the watcher's thread."""
+        self._post_disk_check(reschedule=True)
 
     def check_disk(self) -> None:
         """Run one disk check now (tests call this instead of waiting for the poll)."""
@@ -470,6 +480,9 @@ class NotesTab(TabWidget):
 
     @work(thread=True, group="notes-watch", exit_on_error=False)
     def _check_disk(self, reschedule: bool) -> None:
+        self._post_disk_check(reschedule)
+
+    def _post_disk_check(self, reschedule: bool) -> None:
         doc = self.doc
         try:
             changed = self.loaded and doc.changed_on_disk()
@@ -480,9 +493,9 @@ class NotesTab(TabWidget):
     @on(_DiskChecked)
     def _disk_checked(self, message: _DiskChecked) -> None:
         message.stop()
-        if message.reschedule:
+        if message.reschedule and self._watcher is not None:
             # The next poll starts only after this one finished: polls never overlap.
-            self.set_timer(self.watch_interval, self._poll_disk)
+            self._watcher.handled()
         if not message.changed:
             return
         if message.doc is not self.doc or self._switching or self.doc.readonly_reason:

@@ -23,6 +23,7 @@ from textual.widgets import Input, Label, Static
 
 from waitwise_tui.core import events as core_events
 from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.poller import Poller
 
 if TYPE_CHECKING:
     from waitwise_tui.core.runs.monitor import RunInfo, RunMonitor, RunsSnapshot
@@ -100,6 +101,16 @@ class TotalScreen(ModalScreen[float | None]):
         self.dismiss(None)
 
 
+class ChartView(Static):
+    """The chart's Static; says when its size changes (Resize does not bubble)."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
 class RunsPanel(Widget, can_focus=True):
     """Runs found in the workspace (or given on the command line), plotted live."""
 
@@ -146,6 +157,7 @@ class RunsPanel(Widget, can_focus=True):
         self._chart_key: tuple | None = None
         self._chart_busy = False
         self._stopped = False
+        self._poller: Poller | None = None
         self._gpu_monitor: Any = None
         self._shown: dict[str, Text] = {}
         self._seen_runs: set[str] = set()  # runs read at least once before this poll
@@ -157,15 +169,20 @@ class RunsPanel(Widget, can_focus=True):
         yield Static("Training runs", id="runs-title", markup=False)
         yield Static("looking for training logs…", id="runs-empty", markup=False)
         yield Static("", id="runs-list")
-        yield Static("", id="runs-chart")
+        yield ChartView("", id="runs-chart")
         yield Static("", id="runs-status")
 
     def on_mount(self) -> None:
         self._show_lists(False)
-        self._poll()
+        self._poller = Poller(
+            self._poll_once, lambda: self.ctx.settings.interval, name="waitwise-runs"
+        )
+        self._poller.start()
 
     def on_unmount(self) -> None:
         self._stopped = True
+        if self._poller is not None:
+            self._poller.stop()
 
     @property
     def monitor(self) -> RunMonitor:
@@ -181,29 +198,31 @@ class RunsPanel(Widget, can_focus=True):
             )
         return self._monitor
 
-    @work(thread=True, exclusive=True, group="runs-poll", exit_on_error=False)
-    def _poll(self) -> None:
+    def _poll_once(self) -> None:
+        """One scan and read of the runs, on the poller's thread."""
         try:
             snapshot = self.monitor.poll()
         except Exception as exc:  # keep polling; say what failed once per poll
             self.app.call_from_thread(self._poll_failed, str(exc))
         else:
             self.post_message(RunsUpdated(snapshot))
-        if not self._stopped:
-            self.app.call_from_thread(self._schedule_poll)
-
-    def _schedule_poll(self) -> None:
-        if not self._stopped:
-            self.set_timer(self.ctx.settings.interval, self._poll)
 
     def _poll_failed(self, reason: str) -> None:
         self._show("#runs-status", Text(f"run scan failed: {reason}", style="red"))
+        if self._poller is not None:
+            self._poller.handled()
 
     # -- rendering ----------------------------------------------------------------
 
     @on(RunsUpdated)
     def _updated(self, message: RunsUpdated) -> None:
-        snapshot = message.snapshot
+        try:
+            self._show_snapshot(message.snapshot)
+        finally:  # the next poll waits for this; never leave it waiting
+            if self._poller is not None:
+                self._poller.handled()
+
+    def _show_snapshot(self, snapshot: RunsSnapshot) -> None:
         self.snapshot = snapshot
         for alert in snapshot.new_alerts:
             if alert.run not in self._seen_runs:
@@ -432,6 +451,12 @@ class RunsPanel(Widget, can_focus=True):
         self._chart_key = message.key
         self._show("#runs-chart", Text.from_ansi(message.ansi, no_wrap=True))
         self._request_chart()
+
+    @on(ChartView.Resized)
+    def _chart_resized(self) -> None:
+        # The chart can change size without the panel doing so (the run list above
+        # it grew, the panel was mounted before layout): draw it for the new size.
+        self.call_after_refresh(self._request_chart)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 70, "compact")

@@ -24,7 +24,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import (
     ContentSwitcher,
     DataTable,
@@ -50,6 +49,7 @@ from waitwise_tui.core.tuner import (
     update_study,
 )
 from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.tuner_modals import TunerPrompt
@@ -181,7 +181,7 @@ class TunerTab(TabWidget):
         self._param_index = 0
         self._plot_key: tuple[Any, ...] | None = None
         self._picker_options: list[tuple[str, int]] = []
-        self._timer: Timer | None = None
+        self._poller: Poller | None = None
         # Set on the event loop, read by the poll worker: squeue only while it shows.
         self._cluster_wanted = False
         self._cluster_rows: list[tuple[Any, ...]] = []
@@ -219,13 +219,22 @@ class TunerTab(TabWidget):
         for label in ("slurm id", "state", "reason", "elapsed", "node", "gpus", "name", "job"):
             cluster.add_column(label, key=label)
         self._set_status(Text("no study yet: press o to open a study file", style="dim"))
-        self._poll()
+        self._poller = Poller(
+            self._poll_once, lambda: self.ctx.settings.interval, name="waitwise-tuner"
+        )
+        self._poller.start()
+
+    def on_unmount(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
 
     def tab_activated(self) -> None:
         self.query_one("#tuner-queue", DataTable).focus()
 
     def before_quit(self) -> None:
         # Jobs are detached and keep running; only the database handle is ours.
+        if self._poller is not None:
+            self._poller.stop()
         with self._lock:
             if self._service is not None:
                 self._service.conn.close()
@@ -242,8 +251,13 @@ class TunerTab(TabWidget):
             )
         return self._service
 
-    @work(thread=True, exclusive=True, group="tuner-poll", exit_on_error=False)
     def _poll(self) -> None:
+        """Poll now rather than at the end of the current interval."""
+        if self._poller is not None:
+            self._poller.poke()
+
+    def _poll_once(self) -> None:
+        """One runner round and database read, on the poller's thread."""
         view: TunerView | None = None
         events: list[Any] = []
         error: str | None = None
@@ -257,6 +271,9 @@ class TunerTab(TabWidget):
                     view = self._cluster_only_view()
         except Exception as exc:  # the tab keeps going; the problem is shown once
             error = f"tuner: {exc}"
+        if view is None and not events and error is None and self._poller is not None:
+            self._poller.handled()  # no workspace database yet: nothing to show
+            return
         self.post_message(TunerPolled(view, events, error))
 
     def _read_view(self, service: TunerService) -> TunerView:
@@ -304,16 +321,16 @@ class TunerTab(TabWidget):
 
     @on(TunerPolled)
     def _polled(self, message: TunerPolled) -> None:
-        for event in message.events:
-            self.post_message(RecordEvent(event))
-        if message.error:
-            self._set_status(Text(message.error, style="red"))
-        if message.view is not None:
-            self._render_view(message.view)
-        # Actions poll out of turn too; keep exactly one pending timer.
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(self.ctx.settings.interval, self._poll)
+        try:
+            for event in message.events:
+                self.post_message(RecordEvent(event))
+            if message.error:
+                self._set_status(Text(message.error, style="red"))
+            if message.view is not None:
+                self._render_view(message.view)
+        finally:  # the next poll waits for this; never leave it waiting
+            if self._poller is not None:
+                self._poller.handled()
 
     # -- rendering --------------------------------------------------------------------
 

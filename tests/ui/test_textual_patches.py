@@ -1,0 +1,114 @@
+"""The partial-update writer crops on both sides, and the line-API monitor's dirty
+spans cover every changed column (the two make the monitor cheap to redraw)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.segment import Segment
+from textual._compositor import ChopsUpdate
+from textual.content import Content
+from textual.strip import Strip
+
+from waitwise_tui.ui import textual_patches
+from waitwise_tui.ui.poller import Poller
+from waitwise_tui.ui.widgets.monitor import dirty_spans
+
+
+def _update(spans: list[tuple[int, int, int]]) -> str:
+    textual_patches.install()
+    line = Strip([Segment("0 "), Segment("A100-SXM4"), Segment("  70%"), Segment(" 231 W")])
+    chops = [{0: line, 22: Strip([Segment("|")])}]
+    update = ChopsUpdate(chops, spans, [[22, 23]])
+    return update.render_segments(Console(force_terminal=True, color_system=None, width=40))
+
+
+def test_a_mid_line_span_is_written_from_its_own_column():
+    out = _update([(0, 11, 16)])
+    assert out == "\x1b[1;12H  70%"  # not "0 A100-SXM4  70%" from column 1
+
+
+def test_spans_covering_whole_chops_are_unchanged():
+    assert _update([(0, 0, 23)]) == "\x1b[1;1H0 A100-SXM4  70% 231 W\x1b[1;23H|"
+
+
+def test_a_span_ending_mid_segment_is_cropped_on_both_sides():
+    assert _update([(0, 13, 19)]) == "\x1b[1;14H70% 23"
+
+
+cell_text = st.text(alphabet="ab █·%", min_size=0, max_size=4)
+
+
+@given(st.lists(cell_text, max_size=6), st.lists(cell_text, max_size=6))
+def test_dirty_spans_cover_every_changed_column(old_cells, new_cells):
+    old = [Content(text) for text in old_cells]
+    new = [Content(text) for text in new_cells]
+    spans = dirty_spans(old, new)
+    before, after = "".join(old_cells), "".join(new_cells)
+    width = max(len(before), len(after))
+    before, after = before.ljust(width), after.ljust(width)
+    covered = {x for start, length in spans for x in range(start, start + length)}
+    assert {x for x in range(width) if before[x] != after[x]} <= covered
+    assert all(x < width for x in covered)
+
+
+def test_identical_rows_have_no_dirty_span():
+    row = [Content("0 A100"), Content("  70%")]
+    assert dirty_spans(row, [Content("0 A100"), Content("  70%")]) == []
+    assert dirty_spans(None, row) == [(0, 11)]
+
+
+def test_poller_waits_for_each_result_to_be_handled():
+    runs: list[float] = []
+    ran = threading.Event()
+
+    def work() -> None:
+        runs.append(time.monotonic())
+        ran.set()
+
+    poller = Poller(work, lambda: 0.05, name="test-poller")
+    poller.start()
+    assert ran.wait(2)
+    time.sleep(0.3)
+    assert len(runs) == 1  # not handled yet: no second poll, however long it waits
+    ran.clear()
+    poller.handled()
+    assert ran.wait(2) and len(runs) == 2
+    poller.stop()
+    poller.handled()
+    deadline = time.monotonic() + 2
+    while poller.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not poller.alive
+
+
+def test_poke_polls_before_the_interval_ends():
+    ran = threading.Event()
+    poller = Poller(ran.set, lambda: 60.0, name="test-poller")
+    poller.start()
+    assert ran.wait(2)
+    ran.clear()
+    poller.handled()
+    poller.poke()
+    assert ran.wait(2)  # not after 60 s
+    poller.stop()
+
+
+def test_a_failing_poll_does_not_stop_polling():
+    calls: list[int] = []
+
+    def work() -> None:
+        calls.append(1)
+        raise RuntimeError("boom")
+
+    poller = Poller(work, lambda: 0.01, name="test-poller")
+    poller.start()
+    deadline = time.monotonic() + 2
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    poller.stop()
+    assert len(calls) >= 3

@@ -5,7 +5,8 @@
     python bench/bench_monitor.py all
 
 bytes: the panel full screen in a pseudo-terminal with fake NVML (8x50 and 2x3),
-steady state after a warm-up; baseline = the same panel with one widget per line.
+steady state after a warm-up; baseline = the same panel redrawing whole lines
+(each row one cell), so any change repaints its line.
 sample: fake NVML 8x50 against a host-only sampler (no NVML), mean of many polls.
 """
 
@@ -44,8 +45,8 @@ def bench_bytes(seconds: float) -> None:
         partial = bytes_per_second(spec, False, seconds)
         whole = bytes_per_second(spec, True, seconds)
         print(
-            f"bytes/s {spec:>5} at 120x40: cell widgets {partial:8.0f}  "
-            f"line widgets {whole:8.0f}  ratio {partial / whole:.2f}"
+            f"bytes/s {spec:>5} at 120x40: changed cells {partial:8.0f}  "
+            f"whole lines {whole:8.0f}  ratio {partial / whole:.2f}"
         )
 
 

@@ -2,8 +2,8 @@
 
 Textual repaints only the dirty regions of the screen, but when it writes a region
 to the terminal it starts at the left edge of the widget that holds it (its
-``ChopsUpdate.render_segments`` crops on the right only; the code says "TODO: crop
-to x extents"). The GPU monitor is one line-API widget whose changing values sit
+``ChopsUpdate.render_segments`` crops on the right only; cropping "to x extents"
+is noted there as still to do). The GPU monitor is one line-API widget whose changing values sit
 mid-line, so every second Textual would rewrite each changed line from column 0.
 Cropping on the left too writes only the changed cells: the same bytes a widget per
 cell used to cost, at a fraction of the CPU.

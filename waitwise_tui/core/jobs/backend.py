@@ -20,6 +20,7 @@ import os
 import sqlite3
 import sys
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -81,7 +82,7 @@ def read_json(path: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-class BackendBase:
+class BackendBase(ABC):
     """Job directories, the job's environment, and retry: the same for every backend."""
 
     name = ""
@@ -104,22 +105,25 @@ class BackendBase:
     def log_path(self, job_id: int) -> Path:
         return self.jobdir(job_id) / "stdout.log"
 
-    def _create(
+    def submit(
         self,
         argv: list[str],
         *,
         workdir: str,
-        env: dict[str, str] | None,
-        name: str,
-        gpus: int,
-        max_attempts: int,
-        timeout_seconds: float | None,
-        options: dict[str, Any] | None,
-    ) -> int:
+        env: dict[str, str] | None = None,
+        name: str = "",
+        gpus: int = 0,
+        max_attempts: int = 1,
+        timeout_seconds: float | None = None,
+        options: dict[str, Any] | None = None,
+        start: bool = True,
+    ) -> Job:
+        """Queue a job and, with ``start``, start it now where the backend can."""
         if not argv:
             raise ValueError("a job needs a command")
+        self._check_options(options or {})
         self.workspace.ensure()
-        return self.store.create(
+        job_id = self.store.create(
             list(argv),
             workdir=workdir,
             env=env,
@@ -130,6 +134,22 @@ class BackendBase:
             backend=self.name,
             options=options,
         )
+        if start:
+            job = self.store.get(job_id)
+            if job is not None:
+                self._start(job)
+        job = self.store.get(job_id)
+        assert job is not None
+        return job
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Refuse options this backend does not know (raise ValueError)."""
+        if options:
+            raise ValueError(f"the {self.name} backend takes no options: {', '.join(options)}")
+
+    @abstractmethod
+    def _start(self, job: Job) -> None:
+        """Start a just-queued job now if resources allow (else ``poll`` will)."""
 
     def _prepare_jobdir(self, job: Job, attempt: int) -> Path:
         """Make the job's directory ready for a new attempt (stale records removed)."""

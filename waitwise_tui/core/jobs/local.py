@@ -80,37 +80,8 @@ class LocalBackend(BackendBase):
 
     # -- submitting ---------------------------------------------------------------
 
-    def submit(
-        self,
-        argv: list[str],
-        *,
-        workdir: str,
-        env: dict[str, str] | None = None,
-        name: str = "",
-        gpus: int = 0,
-        max_attempts: int = 1,
-        timeout_seconds: float | None = None,
-        options: dict[str, object] | None = None,
-        start: bool = True,
-    ) -> Job:
-        """Queue a job and, with ``start``, start it now if resources allow."""
-        job_id = self._create(
-            argv,
-            workdir=workdir,
-            env=env,
-            name=name,
-            gpus=gpus,
-            max_attempts=max_attempts,
-            timeout_seconds=timeout_seconds,
-            options=options,
-        )
-        if start:
-            job = self.store.get(job_id)
-            if job is not None:
-                self._try_start(job, self._free_gpus() if gpus else [])
-        job = self.store.get(job_id)
-        assert job is not None
-        return job
+    def _start(self, job: Job) -> None:
+        self._try_start(job, self._free_gpus() if job.gpus_requested else [])
 
     def _free_gpus(self) -> list[int] | None:
         """Indexes of free, unleased GPUs; None when the machine has no GPU at all."""

@@ -150,40 +150,13 @@ class SlurmBackend(BackendBase):
 
     # -- submitting ---------------------------------------------------------------
 
-    def submit(
-        self,
-        argv: list[str],
-        *,
-        workdir: str,
-        env: dict[str, str] | None = None,
-        name: str = "",
-        gpus: int = 0,
-        max_attempts: int = 1,
-        timeout_seconds: float | None = None,
-        options: dict[str, Any] | None = None,
-        start: bool = True,
-    ) -> Job:
-        """Queue a job and, with ``start``, hand it to ``sbatch`` now."""
-        unknown = set(options or {}) - set(JOB_OPTION_KEYS)
+    def _check_options(self, options: dict[str, Any]) -> None:
+        unknown = set(options) - set(JOB_OPTION_KEYS)
         if unknown:
             raise ValueError(f"unknown Slurm option(s): {', '.join(sorted(unknown))}")
-        job_id = self._create(
-            argv,
-            workdir=workdir,
-            env=env,
-            name=name,
-            gpus=gpus,
-            max_attempts=max_attempts,
-            timeout_seconds=timeout_seconds,
-            options=options,
-        )
-        if start:
-            job = self.store.get(job_id)
-            if job is not None:
-                self._try_submit(job)
-        job = self.store.get(job_id)
-        assert job is not None
-        return job
+
+    def _start(self, job: Job) -> None:
+        self._try_submit(job)
 
     def batch_script(self) -> Path:
         """The fixed batch script (written once per workspace)."""

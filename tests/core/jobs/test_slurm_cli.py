@@ -170,3 +170,15 @@ def test_hung_sbatch_is_ambiguous(tmp_path):
     with pytest.raises(SlurmError, match=r"did not answer within 0\.3 s") as info:
         run_tool([tool], timeout=0.3)
     assert info.value.ambiguous
+
+
+def test_missing_slurm_configuration_reads_clearly(tmp_path):
+    tool = _fake_tool(
+        tmp_path,
+        "squeue",
+        'echo "squeue: error: resolve_ctls_from_dns_srv: res_nsearch error: Unknown host" >&2;'
+        ' echo "squeue: error: fetch_config: DNS SRV lookup failed" >&2; exit 1',
+    )
+    with pytest.raises(SlurmError, match="no Slurm configuration found") as info:
+        run_tool([tool], timeout=5)
+    assert "\n" not in str(info.value)

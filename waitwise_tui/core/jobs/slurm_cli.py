@@ -129,6 +129,17 @@ def _error_from(tool: str, output: str) -> SlurmError:
         "Socket timed out",
         "Zero Bytes were transmitted",
     )
+    no_config = (
+        "resolve_ctls_from_dns_srv",
+        "fetch_config",
+        "DNS SRV lookup failed",
+        "Could not establish a configuration source",
+    )
+    if any(marker.lower() in text.lower() for marker in no_config):
+        return SlurmError(
+            f"no Slurm configuration found ({tool}: no slurm.conf and SLURM_CONF is not set;"
+            " is this a Slurm login node?)"
+        )
     if any(marker.lower() in text.lower() for marker in unreachable):
         return SlurmError(f"Slurm controller not reachable ({tool}: {_short(text)})")
     if "Invalid job id" in text:

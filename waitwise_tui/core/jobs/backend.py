@@ -3,9 +3,10 @@
 A backend turns a queued job row into running work and reports how it ended:
 ``submit`` (argv + env + GPUs + working dir -> a job row, started when resources
 allow), ``poll`` (start what can start, check what runs, return what ended),
-``cancel`` and ``retry``. Every job runs under the shim, which writes the job's
-output to ``.waitwise/jobs/<id>/stdout.log`` and its exit record to ``exit.json``;
-where that file exists it is the final word on how the job ended.
+``cancel`` and ``retry`` (:class:`BackendBase`). Every job runs under the shim,
+which writes the job's output to ``.waitwise/jobs/<id>/stdout.log`` and its exit
+record to ``exit.json``; where that file exists it is the final word on how the job
+ended.
 
 :class:`JobRunner` holds one backend per name (``local``, ``slurm``) and sends each
 call to the backend the job row names, so trials and plain jobs of any backend share
@@ -23,7 +24,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from waitwise_tui.config import Workspace
 from waitwise_tui.core.jobs import model
@@ -32,34 +33,6 @@ from waitwise_tui.core.jobs.result import RESULT_ENV, RESULT_FILE
 from waitwise_tui.core.jobs.store import JobStore
 
 BACKENDS = ("local", "slurm")
-
-
-class Backend(Protocol):
-    """What :class:`JobRunner` needs from a backend."""
-
-    name: str
-    store: JobStore
-    problem: str  # the last failure talking to the backend's machinery ("" when fine)
-
-    def submit(
-        self,
-        argv: list[str],
-        *,
-        workdir: str,
-        env: dict[str, str] | None = None,
-        name: str = "",
-        gpus: int = 0,
-        max_attempts: int = 1,
-        timeout_seconds: float | None = None,
-        options: dict[str, Any] | None = None,
-        start: bool = True,
-    ) -> Job: ...
-
-    def poll(self) -> list[Job]: ...
-
-    def cancel(self, job_id: int, reason: str = "cancelled") -> bool: ...
-
-    def retry(self, job_id: int) -> bool: ...
 
 
 def resolve_argv(argv: list[str]) -> list[str]:
@@ -83,7 +56,10 @@ def read_json(path: Path) -> dict[str, object] | None:
 
 
 class BackendBase(ABC):
-    """Job directories, the job's environment, and retry: the same for every backend."""
+    """The interface :class:`JobRunner` uses, with what every backend shares: job
+    directories, the job's environment, submit and retry. A backend adds ``_start``,
+    ``poll`` and ``cancel``; ``problem`` is its last failure talking to its own
+    machinery ("" when fine)."""
 
     name = ""
 
@@ -151,6 +127,14 @@ class BackendBase(ABC):
     def _start(self, job: Job) -> None:
         """Start a just-queued job now if resources allow (else ``poll`` will)."""
 
+    @abstractmethod
+    def poll(self) -> list[Job]:
+        """Start what can start, check what runs; returns the jobs that ended now."""
+
+    @abstractmethod
+    def cancel(self, job_id: int, reason: str = "cancelled") -> bool:
+        """Stop a job (or drop it from the queue); False if it is not active."""
+
     def _prepare_jobdir(self, job: Job, attempt: int) -> Path:
         """Make the job's directory ready for a new attempt (stale records removed)."""
         jobdir = self.jobdir(job.id)
@@ -191,11 +175,11 @@ class BackendBase(ABC):
 class JobRunner:
     """The workspace's job queue over every backend (each job row names its own)."""
 
-    def __init__(self, store: JobStore, backends: dict[str, Backend]) -> None:
+    def __init__(self, store: JobStore, backends: dict[str, BackendBase]) -> None:
         self.store = store
         self.backends = backends
 
-    def backend(self, name: str) -> Backend:
+    def backend(self, name: str) -> BackendBase:
         try:
             return self.backends[name]
         except KeyError:
@@ -230,7 +214,7 @@ class JobRunner:
     def problems(self) -> list[str]:
         return [f"{b.name}: {b.problem}" for b in self.backends.values() if b.problem]
 
-    def _owner(self, job_id: int) -> Backend | None:
+    def _owner(self, job_id: int) -> BackendBase | None:
         job = self.store.get(job_id)
         if job is None:
             return None

@@ -143,9 +143,8 @@ class SlurmBackend(BackendBase):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(workspace, conn, clock=clock)
-        self.config = config or SlurmConfig()
+        self.queue = SlurmQueue(config or SlurmConfig(), clock)
         self._retry_at: dict[int, float] = {}
-        self.queue = SlurmQueue(self.config, clock)
         self._last_watch = -math.inf
 
     # -- submitting ---------------------------------------------------------------
@@ -319,9 +318,16 @@ class SlurmBackend(BackendBase):
                 self._try_submit(job)
         return ended
 
+    @property
+    def config(self) -> SlurmConfig:
+        return self.queue.config  # one config, shared with the cluster view's queue
+
+    @config.setter
+    def config(self, config: SlurmConfig) -> None:
+        self.queue.config = config
+
     def refresh(self) -> list[SlurmJob]:
         """The user's own Slurm jobs now (all of them, not only waitwise's)."""
-        self.queue.config = self.config
         return self.queue.refresh()
 
     def _watch_jobs(self, watched: list[Job], now: float) -> list[Job]:
@@ -408,24 +414,21 @@ class SlurmBackend(BackendBase):
             self.store.transition(job.id, job.state, to_state, **fields)
         return None
 
+    def _show_job(self, job: Job, *flags: str) -> str:
+        """``scontrol show job -o`` for ``job`` (raises SlurmError)."""
+        argv = ["scontrol", "show", "job", *flags, "-o", str(job.backend_id)]
+        return run_tool(argv, timeout=self.config.command_timeout).stdout
+
     def _gpu_indexes(self, job: Job) -> str:
         try:
-            proc = run_tool(
-                ["scontrol", "show", "job", "-d", "-o", str(job.backend_id)],
-                timeout=self.config.command_timeout,
-            )
+            return gpu_indexes(self._show_job(job, "-d"))
         except SlurmError:
             return ""
-        return gpu_indexes(proc.stdout)
 
     def _gone(self, job: Job) -> Job | None:
         """squeue no longer lists the job: ask scontrol, then the exit record."""
         try:
-            proc = run_tool(
-                ["scontrol", "show", "job", "-o", str(job.backend_id)],
-                timeout=self.config.command_timeout,
-            )
-            detail = parse_scontrol(proc.stdout)
+            detail = parse_scontrol(self._show_job(job))
         except SlurmError as exc:
             if "invalid job id" not in str(exc):
                 self.problem = f"{exc}; jobs kept, trying again"
@@ -492,13 +495,9 @@ class SlurmBackend(BackendBase):
 
     def _detail(self, job: Job) -> dict[str, str]:
         try:
-            proc = run_tool(
-                ["scontrol", "show", "job", "-o", str(job.backend_id)],
-                timeout=self.config.command_timeout,
-            )
+            return parse_scontrol(self._show_job(job))
         except SlurmError:
             return {}
-        return parse_scontrol(proc.stdout)
 
     def _end(
         self,

@@ -156,7 +156,6 @@ class RunsPanel(Widget, can_focus=True):
         self.robust_y = True
         self._chart_key: tuple | None = None
         self._chart_busy = False
-        self._stopped = False
         self._poller: Poller | None = None
         self._gpu_monitor: Any = None
         self._shown: dict[str, Text] = {}
@@ -180,7 +179,6 @@ class RunsPanel(Widget, can_focus=True):
         self._poller.start()
 
     def on_unmount(self) -> None:
-        self._stopped = True
         if self._poller is not None:
             self._poller.stop()
 

@@ -253,3 +253,50 @@ def test_close_shuts_nvml_down() -> None:
     sampler.close()
     with pytest.raises(pynvml.NVMLError_Uninitialized):
         nvml.nvmlDeviceGetCount()
+
+
+def test_memory_used_leaves_out_driver_reserve_like_nvidia_smi() -> None:
+    """On an H100 the v1 call counted the driver's 480 MiB reserve as used, so the
+    monitor read 479 MiB above nvidia-smi; the v2 call reports it apart."""
+    from waitwise_tui.core.nvml_fake import RESERVED
+
+    nvml = fake_from_spec("two")
+    _, snap = sample_twice(nvml)
+    handle = nvml.nvmlDeviceGetHandleByIndex(0)
+    v1 = nvml.nvmlDeviceGetMemoryInfo(handle)
+    v2 = nvml.nvmlDeviceGetMemoryInfo(handle, pynvml.nvmlMemory_v2)
+    assert v1.used - v2.used == RESERVED
+    assert snap.gpus[0].memory_used_bytes == v2.used
+
+
+def test_memory_falls_back_to_v1_on_an_older_driver() -> None:
+    from waitwise_tui.core.nvml_fake import RESERVED
+
+    nvml = fake_from_spec("v1")
+    sampler = GpuSampler(nvml)
+    _, gpus = sampler.sample()
+    _, again = sampler.sample()
+    handle = nvml.nvmlDeviceGetHandleByIndex(0)
+    with pytest.raises(pynvml.NVMLError_FunctionNotFound):
+        nvml.nvmlDeviceGetMemoryInfo(handle, pynvml.nvmlMemory_v2)
+    assert gpus[0].memory_used_bytes == nvml.nvmlDeviceGetMemoryInfo(handle).used
+    assert gpus[0].memory_used_bytes > RESERVED
+    assert sampler._memory_v2 == {0: False, 1: False}  # not asked again every poll
+    assert again[0].memory_used_bytes == gpus[0].memory_used_bytes
+
+
+def test_command_with_newlines_stays_one_line() -> None:
+    """``python -c "<script>"`` has newlines in its argv; seen on a real GPU box."""
+    import subprocess
+
+    from waitwise_tui.core.gpu import ProcessInspector, one_line
+
+    assert one_line("a\nb\tc\x1b[0m") == "a\\nb\\tc\\x1b[0m"
+    child = subprocess.Popen([sys.executable, "-c", "import time\ntime.sleep(30)\n"])
+    try:
+        details = ProcessInspector().inspect({child.pid})[child.pid]
+        assert details.command.endswith("-c import time\\ntime.sleep(30)\\n")
+        assert "\n" not in details.command
+    finally:
+        child.kill()
+        child.wait()

@@ -188,7 +188,8 @@ class ProcessInspector:
                 with proc.oneshot():
                     info.user = self._field(proc.username)
                     cmdline = self._field(proc.cmdline)
-                    info.command = " ".join(cmdline) if cmdline else self._field(proc.name)
+                    command = " ".join(cmdline) if cmdline else self._field(proc.name)
+                    info.command = one_line(command) if command is not None else None
                     cpu = self._field(proc.cpu_percent)
                     # psutil's first cpu_percent() has no interval behind it: report unknown.
                     info.cpu_percent = None if fresh else cpu
@@ -235,6 +236,7 @@ class GpuSampler:
         self._status: NvmlStatus | None = None
         self._handles: list[Any] = []
         self._static: dict[int, tuple[str | None, str | None]] = {}
+        self._memory_v2: dict[int, bool] = {}
         self._process_suffix: dict[str, str | None] = {}
         self._util_seen: dict[int, int] = {}
 
@@ -305,6 +307,17 @@ class GpuSampler:
             # NotSupported, NoPermission, FunctionNotFound, NotFound...: an unknown value.
             return None
 
+    def _memory(self, index: int, handle: Any) -> Any:
+        """Memory info, v2 where the driver has it: its ``used`` leaves out the memory
+        the driver reserves (480 MiB on an H100), as nvidia-smi does; v1's includes it."""
+        version = getattr(self._nvml, "nvmlMemory_v2", None)
+        if version is not None and self._memory_v2.get(index, True):
+            memory = self._call("nvmlDeviceGetMemoryInfo", handle, version)
+            if memory is not None:
+                return memory
+            self._memory_v2[index] = False  # older driver: v1 from now on
+        return self._call("nvmlDeviceGetMemoryInfo", handle)
+
     def _read_device(self, index: int, handle: Any) -> tuple[GpuInfo, list[Any] | None]:
         if handle is None:
             return GpuInfo(index, None, None, processes=None, error="no handle from NVML"), None
@@ -317,7 +330,7 @@ class GpuSampler:
                 )
                 self._static[index] = static
             name, uuid = static
-            memory = self._call("nvmlDeviceGetMemoryInfo", handle)
+            memory = self._memory(index, handle)
             util = self._call("nvmlDeviceGetUtilizationRates", handle)
             power = self._call("nvmlDeviceGetPowerUsage", handle)
             limit = self._call("nvmlDeviceGetEnforcedPowerLimit", handle)
@@ -466,6 +479,16 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
+
+
+# Control characters (a newline in ``python -c "..."``) would break a table row or a
+# line of text output; they are shown escaped, as ps shows them as "?".
+_CONTROL = {c: repr(chr(c))[1:-1] for c in (*range(32), 127)}
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\t``, ``\\x1b``)."""
+    return text.translate(_CONTROL)
 
 
 def _reason_words(mask: int) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from typing import Any
 
 FOREIGN_PID_BASE = 4_194_305  # 2**22 + 1: above any pid_max Linux allows
 GIB = 1024**3
+RESERVED = 480 * 1024**2  # what the driver keeps back on an H100 (nvidia-smi -q)
 
 _NAMES = (
     "NVIDIA A100-SXM4-80GB",
@@ -97,7 +98,9 @@ SCENARIOS: dict[str, FakeConfig] = {
     "no-processes": FakeConfig(unsupported=frozenset({"processes"})),
     "lost": FakeConfig(lost_gpu=1),
     "v2": FakeConfig(missing_symbols=_V3),
-    "v1": FakeConfig(missing_symbols=_V2, function_not_found=_V3),
+    "v1": FakeConfig(
+        missing_symbols=_V2, function_not_found=_V3 | {"nvmlDeviceGetMemoryInfo_v2"}
+    ),
     "vanished": FakeConfig(gpus=1, processes=2),
 }
 
@@ -245,11 +248,20 @@ class FakeNvml:
         digits = f"{random.Random(self.config.seed * 1000 + index).getrandbits(128):032x}"
         return f"GPU-{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
-    def nvmlDeviceGetMemoryInfo(self, handle: _Handle) -> SimpleNamespace:
-        index = self._device("nvmlDeviceGetMemoryInfo", handle)
+    # pynvml's version tag for nvmlDeviceGetMemoryInfo(handle, version).
+    nvmlMemory_v2 = 0x02000028
+
+    def nvmlDeviceGetMemoryInfo(self, handle: _Handle, version: int | None = None) -> Any:
+        """v1 counts the driver's reserved memory as used; v2 (``version`` given, a
+        separate symbol that older drivers lack) reports it apart, as nvidia-smi does."""
+        name = "nvmlDeviceGetMemoryInfo_v2" if version else "nvmlDeviceGetMemoryInfo"
+        index = self._device(name, handle)
         total = 80 * GIB
         used = min(total, GIB // 2 + sum(b for _, gpu, b in self._processes if gpu == index))
-        return SimpleNamespace(total=total, used=used, free=total - used)
+        if version:
+            free = total - RESERVED - used
+            return SimpleNamespace(total=total, reserved=RESERVED, used=used, free=free)
+        return SimpleNamespace(total=total, used=used + RESERVED, free=total - used - RESERVED)
 
     def nvmlDeviceGetUtilizationRates(self, handle: _Handle) -> SimpleNamespace:
         index = self._device("nvmlDeviceGetUtilizationRates", handle)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from waitwise_tui.core.gpu import SystemSampler, nvml_from_env  # noqa: E402
+from waitwise_tui.core.gpu import SystemSampler, nvml_from_env
 
 
 def main() -> None:
@@ -78,7 +78,8 @@ def main() -> None:
     print(f"{len(snap.gpus)} GPU(s), {len(snap.processes)} GPU process(es), {n} polls")
     print(f"{'per poll':48} {'calls':>5} {'wall µs':>9} {'CPU µs':>9}")
     for key in sorted(wall, key=lambda k: -cpu[k]):
-        print(f"{key:48} {count[key] / n:5.1f} {wall[key] / n * 1e6:9.0f} {cpu[key] / n * 1e6:9.0f}")
+        per = (count[key] / n, wall[key] / n * 1e6, cpu[key] / n * 1e6)
+        print(f"{key:48} {per[0]:5.1f} {per[1]:9.0f} {per[2]:9.0f}")
     print(f"{'whole poll':48} {'':5} {total_wall / n * 1e6:9.0f} {total_cpu / n * 1e6:9.0f}")
 
 

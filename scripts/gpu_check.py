@@ -75,7 +75,8 @@ def smi(query: str, kind: str = "gpu") -> list[dict[str, str]]:
     # Keyed by the names asked for: nvidia-smi's header may use other aliases
     # ("clocks.current.sm" for "clocks.sm", "used_gpu_memory" for "used_memory").
     rows = list(csv.reader(io.StringIO(out.stdout)))
-    return [dict(zip(query.split(","), (c.strip() for c in row))) for row in rows[1:] if row]
+    keys = query.split(",")
+    return [dict(zip(keys, (c.strip() for c in row), strict=False)) for row in rows[1:] if row]
 
 
 def ours() -> tuple[dict, float]:
@@ -152,12 +153,11 @@ def compare_round(snap: dict, basic: list[dict], extra: list[dict], apps: list[d
             row(p + "fan %", fan, s_fan, fan_ok)
             ps, s_ps = g["pstate"], e["pstate"]
             row(p + "P-state", ps, s_ps, s_ps == f"P{ps}")
-            row(p + "throttle reasons", g["throttle_reasons"], e["clocks_event_reasons.active"], None)
-            c, u = g["ecc_corrected"], g["ecc_uncorrected"]
-            s_c = e["ecc.errors.corrected.volatile.total"]
-            s_u = e["ecc.errors.uncorrected.volatile.total"]
-            row(p + "ECC corrected", c, s_c, (c is None) == (num(s_c) is None) and c == num(s_c) or c == s_c)
-            row(p + "ECC uncorrected", u, s_u, (u is None) == (num(s_u) is None) and u == num(s_u) or u == s_u)
+            reasons = e["clocks_event_reasons.active"]
+            row(p + "throttle reasons", g["throttle_reasons"], reasons, None)
+            for kind in ("corrected", "uncorrected"):
+                mine, theirs = g[f"ecc_{kind}"], e[f"ecc.errors.{kind}.volatile.total"]
+                row(f"{p}ECC {kind}", mine, theirs, mine == num(theirs))
         procs = {pr["pid"]: pr for pr in g["processes"]}
         mine_apps = [a for a in apps if "pid" in a and a.get("gpu_uuid") in (None, e.get("uuid"))]
         s_procs = {int(a["pid"]): a for a in mine_apps}
@@ -230,8 +230,15 @@ def idle(out_lines: list[str], seconds: float) -> None:
     """bench/bench_app.py idle with real NVML and with the fake 8x50 one."""
     for nvml in ("real", "8x50"):
         res = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "bench_app.py"), "idle"]
-            + ["--seconds", str(seconds), "--nvml", nvml],
+            [
+                sys.executable,
+                str(ROOT / "bench" / "bench_app.py"),
+                "idle",
+                "--seconds",
+                str(seconds),
+                "--nvml",
+                nvml,
+            ],
             capture_output=True,
             text=True,
             timeout=seconds * 3 + 60,
@@ -272,7 +279,8 @@ def main() -> None:
                 for r in extra:
                     r["clocks_event_reasons.active"] = r.pop("clocks_throttle_reasons.active", "")
             apps = smi(SMI_APPS, "apps")
-            raw["rounds"].append({"ours": snap, "smi_basic": basic, "smi_extra": extra, "apps": apps})
+            reading = {"ours": snap, "smi_basic": basic, "smi_extra": extra, "apps": apps}
+            raw["rounds"].append(reading)
             report += ["", f"## Round {n + 1} (`gpu --json` took {took * 1000:.0f} ms)", ""]
             report.append(table(compare_round(snap, basic, extra, apps)))
             time.sleep(1)

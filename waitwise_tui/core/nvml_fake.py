@@ -98,9 +98,7 @@ SCENARIOS: dict[str, FakeConfig] = {
     "no-processes": FakeConfig(unsupported=frozenset({"processes"})),
     "lost": FakeConfig(lost_gpu=1),
     "v2": FakeConfig(missing_symbols=_V3),
-    "v1": FakeConfig(
-        missing_symbols=_V2, function_not_found=_V3 | {"nvmlDeviceGetMemoryInfo_v2"}
-    ),
+    "v1": FakeConfig(missing_symbols=_V2, function_not_found=_V3 | {"nvmlDeviceGetMemoryInfo_v2"}),
     "vanished": FakeConfig(gpus=1, processes=2),
 }
 

@@ -35,10 +35,10 @@ def main() -> None:
     count: dict[str, int] = defaultdict(int)
     real_call = gpu._call
 
-    def timed_call(name: str, *call_args: object) -> object:
+    def timed_call(name: str, *call_args: object, **kwargs: object) -> object:
         t, c = time.perf_counter(), time.process_time()
         try:
-            return real_call(name, *call_args)
+            return real_call(name, *call_args, **kwargs)
         finally:
             # the clock and ECC queries take a small selector; tell those apart
             small = len(call_args) == 2 and isinstance(call_args[1], int) and call_args[1] < 8

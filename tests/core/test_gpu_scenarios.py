@@ -300,3 +300,115 @@ def test_command_with_newlines_stays_one_line() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting(nvml: FakeNvml, name: str) -> list[int]:
+    """Count calls of one NVML function on ``nvml``."""
+    calls: list[int] = []
+    real = getattr(nvml, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    setattr(nvml, name, wrapper)
+    return calls
+
+
+def test_unsupported_queries_are_not_asked_again_for_a_minute() -> None:
+    """An H200 has no fan: asking cost 0.4 ms per poll just to hear "not supported"."""
+    from waitwise_tui.core.gpu import UNSUPPORTED_RETRY_S
+
+    nvml = fake_from_spec("unsupported")
+    fan = counting(nvml, "nvmlDeviceGetFanSpeed")
+    util = counting(nvml, "nvmlDeviceGetUtilizationRates")
+    clock = Clock()
+    sampler = GpuSampler(nvml, clock=clock)
+    for _ in range(5):
+        _, gpus = sampler.sample()
+        clock.now += 1
+    assert len(fan) == 2  # once per GPU, on the first poll
+    assert len(util) == 10  # supported fields are read at every poll
+    assert all(g.fan_percent is None for g in gpus)
+    clock.now += UNSUPPORTED_RETRY_S
+    sampler.sample()
+    assert len(fan) == 4  # asked again after the retry time
+
+
+def test_process_sm_is_asked_every_few_seconds_and_averaged() -> None:
+    """nvmlDeviceGetProcessUtilization cost 2 ms per call on an H200."""
+    from types import SimpleNamespace
+
+    from waitwise_tui.core.gpu import PROCESS_SM_S
+
+    nvml = fake_from_spec("vanished")  # one GPU, two processes
+    pids = [pid for pid, _, _ in nvml._processes]
+    windows = iter(
+        [
+            [(pids[0], 10, 40), (pids[0], 11, 60), (pids[1], 11, 5)],  # two samples: mean 50
+            [(pids[0], 20, 90)],
+        ]
+    )
+    asked: list[int] = []
+
+    def utilization(handle, last_seen):
+        asked.append(last_seen)
+        return [SimpleNamespace(pid=p, timeStamp=t, smUtil=u) for p, t, u in next(windows)]
+
+    nvml.nvmlDeviceGetProcessUtilization = utilization
+    clock = Clock()
+    sampler = GpuSampler(nvml, clock=clock)
+    _, gpus = sampler.sample()
+    sm = {p.pid: p.sm_percent for p in gpus[0].processes}
+    assert sm == {pids[0]: 50, pids[1]: 5}
+    clock.now += PROCESS_SM_S / 2
+    _, gpus = sampler.sample()
+    assert len(asked) == 1  # not yet: the last values stand
+    assert {p.pid: p.sm_percent for p in gpus[0].processes} == sm
+    clock.now += PROCESS_SM_S
+    _, gpus = sampler.sample()
+    assert asked == [0, 11]  # only samples newer than the last one seen
+    assert {p.pid: p.sm_percent for p in gpus[0].processes} == {pids[0]: 90, pids[1]: None}
+
+
+def test_a_new_process_gets_its_sm_at_once() -> None:
+    nvml = fake_from_spec("two")
+    calls = counting(nvml, "nvmlDeviceGetProcessUtilization")
+    clock = Clock()
+    sampler = GpuSampler(nvml, clock=clock)
+    sampler.sample()
+    sampler.sample()
+    assert len(calls) == 2  # two GPUs, asked once each
+    nvml._processes.append((FOREIGN_PID_BASE + 99, 1, 1024**3))
+    _, gpus = sampler.sample()
+    assert len(calls) == 3  # GPU 1 has a new pid: asked again, GPU 0 not
+    assert next(p for p in gpus[1].processes if p.pid == FOREIGN_PID_BASE + 99).sm_percent
+
+
+def test_process_details_that_do_not_change_are_read_once(monkeypatch) -> None:
+    import psutil
+
+    from waitwise_tui.core.gpu import ProcessInspector
+
+    reads: list[int] = []
+    real = psutil.Process.cmdline
+
+    def cmdline(self):
+        reads.append(self.pid)
+        return real(self)
+
+    monkeypatch.setattr(psutil.Process, "cmdline", cmdline)
+    inspector = ProcessInspector()
+    first = inspector.inspect({os.getpid()})[os.getpid()]
+    again = inspector.inspect({os.getpid()})[os.getpid()]
+    assert reads == [os.getpid()]
+    assert again.command == first.command and again.user == first.user
+    assert again.cpu_percent is not None and again.rss_bytes  # these are read every poll

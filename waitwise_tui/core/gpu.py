@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,9 @@ THROTTLE_REASONS: tuple[tuple[int, str], ...] = (
 
 # Versioned symbols, newest first; the first one the library and driver both have wins.
 _PROCESS_SUFFIXES = ("_v3", "_v2", "")
+# How often per-process SM % is asked for, and a query NVML says is unsupported.
+PROCESS_SM_S = 5.0
+UNSUPPORTED_RETRY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -156,49 +160,48 @@ class ProcessInspector:
     MISSING_RETRY_SECONDS = 10.0
 
     def __init__(self) -> None:
-        self._procs: dict[int, Any] = {}
+        # pid -> (Process, the details that do not change: user, command, start, own)
+        self._procs: dict[int, tuple[Any, tuple[str | None, str | None, float | None, bool]]] = {}
         self._missing: dict[int, float] = {}  # pid -> when psutil last failed to find it
         self._uid = os.getuid() if hasattr(os, "getuid") else None
 
     def inspect(self, pids: set[int]) -> dict[int, ProcessDetails]:
-        """Info for each pid psutil can see; pids it cannot see are absent."""
+        """Info for each pid psutil can see; pids it cannot see are absent.
+
+        User, command line and start time are read once per process; each poll reads
+        only CPU and memory (two /proc files instead of five)."""
         import psutil
 
         found: dict[int, ProcessDetails] = {}
         now = time.time()
         for pid in pids:
-            proc = self._procs.get(pid)
+            known = self._procs.get(pid)
             fresh = False
             # is_running also checks the start time, so a reused pid is a new process.
-            if proc is None or not proc.is_running():
+            if known is None or not known[0].is_running():
                 missed = self._missing.get(pid)
                 if missed is not None and now - missed < self.MISSING_RETRY_SECONDS:
                     continue
                 try:
                     proc = psutil.Process(pid)
+                    known = (proc, self._static(proc))
                 except (psutil.Error, OSError):
                     self._procs.pop(pid, None)
                     self._missing[pid] = now
                     continue
                 self._missing.pop(pid, None)
                 fresh = True
-                self._procs[pid] = proc
-            info = ProcessDetails()
+                self._procs[pid] = known
+            proc, (user, command, created, own) = known
+            info = ProcessDetails(user=user, command=command, own=own)
+            info.elapsed_s = max(0.0, now - created) if created is not None else None
             try:
                 with proc.oneshot():
-                    info.user = self._field(proc.username)
-                    cmdline = self._field(proc.cmdline)
-                    command = " ".join(cmdline) if cmdline else self._field(proc.name)
-                    info.command = one_line(command) if command is not None else None
                     cpu = self._field(proc.cpu_percent)
                     # psutil's first cpu_percent() has no interval behind it: report unknown.
                     info.cpu_percent = None if fresh else cpu
                     memory = self._field(proc.memory_info)
                     info.rss_bytes = memory.rss if memory is not None else None
-                    created = self._field(proc.create_time)
-                    info.elapsed_s = max(0.0, now - created) if created is not None else None
-                    uids = self._field(proc.uids) if self._uid is not None else None
-                    info.own = uids is not None and uids.real == self._uid
             except psutil.NoSuchProcess:
                 self._procs.pop(pid, None)
                 continue
@@ -208,6 +211,16 @@ class ProcessInspector:
         for gone in set(self._missing) - pids:
             del self._missing[gone]
         return found
+
+    def _static(self, proc: Any) -> tuple[str | None, str | None, float | None, bool]:
+        with proc.oneshot():
+            user = self._field(proc.username)
+            cmdline = self._field(proc.cmdline)
+            command = " ".join(cmdline) if cmdline else self._field(proc.name)
+            created = self._field(proc.create_time)
+            uids = self._field(proc.uids) if self._uid is not None else None
+        own = uids is not None and uids.real == self._uid
+        return user, one_line(command) if command is not None else None, created, own
 
     @staticmethod
     def _field(getter: Any) -> Any:
@@ -229,8 +242,13 @@ class GpuSampler:
     """NVML side of the snapshot: status plus per-device readings."""
 
     def __init__(
-        self, nvml: Any | None = None, *, inspector: ProcessInspector | None = None
+        self,
+        nvml: Any | None = None,
+        *,
+        inspector: ProcessInspector | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock
         self._nvml = nvml
         self._inspector = inspector or ProcessInspector()
         self._status: NvmlStatus | None = None
@@ -239,6 +257,10 @@ class GpuSampler:
         self._memory_v2: dict[int, bool] = {}
         self._process_suffix: dict[str, str | None] = {}
         self._util_seen: dict[int, int] = {}
+        # index -> (when asked, SM % by pid, pids then on the GPU)
+        self._sm: dict[int, tuple[float, dict[int, int], frozenset[int]]] = {}
+        # (query, GPU handle, selector) -> when to ask again after "not supported"
+        self._unsupported: dict[tuple[Any, ...], float] = {}
 
     @property
     def initialised(self) -> bool:
@@ -268,6 +290,8 @@ class GpuSampler:
         except nvml.NVMLError as exc:
             return NvmlStatus(False, f"NVML cannot count GPUs: {exc}", driver, cuda_visible)
         self._handles = []
+        self._unsupported.clear()
+        self._sm.clear()
         for index in range(count):
             try:
                 self._handles.append(nvml.nvmlDeviceGetHandleByIndex(index))
@@ -293,18 +317,34 @@ class GpuSampler:
 
     # -- one device ---------------------------------------------------------------------
 
-    def _call(self, name: str, *args: Any) -> Any:
-        """One NVML query; None when unsupported, ``_DeviceLost`` when the GPU is gone."""
+    def _call(self, name: str, *args: Any, selector: Any = None) -> Any:
+        """One NVML query; None when unsupported, ``_DeviceLost`` when the GPU is gone.
+
+        A query the GPU or driver does not support is not asked again for
+        ``UNSUPPORTED_RETRY_S``: the answer does not change, and asking is not free (the
+        fan query of an H200, which has no fan, took 0.4 ms to say so, every poll).
+        ``selector`` tells apart queries of one function (the two clocks); by default it
+        is the arguments after the handle.
+        """
         nvml = self._nvml
         fn = getattr(nvml, name, None)
         if fn is None:
             return None
+        key = (name, id(args[0]) if args else None, args[1:] if selector is None else selector)
+        retry = self._unsupported.get(key)
+        if retry is not None:
+            if self._clock() < retry:
+                return None
+            del self._unsupported[key]
         try:
             return fn(*args)
         except (nvml.NVMLError_GpuIsLost, nvml.NVMLError_Unknown) as exc:
             raise _DeviceLost(str(exc)) from exc
+        except (nvml.NVMLError_NotSupported, nvml.NVMLError_FunctionNotFound):
+            self._unsupported[key] = self._clock() + UNSUPPORTED_RETRY_S
+            return None
         except nvml.NVMLError:
-            # NotSupported, NoPermission, FunctionNotFound, NotFound...: an unknown value.
+            # NoPermission, NotFound (no samples yet)...: unknown this time.
             return None
 
     def _memory(self, index: int, handle: Any) -> Any:
@@ -363,7 +403,7 @@ class GpuSampler:
                 ),
                 processes=None,
             )
-            sm_by_pid = self._process_sm(index, handle) if raw_processes else {}
+            sm_by_pid = self._process_sm(index, handle, raw_processes) if raw_processes else {}
         except _DeviceLost as exc:
             name, uuid = self._static.get(index, (None, None))
             return GpuInfo(index, name, uuid, processes=None, error=str(exc) or "GPU lost"), None
@@ -412,20 +452,35 @@ class GpuSampler:
         self._process_suffix[kind] = None
         return None
 
-    def _process_sm(self, index: int, handle: Any) -> dict[int, int]:
-        """SM % per pid from samples newer than the last poll (NVML keeps a ring buffer)."""
+    def _process_sm(
+        self, index: int, handle: Any, raw_processes: list[tuple[int, int | None]]
+    ) -> dict[int, int]:
+        """SM % per pid: the mean of NVML's samples since the last ask (it keeps a ring
+        buffer). Asked every ``PROCESS_SM_S`` seconds, or at once when a process
+        appears: one ask cost 2 ms of CPU on an H200 with one process, more than the
+        rest of the GPU's poll together."""
+        pids = frozenset(pid for pid, _ in raw_processes)
+        now = self._clock()
+        last = self._sm.get(index)
+        if last is not None and now - last[0] < PROCESS_SM_S and pids <= last[2]:
+            return last[1]
         samples = self._call(
-            "nvmlDeviceGetProcessUtilization", handle, self._util_seen.get(index, 0)
+            "nvmlDeviceGetProcessUtilization",
+            handle,
+            self._util_seen.get(index, 0),
+            selector="process-util",
         )
-        if not samples:
-            return {}
-        latest: dict[int, tuple[int, int]] = {}
-        for sample in samples:
-            stamp = int(sample.timeStamp)
-            if sample.pid not in latest or stamp >= latest[sample.pid][0]:
-                latest[sample.pid] = (stamp, int(sample.smUtil))
-        self._util_seen[index] = max(stamp for stamp, _ in latest.values())
-        return {pid: sm for pid, (_, sm) in latest.items()}
+        sums: dict[int, list[int]] = {}
+        newest = self._util_seen.get(index, 0)
+        for sample in samples or ():
+            newest = max(newest, int(sample.timeStamp))
+            total = sums.setdefault(sample.pid, [0, 0])
+            total[0] += int(sample.smUtil)
+            total[1] += 1
+        self._util_seen[index] = newest
+        sm = {pid: round(total / count) for pid, (total, count) in sums.items()}
+        self._sm[index] = (now, sm, pids)
+        return sm
 
     def _attach_processes(
         self, readings: list[tuple[GpuInfo, list[Any] | None]]

@@ -81,6 +81,9 @@ def _rate(before: float | None, after: float | None, seconds: float) -> float | 
     return max(0.0, (after - before) / seconds)
 
 
+SWAP_EVERY_S = 5.0  # swap use is read this often, not every poll
+
+
 class HostSampler:
     """Reads host figures; keeps the previous counters to turn them into rates."""
 
@@ -91,6 +94,7 @@ class HostSampler:
         self._last_per_cpu: list[Any] | None = None
         self._last_disk: tuple[float, float] | None = None
         self._last_net: tuple[float, float] | None = None
+        self._swap: tuple[float, Any] | None = None
 
     def sample(self) -> HostInfo:
         import psutil
@@ -98,10 +102,11 @@ class HostSampler:
         now = time.monotonic()
         elapsed = now - self._last_time if self._last_time is not None else 0.0
 
-        cpu = psutil.cpu_times()
         per_cpu = psutil.cpu_times(percpu=True)
+        # The total is the sum of the per-CPU times: one read of /proc/stat, not two.
+        cpu = type(per_cpu[0])(*map(sum, zip(*per_cpu, strict=True))) if per_cpu else None
         cpu_percent = per_cpu_percent = None
-        if self._last_cpu is not None:
+        if self._last_cpu is not None and cpu is not None:
             cpu_percent = _busy_fraction(self._last_cpu, cpu)
         if self._last_per_cpu is not None and len(self._last_per_cpu) == len(per_cpu):
             fractions = [
@@ -115,7 +120,9 @@ class HostSampler:
             load = None
 
         vm = psutil.virtual_memory()
-        swap = psutil.swap_memory()
+        if self._swap is None or now - self._swap[0] >= SWAP_EVERY_S:
+            self._swap = (now, psutil.swap_memory())  # two /proc files; it changes slowly
+        swap = self._swap[1]
         try:
             usage = psutil.disk_usage(self.disk_path)
             disk_free, disk_total = usage.free, usage.total
@@ -163,7 +170,9 @@ class HostSampler:
     def _io_pair(counters: Any, first: str, second: str) -> tuple[float, float] | None:
         # Containers and some kernels expose no disk/net counters at all.
         try:
-            reading = counters()
+            # nowrap=False: 64-bit Linux counters do not wrap, and psutil's wrap
+            # bookkeeping costs more than the read (_rate drops a negative step anyway).
+            reading = counters(nowrap=False)
         except (OSError, RuntimeError):
             return None
         if reading is None:

@@ -112,3 +112,53 @@ def test_a_failing_poll_does_not_stop_polling():
         time.sleep(0.01)
     poller.stop()
     assert len(calls) >= 3
+
+
+async def test_partial_updates_paint_the_same_as_textual_did(tmp_path, monkeypatch):
+    """The compositor patch renders fewer widgets and lines; what it writes for any
+    set of dirty regions must be byte for byte what Textual's own code writes."""
+    import random
+
+    from fakes import make_context, tabs_ready
+    from textual._compositor import Compositor
+    from textual.geometry import Region
+
+    from waitwise_tui.ui.app import WaitwiseApp
+
+    textual_patches.install()
+    app = WaitwiseApp(make_context(tmp_path, gpus="two", interval=3600))
+    console = Console(force_terminal=True, color_system="truecolor", width=120)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tabs_ready(pilot)
+        await pilot.pause(0.3)
+        compositor = app.screen._compositor
+        rng = random.Random(7)
+        for _ in range(60):
+            screen = Region(0, 0, 120, 40)
+            regions = [
+                Region(
+                    rng.randrange(120), rng.randrange(40), rng.randint(1, 40), rng.randint(1, 6)
+                ).intersection(screen)
+                for _ in range(rng.randint(1, 4))
+            ]
+            written = []
+            for get_renders in (textual_patches._original_get_renders, textual_patches.get_renders):
+                # the same dirty regions, painted by Textual's code, then by the patch
+                monkeypatch.setattr(Compositor, "_get_renders", get_renders)
+                compositor._dirty_regions.update(regions)
+                written.append(compositor.render_partial_update().render_segments(console))
+            assert written[0] == written[1], regions
+
+
+def test_waking_event_wakes_a_thread_blocked_in_select():
+    import selectors
+
+    event = textual_patches.WakingEvent()
+    selector = selectors.SelectSelector()
+    selector.register(event.fileno(), selectors.EVENT_READ)
+    threading.Timer(0.05, event.set).start()
+    ready = selector.select(30)  # returns on set(), long before the timeout
+    assert ready and event.is_set()
+    event.drain()
+    event.clear()
+    assert selector.select(0) == []  # drained: nothing left to wake on

@@ -263,3 +263,32 @@ def test_monitor_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.Monk
         await pilot.pause()
 
     assert snap_compare(MonitorHarness(ctx), terminal_size=(100, 30), run_before=first_poll)
+
+
+def test_process_rows_are_reused_while_what_they_show_is_unchanged() -> None:
+    from waitwise_tui.core.gpu import GpuProcess
+    from waitwise_tui.ui.widgets.gpu_render import process_rows
+
+    proc = GpuProcess(
+        pid=4242,
+        gpu_index=0,
+        gpu_memory_bytes=2 * 1024**3,
+        sm_percent=40,
+        user="me",
+        command="python train.py",
+        cpu_percent=99.2,
+        rss_bytes=1024**3,
+        elapsed_s=125.0,
+        own=True,
+        visible=True,
+    )
+    cache: dict = {}
+    first = process_rows([proc], [], {}, 100, False, cache)
+    # CPU 99.4 % and two more seconds still show as "99" and "2m": the same row object
+    same = process_rows(
+        [replace(proc, cpu_percent=99.4, elapsed_s=127.0)], [], {}, 100, False, cache
+    )
+    assert same[1] is first[1]
+    moved = process_rows([replace(proc, sm_percent=41)], [], {}, 100, False, cache)
+    assert moved[1] is not first[1] and "41" in row_plain(moved[1])
+    assert len(cache) == 1  # only rows shown by the last call are kept

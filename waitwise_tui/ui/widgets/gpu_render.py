@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from textual.content import Content
 
@@ -332,8 +333,13 @@ def process_rows(
     labels: Mapping[int, str],
     width: int,
     compact: bool,
+    cache: dict[tuple[Any, ...], Row] | None = None,
 ) -> list[Row]:
-    """A header row and one row per process, in the caller's order (GPU memory)."""
+    """A header row and one row per process, in the caller's order (GPU memory).
+
+    ``cache`` (kept by the caller between polls) maps what a row shows to the row:
+    most processes show the same values from one poll to the next. It is left holding
+    this call's rows only."""
     rows: list[Row] = []
     unsupported = [g.index for g in gpus if g.processes is None and not g.error]
     if unsupported:
@@ -360,36 +366,62 @@ def process_rows(
     # A negative width is a left-aligned column after a one-space gap.
     head = "".join(" " + name.ljust(-w - 1) if w < 0 else name.rjust(w) for name, w in columns)
     rows.append(fit([Content.assemble((f"{head} COMMAND", "$text-muted bold"))], width))
+    used_rows: dict[tuple[Any, ...], Row] = {}
     for proc in processes[:MAX_PROCESS_ROWS]:
-        row = [Content.assemble(("●", "$success")) if proc.own else Content(" ")]
-        row.append(pad(str(proc.pid), 8, right=True))
-        if not compact:
-            row.append(Content(" ") + pad(_user_cell(proc), 10))
-        row.append(pad(str(proc.gpu_index), 4, right=True))
-        row.append(
-            pad(format_bytes(proc.gpu_memory_bytes, compact=True), 7 if compact else 8, True)
+        shown = (
+            proc.pid,
+            proc.gpu_index,
+            proc.gpu_memory_bytes,
+            proc.sm_percent,
+            proc.user,
+            proc.command,
+            num(proc.cpu_percent, ".0f"),
+            format_bytes(proc.rss_bytes, compact=True),
+            elapsed(proc.elapsed_s),
+            proc.own,
+            proc.visible,
+            labels.get(proc.pid),
+            width,
+            compact,
         )
-        if not compact:
-            row += [
-                pad(num(proc.sm_percent), 5, right=True),
-                pad(num(proc.cpu_percent, ".0f"), 6, right=True),
-                pad(format_bytes(proc.rss_bytes, compact=True), 8, right=True),
-                pad(elapsed(proc.elapsed_s), 7, right=True),
-            ]
-        used = sum(cell.cell_length for cell in row)
-        tail: list[Content] = []
-        label = labels.get(proc.pid)
-        if label:
-            tail.append(Content.assemble((label, "$primary bold")))
-        if proc.command:
-            tail.append(Content(proc.command))
-        elif not proc.visible:
-            tail.append(Content.assemble(("(another PID namespace)", "$text-muted")))
-        room = width - used - 1
-        if tail and room > 1:
-            row.append(Content(" ") + Content(" ").join(tail).truncate(room, ellipsis=True))
-        rows.append(fit([row], width))
+        cached = cache.get(shown) if cache is not None else None
+        if cached is None:
+            cached = _process_row(proc, labels.get(proc.pid), width, compact)
+        used_rows[shown] = cached
+        rows.append(cached)
+    if cache is not None:
+        cache.clear()
+        cache.update(used_rows)
     hidden = len(processes) - MAX_PROCESS_ROWS
     if hidden > 0:
         rows.append(fit([Content.assemble((f"+{hidden} more processes", "$text-muted"))], width))
     return rows
+
+
+def _process_row(proc: GpuProcess, label: str | None, width: int, compact: bool) -> Row:
+    """One process line: marker, pid, user, GPU, memory, SM %, CPU %, RSS, time, command."""
+    row = [Content.assemble(("●", "$success")) if proc.own else Content(" ")]
+    row.append(pad(str(proc.pid), 8, right=True))
+    if not compact:
+        row.append(Content(" ") + pad(_user_cell(proc), 10))
+    row.append(pad(str(proc.gpu_index), 4, right=True))
+    row.append(pad(format_bytes(proc.gpu_memory_bytes, compact=True), 7 if compact else 8, True))
+    if not compact:
+        row += [
+            pad(num(proc.sm_percent), 5, right=True),
+            pad(num(proc.cpu_percent, ".0f"), 6, right=True),
+            pad(format_bytes(proc.rss_bytes, compact=True), 8, right=True),
+            pad(elapsed(proc.elapsed_s), 7, right=True),
+        ]
+    used = sum(cell.cell_length for cell in row)
+    tail: list[Content] = []
+    if label:
+        tail.append(Content.assemble((label, "$primary bold")))
+    if proc.command:
+        tail.append(Content(proc.command))
+    elif not proc.visible:
+        tail.append(Content.assemble(("(another PID namespace)", "$text-muted")))
+    room = width - used - 1
+    if tail and room > 1:
+        row.append(Content(" ") + Content(" ").join(tail).truncate(room, ellipsis=True))
+    return fit([row], width)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 COMPACT_BELOW = 70  # columns; narrower panes get one line per GPU
 COMPACT_PROCESSES = 3  # processes listed when the app asks for compact rendering
 HISTORY_SECONDS = 300.0
+CELL_CACHE_SIZE = 4096  # rendered cells kept (the whole panel is a few hundred)
 
 
 def dirty_spans(old: Row | None, new: Row) -> list[tuple[int, int]]:
@@ -69,7 +70,7 @@ def dirty_spans(old: Row | None, new: Row) -> list[tuple[int, int]]:
             new_end = sum(c.cell_length for c in new)
             spans.append((x, max(old_end, new_end) - x))
             return spans
-        if not cell.is_same(before):
+        if cell is not before and not cell.is_same(before):
             if spans and spans[-1][0] + spans[-1][1] == x:
                 spans[-1] = (spans[-1][0], spans[-1][1] + cell.cell_length)
             else:
@@ -129,6 +130,8 @@ class SystemMonitor(ScrollView):
         self._mem: dict[int, History] = {}
         self._rows: list[Row] = []
         self._strips: dict[int, Strip] = {}  # rendered rows, dropped when a row changes
+        self._cell_segments: dict[tuple[Any, ...], list[Segment]] = {}
+        self._process_rows: dict[tuple[Any, ...], Row] = {}  # see process_rows
         self._width = 0
         self._base: tuple[Any, Any] | None = None  # (visual style, rich style)
         self.repaints = 0  # cells repainted so far (tests read it)
@@ -244,11 +247,15 @@ class SystemMonitor(ScrollView):
                 # Stacked layout: the run panel below needs the rows more.
                 hidden = len(processes) - COMPACT_PROCESSES
                 processes = processes[:COMPACT_PROCESSES]
-                rows += process_rows(processes, snapshot.gpus, self._labels, width, compact)
+                rows += process_rows(
+                    processes, snapshot.gpus, self._labels, width, compact, self._process_rows
+                )
                 more = f"… {hidden} more GPU processes (widen the terminal to see all)"
                 rows.append(fit([Content.assemble((more, "$text-muted"))], width))
             else:
-                rows += process_rows(processes, snapshot.gpus, self._labels, width, compact)
+                rows += process_rows(
+                    processes, snapshot.gpus, self._labels, width, compact, self._process_rows
+                )
             rows.append([])
         rows += host_rows(snapshot.host, width, compact)
         return rows
@@ -282,7 +289,7 @@ class SystemMonitor(ScrollView):
             self.repaints += sum(
                 1
                 for cell_old, cell_new in zip(old[y], row, strict=False)
-                if not cell_new.is_same(cell_old)
+                if cell_new is not cell_old and not cell_new.is_same(cell_old)
             ) + abs(len(row) - len(old[y]))
             for x, span in spans:
                 self.refresh(Region(x, y - scroll_y, span, 1))
@@ -300,12 +307,22 @@ class SystemMonitor(ScrollView):
         if strip is None:
             # The same path Textual takes for Content: theme variables ("$error")
             # resolved by the widget, each span on top of the widget's own style.
+            # Most cells of a changed row did not change (labels, bar chunks): their
+            # segments come from a cache keyed by text and spans.
             parse = self._get_style
-            segments = [
-                Segment(text, (base + style).rich_style)
-                for cell in self._rows[index]
-                for text, style in cell.render(base, end="", parse_style=parse)
-            ]
+            cache = self._cell_segments
+            if len(cache) > CELL_CACHE_SIZE:
+                cache.clear()
+            segments: list[Segment] = []
+            for cell in self._rows[index]:
+                key = (cell.plain, tuple(cell.spans))
+                cell_segments = cache.get(key)
+                if cell_segments is None:
+                    cell_segments = cache[key] = [
+                        Segment(text, (base + style).rich_style)
+                        for text, style in cell.render(base, end="", parse_style=parse)
+                    ]
+                segments += cell_segments
             strip = Strip(segments).extend_cell_length(width, blank).crop(0, width)
             self._strips[index] = strip
         return strip
@@ -315,3 +332,4 @@ class SystemMonitor(ScrollView):
         super().notify_style_update()
         self._base = None
         self._strips.clear()
+        self._cell_segments.clear()

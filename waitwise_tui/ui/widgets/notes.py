@@ -488,6 +488,9 @@ class NotesTab(TabWidget):
             changed = self.loaded and doc.changed_on_disk()
         except OSError:
             changed = False  # unreadable for a moment (being replaced); the next check sees it
+        if not changed and reschedule and self._watcher is not None:
+            self._watcher.handled()  # the usual case: no message, the UI thread sleeps on
+            return
         self.post_message(_DiskChecked(doc, changed, reschedule))
 
     @on(_DiskChecked)

@@ -157,6 +157,7 @@ class RunsPanel(Widget, can_focus=True):
         self._chart_key: tuple | None = None
         self._chart_busy = False
         self._poller: Poller | None = None
+        self._shown_empty = False  # the last snapshot posted had no runs and no alerts
         self._gpu_monitor: Any = None
         self._shown: dict[str, Text] = {}
         self._seen_runs: set[str] = set()  # runs read at least once before this poll
@@ -203,6 +204,11 @@ class RunsPanel(Widget, can_focus=True):
         except Exception as exc:  # keep polling; say what failed once per poll
             self.app.call_from_thread(self._poll_failed, str(exc))
         else:
+            empty = not snapshot.runs and not snapshot.new_alerts
+            if empty and self._shown_empty and self._poller is not None:
+                self._poller.handled()  # still no runs: nothing to redraw, no message
+                return
+            self._shown_empty = empty
             self.post_message(RunsUpdated(snapshot))
 
     def _poll_failed(self, reason: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import subprocess
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ MIN_WIDTH, MIN_HEIGHT = 60, 16
 WIDE_WIDTH = 140
 SPLIT_WIDTH = 100
 TAB_MOUNT_GAP = 0.05  # seconds between mounting two tabs at start-up
+GC_FREEZE_AFTER = 3.0  # seconds after the tabs are in: the first polls have run
 
 
 class WaitwiseApp(App[int]):
@@ -133,9 +135,22 @@ class WaitwiseApp(App[int]):
             if pending:
                 self.set_timer(TAB_MOUNT_GAP, mount_next)
             else:
-                self.tabs_mounted = True
+                self._started()
 
         self.set_timer(TAB_MOUNT_GAP, mount_next)
+
+    def _started(self) -> None:
+        self.tabs_mounted = True
+        if not self.is_headless:  # tests run many apps in one process: leave them be
+            self.set_timer(GC_FREEZE_AFTER, self._freeze_startup_objects)
+
+    @staticmethod
+    def _freeze_startup_objects() -> None:
+        """Move what start-up built (modules, widgets, styles: ~100k objects) out of
+        the garbage collector's reach. It lives as long as the app, yet every full
+        collection walked it: ~70 ms each, 0.4 % of a core at idle, and a stall."""
+        gc.collect()
+        gc.freeze()
 
     def on_mount(self) -> None:
         self._watch_theme_choice()
@@ -147,7 +162,7 @@ class WaitwiseApp(App[int]):
         if self.tab_specs:
             self.call_after_refresh(self._mount_tabs)
         else:
-            self.tabs_mounted = True
+            self._started()
         for problem in self.startup_problems:
             self.notify(problem, severity="warning", timeout=8, markup=False)
 

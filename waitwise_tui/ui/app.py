@@ -16,6 +16,7 @@ import os
 import subprocess
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -26,12 +27,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from waitwise_tui.config import Settings, Workspace
-from waitwise_tui.core import events as core_events
 from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import EventBroadcast, RecordEvent
 from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, command_providers, load_tab
 from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
+
+if TYPE_CHECKING:
+    from waitwise_tui.core import events as core_events
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 WIDE_WIDTH = 140
@@ -87,25 +90,29 @@ class WaitwiseApp(App[int]):
 
     def compose(self) -> ComposeResult:
         from waitwise_tui.ui.widgets.monitor import SystemMonitor
-        from waitwise_tui.ui.widgets.runs import RunsPanel
 
         yield Static(
             f"terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT})", id="too-small", markup=False
         )
         # Size classes are set here already: changing them after mount restyles all.
         classes = " ".join(name for name, on in self._size_classes(self.size.width).items() if on)
-        # The first frame is the GPU + host monitor; the run panel, the tab bar and the
-        # footer are mounted right after it (Lazy), and tab contents after those (see
-        # _mount_tabs), so the answer to "is the machine busy?" shows up first.
+        # The first frame is the GPU + host monitor; the run panel (_mount_runs_panel),
+        # the tab bar and the footer (Lazy) are mounted right after it, and tab contents
+        # after those (see _mount_tabs), so "is the machine busy?" is answered first.
         with Container(id="main", classes=classes):
             with VerticalScroll(id="monitor-pane"):
                 yield SystemMonitor(self.ctx, id="system-monitor")
-                yield Lazy(RunsPanel(self.ctx, id="runs-panel"))
             if self.tab_specs:
                 with Lazy(TabbedContent(id="todo", initial=self._first_pane())):
                     for spec in self.tab_specs:
                         yield TabPane(spec.title, id=f"tab-{spec.name}")
         yield Lazy(Footer())
+
+    def _mount_runs_panel(self) -> None:
+        # Its module (and the run readers it pulls in) is imported only now.
+        from waitwise_tui.ui.widgets.runs import RunsPanel
+
+        self.query_one("#monitor-pane").mount(RunsPanel(self.ctx, id="runs-panel"))
 
     def _first_pane(self) -> str:
         names = [spec.name for spec in self.tab_specs]
@@ -153,6 +160,7 @@ class WaitwiseApp(App[int]):
         gc.freeze()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_runs_panel)
         self._watch_theme_choice()
         if self.ctx.settings.keymap:
             self.set_keymap(self.ctx.settings.keymap)
@@ -293,6 +301,7 @@ class WaitwiseApp(App[int]):
 
     @work(thread=True, group="events", exit_on_error=False)
     def _store_event(self, event: core_events.Event) -> None:
+        from waitwise_tui.core import events as core_events
         from waitwise_tui.core.db import connect
 
         try:
@@ -306,6 +315,8 @@ class WaitwiseApp(App[int]):
             )
 
     def _announce(self, event: core_events.Event) -> None:
+        from waitwise_tui.core import events as core_events
+
         style = self.ctx.settings.notifications
         if style == "quiet":
             return

@@ -6,9 +6,12 @@ notifies, and sends ``EventBroadcast`` down to every tab. Tabs never talk to eac
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from waitwise_tui.core.events import Event
+if TYPE_CHECKING:
+    from waitwise_tui.core.events import Event
 
 
 class RecordEvent(Message):

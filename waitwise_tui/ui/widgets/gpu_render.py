@@ -16,12 +16,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
-from waitwise_tui.core.gpu import GpuInfo, GpuProcess, NvmlStatus
 from waitwise_tui.core.host import format_bytes
+
+if TYPE_CHECKING:
+    from waitwise_tui.core.gpu import GpuInfo, GpuProcess, NvmlStatus
 
 Row = list[Content]
 # A field is one cell, or a group of cells that fit() keeps or drops together.

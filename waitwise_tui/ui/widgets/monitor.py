@@ -23,7 +23,6 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from waitwise_tui.core.gpu import SystemSampler, SystemSnapshot, nvml_from_env
 from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.widgets.gpu_render import (
     History,
@@ -40,6 +39,7 @@ from waitwise_tui.ui.widgets.host_render import host_rows
 if TYPE_CHECKING:
     from textual.events import Resize
 
+    from waitwise_tui.core.gpu import SystemSampler, SystemSnapshot
     from waitwise_tui.ui.context import AppContext
 
 COMPACT_BELOW = 70  # columns; narrower panes get one line per GPU
@@ -152,6 +152,9 @@ class SystemMonitor(ScrollView):
             self._poller.poke()
 
     def _make_sampler(self) -> SystemSampler:
+        # Imported here, on the poller's thread: the first frame does not wait for it.
+        from waitwise_tui.core.gpu import SystemSampler, nvml_from_env
+
         nvml: Any = self.ctx.backends.get("nvml")
         if nvml is None:
             try:

@@ -10,6 +10,7 @@ change when the UI does.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -56,6 +57,11 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp) / "project"
         workspace.mkdir()
+        # The tests tab names its interpreter: make it the workspace's own .venv (as the
+        # snapshot tests do), so no path of this machine ends up in the pictures.
+        os.environ.pop("VIRTUAL_ENV", None)
+        (workspace / ".venv" / "bin").mkdir(parents=True)
+        (workspace / ".venv" / "bin" / "python").symlink_to(sys.executable)
         shots = [("main-wide", (160, 48), None), ("main-80x24", (80, 24), None)]
         shots += [(f"tab-{spec.name}", (160, 48), spec.name) for spec in TABS]
         for name, size, tab in shots:

@@ -101,7 +101,10 @@ def seen(tmp_path: Path) -> dict[int, dict]:
 
 
 def test_study_on_slurm_gets_distinct_gpus_and_reads_results_back(tmp_path):
-    path = study_file(tmp_path, sleep=3)
+    # Trials hold their GPUs long enough for Slurm to say why the third job waits: its
+    # reason goes None -> Priority -> Resources over a scheduler cycle or two, and with
+    # 3 s trials a slow CI machine saw them finish first.
+    path = study_file(tmp_path, sleep=8)
     service = service_for(tmp_path)
     spec = parse_study(path.read_text(), base_dir=tmp_path)
     study = open_study(service.conn, spec, str(path))

@@ -33,34 +33,29 @@ def main() -> None:
     wall: dict[str, float] = defaultdict(float)
     cpu: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
-    real_call = gpu._call
 
-    def timed_call(name: str, *call_args: object, **kwargs: object) -> object:
-        t, c = time.perf_counter(), time.process_time()
-        try:
-            return real_call(name, *call_args, **kwargs)
-        finally:
-            # the clock and ECC queries take a small selector; tell those apart
-            small = len(call_args) == 2 and isinstance(call_args[1], int) and call_args[1] < 8
-            key = f"{name}({call_args[1]})" if small else name
-            wall[key] += time.perf_counter() - t
-            cpu[key] += time.process_time() - c
-            count[key] += 1
+    def call_key(name: str, *call_args: object, **_: object) -> str:
+        # the clock and ECC queries take a small selector; tell those apart
+        small = len(call_args) == 2 and isinstance(call_args[1], int) and call_args[1] < 8
+        return f"{name}({call_args[1]})" if small else name
 
-    gpu._call = timed_call  # type: ignore[method-assign]
+    def timed(key, fn):  # type: ignore[no-untyped-def]
+        """``fn`` adding its wall and CPU time under ``key`` (a string, or a function
+        of the call's arguments)."""
 
-    def timed(key: str, fn):  # type: ignore[no-untyped-def]
         def run(*a, **k):  # type: ignore[no-untyped-def]
             t, c = time.perf_counter(), time.process_time()
             try:
                 return fn(*a, **k)
             finally:
-                wall[key] += time.perf_counter() - t
-                cpu[key] += time.process_time() - c
-                count[key] += 1
+                name = key(*a, **k) if callable(key) else key
+                wall[name] += time.perf_counter() - t
+                cpu[name] += time.process_time() - c
+                count[name] += 1
 
         return run
 
+    gpu._call = timed(call_key, gpu._call)  # type: ignore[method-assign]
     gpu._versioned_processes = timed("running processes (per kind)", gpu._versioned_processes)
     gpu._inspector.inspect = timed("process details (psutil)", gpu._inspector.inspect)
     sampler.host.sample = timed("host (psutil)", sampler.host.sample)

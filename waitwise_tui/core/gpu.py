@@ -323,8 +323,9 @@ class GpuSampler:
         A query the GPU or driver does not support is not asked again for
         ``UNSUPPORTED_RETRY_S``: the answer does not change, and asking is not free (the
         fan query of an H200, which has no fan, took 0.4 ms to say so, every poll).
-        ``selector`` tells apart queries of one function (the two clocks); by default it
-        is the arguments after the handle.
+        The remembered key is the query, the GPU and ``selector``, by default the
+        arguments after the handle (the two clocks stay apart); a query whose argument
+        changes at every call (process utilisation's timestamp) passes a fixed one.
         """
         nvml = self._nvml
         fn = getattr(nvml, name, None)

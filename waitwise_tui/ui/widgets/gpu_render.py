@@ -370,6 +370,7 @@ def process_rows(
     rows.append(fit([Content.assemble((f"{head} COMMAND", "$text-muted bold"))], width))
     used_rows: dict[tuple[Any, ...], Row] = {}
     for proc in processes[:MAX_PROCESS_ROWS]:
+        label = labels.get(proc.pid)
         shown = (
             proc.pid,
             proc.gpu_index,
@@ -382,13 +383,13 @@ def process_rows(
             elapsed(proc.elapsed_s),
             proc.own,
             proc.visible,
-            labels.get(proc.pid),
+            label,
             width,
             compact,
         )
         cached = cache.get(shown) if cache is not None else None
         if cached is None:
-            cached = _process_row(proc, labels.get(proc.pid), width, compact)
+            cached = _process_row(proc, label, width, compact)
         used_rows[shown] = cached
         rows.append(cached)
     if cache is not None:

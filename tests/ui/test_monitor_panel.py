@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fakes import FrozenHost
+from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core.host import HostInfo
@@ -211,6 +214,48 @@ async def test_failed_poll_is_reported_and_next_poll_recovers(tmp_path: Path) ->
         assert monitor.latest_snapshot is None
         monitor._poll()
         await wait_for(pilot, lambda: shown(monitor)[0].startswith("NVML  driver 550.54.15"))
+
+
+class BlockedHost:
+    """Holds the first sample until released: the panel has nothing to show yet."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def sample(self) -> HostInfo:
+        self.release.wait(10)
+        return HOST
+
+
+class FrameRecorder(MonitorHarness):
+    """Keeps what each screen update would write to the terminal."""
+
+    CSS = "SystemMonitor { height: auto; }"  # as in the app's monitor pane
+
+    frames: list[str]
+
+    def _display(self, screen: Screen, renderable: object) -> None:
+        if isinstance(renderable, CompositorUpdate):
+            self.__dict__.setdefault("frames", []).append(renderable.render_segments(self.console))
+        super()._display(screen, renderable)
+
+
+async def test_sampling_line_is_in_the_first_frame(tmp_path: Path) -> None:
+    # With height auto the panel used to be 0 lines tall until the Resize after the
+    # first layout built its rows, so the first frame showed nothing of the monitor.
+    host = BlockedHost()
+    backends = {"nvml": fake_from_spec("two"), "host": host}
+    app = FrameRecorder(AppContext(Workspace(tmp_path), Settings(interval=60), backends=backends))
+    async with app.run_test(size=(80, 24)) as pilot:
+        monitor = app.query_one(SystemMonitor)
+        await pilot.pause()
+        assert app.frames, "nothing painted"
+        assert "sampling GPUs and host…" in app.frames[0]
+        assert monitor.size.height == 1
+        assert monitor.latest_snapshot is None
+        host.release.set()
+        await wait_for(pilot, lambda: monitor.latest_snapshot is not None)
+        assert monitor.size.height > 1
 
 
 async def test_unknown_fake_spec_in_env_is_reported(

@@ -268,6 +268,11 @@ class SystemMonitor(ScrollView):
         """What the panel shows, one string per line."""
         return [row_plain(row) for row in self._rows]
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if not self._rows and self.latest_snapshot is None:
+            return 1  # the "sampling" line, painted before the first Resize builds rows
+        return super().get_content_height(container, viewport, width)
+
     def _render_lines(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0:
@@ -304,7 +309,12 @@ class SystemMonitor(ScrollView):
         if self._base is None:  # computing these walks the DOM: once per style change
             self._base = (self.visual_style, self.rich_style)
         base, blank = self._base
-        if index >= len(self._rows):
+        rows = self._rows
+        if not rows and self.latest_snapshot is None:
+            # The first frame paints before the Resize that builds the rows: show the
+            # "sampling" line in it rather than a frame (~17 ms) later.
+            rows = self.build_rows(width)
+        if index >= len(rows):
             return Strip.blank(width, blank)
         strip = self._strips.get(index)
         if strip is None:
@@ -317,7 +327,7 @@ class SystemMonitor(ScrollView):
             if len(cache) > CELL_CACHE_SIZE:
                 cache.clear()
             segments: list[Segment] = []
-            for cell in self._rows[index]:
+            for cell in rows[index]:
                 key = (cell.plain, tuple(cell.spans))
                 cell_segments = cache.get(key)
                 if cell_segments is None:

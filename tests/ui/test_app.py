@@ -7,6 +7,8 @@ import sqlite3
 
 import pytest
 from fakes import make_context, tabs_ready
+from textual.color import Color
+from textual.css.stylesheet import Stylesheet
 from textual.widgets import TabbedContent
 
 from waitwise_tui.config import Settings, config_dir
@@ -183,6 +185,29 @@ async def test_theme_option_overrides_and_persists(tmp_path):
     async with app.run_test(size=(100, 30)):
         assert app.theme == "waitwise-contrast"
     assert Settings.load()[0].theme == "waitwise-contrast"
+
+
+async def test_start_theme_is_styled_from_the_first_parse(tmp_path, monkeypatch):
+    # The start theme is set before any CSS is parsed: one parse, no re-parse, and the
+    # light theme's classes and colours are there from the first frame.
+    reparses = []
+    original = Stylesheet.reparse
+    monkeypatch.setattr(Stylesheet, "reparse", lambda self: (reparses.append(1), original(self))[1])
+    app = make_app(tmp_path, theme_override="waitwise-light")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert reparses == []
+        assert app.has_class("-theme-waitwise-light", "-light-mode")
+        assert not app.has_class("-dark-mode")
+        theme = app.get_theme("waitwise-light")
+        assert app.screen.styles.background == Color.parse(theme.background)
+        app.theme = "waitwise-dark"  # a later switch still restyles everything
+        await pilot.pause()
+        assert reparses
+        assert app.has_class("-theme-waitwise-dark", "-dark-mode")
+        assert app.screen.styles.background == Color.parse(
+            app.get_theme("waitwise-dark").background
+        )
 
 
 async def test_broken_user_theme_falls_back_with_a_notification(tmp_path):

@@ -211,7 +211,22 @@ class WaitwiseApp(App[int]):
         if wanted not in self.available_themes:
             self.startup_problems.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self.theme = wanted
+        self._set_start_theme(wanted)
+
+    def _set_start_theme(self, name: str) -> None:
+        """What Textual's theme watcher does, minus the CSS re-parse and restyle it
+        queues: nothing is parsed or styled yet, so the first parse uses this theme's
+        variables. (Setting ``self.theme`` here parsed all CSS twice before the first
+        frame.)"""
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {cls: False for cls in self.classes if cls.startswith("-theme-")}
+        classes[f"-theme-{theme.name}"] = True
+        classes["-dark-mode"] = theme.dark
+        classes["-light-mode"] = not theme.dark
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def _watch_theme_choice(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)

@@ -232,11 +232,13 @@ class FrameRecorder(MonitorHarness):
 
     CSS = "SystemMonitor { height: auto; }"  # as in the app's monitor pane
 
-    frames: list[str]
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx)
+        self.frames: list[str] = []
 
     def _display(self, screen: Screen, renderable: object) -> None:
         if isinstance(renderable, CompositorUpdate):
-            self.__dict__.setdefault("frames", []).append(renderable.render_segments(self.console))
+            self.frames.append(renderable.render_segments(self.console))
         super()._display(screen, renderable)
 
 

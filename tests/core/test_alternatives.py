@@ -11,7 +11,6 @@ from waitwise_tui.core.alternatives import (
     AlternativesList,
     Entry,
     StoreSyntaxError,
-    display_text,
     dump_list,
     entries_from_text,
     load_list,
@@ -24,6 +23,7 @@ from waitwise_tui.core.alternatives import (
     update_list,
 )
 from waitwise_tui.core.arxiv import ArxivMetadata, parse_arxiv_id
+from waitwise_tui.core.text import display
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -229,8 +229,8 @@ def test_read_now_respects_eta() -> None:
 
 
 def test_display_text_escapes_control_characters() -> None:
-    assert display_text("a\x1b[31mb\nc\u202e") == "a\\x1b[31mb\\nc\\u202e"
-    assert display_text("[bold]x[/]") == "[bold]x[/]"
+    assert display("a\x1b[31mb\nc\u202e") == "a\\x1b[31mb\\nc\\u202e"
+    assert display("[bold]x[/]") == "[bold]x[/]"
 
 
 def test_markdown_export_escapes_cells() -> None:

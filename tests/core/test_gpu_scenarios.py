@@ -289,9 +289,10 @@ def test_command_with_newlines_stays_one_line() -> None:
     """``python -c "<script>"`` has newlines in its argv; seen on a real GPU box."""
     import subprocess
 
-    from waitwise_tui.core.gpu import ProcessInspector, one_line
+    from waitwise_tui.core.gpu import ProcessInspector
+    from waitwise_tui.core.text import display as one_line
 
-    assert one_line("a\nb\tc\x1b[0m") == "a\\nb\\tc\\x1b[0m"
+    assert one_line("a\nb\tc\x1b[0m") == "a\\nb c\\x1b[0m"
     child = subprocess.Popen([sys.executable, "-c", "import time\ntime.sleep(30)\n"])
     try:
         details = ProcessInspector().inspect({child.pid})[child.pid]

@@ -23,7 +23,6 @@ from waitwise_tui.core.alternatives import (
     ImportReport,
     StoreError,
     apply_metadata,
-    display_text,
     entries_from_text,
     entry_to_json,
     import_entries,
@@ -34,6 +33,7 @@ from waitwise_tui.core.alternatives import (
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text
+from waitwise_tui.core.text import display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _warn(store: AlternativesList) -> None:
     for problem in store.problems:
-        print(f"waitwise-tui: warning: {display_text(problem)}", file=sys.stderr)
+        print(f"waitwise-tui: warning: {display(problem)}", file=sys.stderr)
 
 
 def _add(workspace: Workspace, args: argparse.Namespace) -> int:
@@ -101,7 +101,7 @@ def _add(workspace: Workspace, args: argparse.Namespace) -> int:
     _warn(store)
     for added, entry in results:
         verb = "added" if added else "already listed, merged into"
-        print(f"{verb} #{entry.id}: {display_text(entry.title)}")
+        print(f"{verb} #{entry.id}: {display(entry.title)}")
     return 0
 
 
@@ -139,7 +139,7 @@ def _list(path: Path, args: argparse.Namespace) -> int:
     for entry in entries:
         print(
             f"#{entry.id:<4} P{entry.priority} {entry.status:<8} {entry.kind:<18} "
-            f"{display_text(entry.title)}"
+            f"{display(entry.title)}"
         )
     return 0
 
@@ -161,7 +161,7 @@ def _import(workspace: Workspace, file: Path) -> int:
         _warn(store)
     report.skipped = len(parsed.malformed)
     for problem in parsed.malformed:
-        print(f"waitwise-tui: skipped {display_text(problem)}", file=sys.stderr)
+        print(f"waitwise-tui: skipped {display(problem)}", file=sys.stderr)
     print(report.summary())
     return 0
 

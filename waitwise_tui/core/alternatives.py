@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -32,6 +31,7 @@ from waitwise_tui.core.arxiv import (
     parse_reference,
 )
 from waitwise_tui.core.atomic import atomic_write_text
+from waitwise_tui.core.text import display
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -81,7 +81,6 @@ _HEADER = (
     f"# status: {', '.join(STATUSES)}; priority: 1 (highest) to 5\n"
 )
 _ENTRY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*entry[ \t]*\]\][ \t]*(#.*)?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class StoreError(Exception):
@@ -661,20 +660,6 @@ def format_minutes(minutes: float) -> str:
     return f"{int(minutes // 60)} h {int(minutes % 60):02d} min"
 
 
-def display_text(text: str) -> str:
-    """Text safe to show on one line: control characters become visible escapes."""
-
-    def escape(match: re.Match[str]) -> str:
-        char = match.group()
-        return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(char, f"\\x{ord(char):02x}")
-
-    text = _CONTROL.sub(escape, text)
-    # Bidi overrides and other format characters could reorder what is shown.
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) == "Cf" and c != "\u200d" else c for c in text
-    )
-
-
 def entry_to_json(entry: Entry) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -693,7 +678,7 @@ def markdown_table(entries: Iterable[Entry]) -> str:
     """A Markdown table of the entries (pipes and newlines in cells escaped)."""
 
     def cell(text: str) -> str:
-        return display_text(text.replace("\\", "\\\\").replace("|", "\\|"))
+        return display(text.replace("\\", "\\\\").replace("|", "\\|"))
 
     lines = [
         "| id | title | kind | status | priority | link | tags |",
@@ -721,7 +706,7 @@ def entries_from_text(text: str, *, kind: str, tags: list[str]) -> list[Entry]:
         return parsed.entries
     reference = parse_reference(text)
     if reference is None:
-        raise ValueError(f"not an arXiv id, DOI, URL or BibTeX entry: {display_text(text)}")
+        raise ValueError(f"not an arXiv id, DOI, URL or BibTeX entry: {display(text)}")
     return [entry_from_reference(reference, kind=kind, tags=tags)]
 
 

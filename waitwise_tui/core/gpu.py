@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from waitwise_tui.core.host import HostInfo, HostSampler, HostSource
+from waitwise_tui.core.text import display
 
 FAKE_NVML_ENV = "WAITWISE_FAKE_NVML"
 
@@ -220,7 +221,7 @@ class ProcessInspector:
             created = self._field(proc.create_time)
             uids = self._field(proc.uids) if self._uid is not None else None
         own = uids is not None and uids.real == self._uid
-        return user, one_line(command) if command is not None else None, created, own
+        return user, display(command) if command is not None else None, created, own
 
     @staticmethod
     def _field(getter: Any) -> Any:
@@ -535,16 +536,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
-
-
-# Control characters (a newline in ``python -c "..."``) would break a table row or a
-# line of text output; they are shown escaped, as ps shows them as "?".
-_CONTROL = {c: repr(chr(c))[1:-1] for c in (*range(32), 127)}
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters escaped (``\\n``, ``\\t``, ``\\x1b``)."""
-    return text.translate(_CONTROL)
 
 
 def _reason_words(mask: int) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from waitwise_tui.core.atomic import atomic_write_bytes, atomic_write_text
 from waitwise_tui.core.events import Event
+from waitwise_tui.core.text import display
 
 NOTE_SUFFIX = ".md"
 TEMPLATES_DIRNAME = "templates"
@@ -489,4 +490,4 @@ def _number(value: float) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return display(" ".join(str(text).split()))

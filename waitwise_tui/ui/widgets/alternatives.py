@@ -28,7 +28,6 @@ from waitwise_tui.core.alternatives import (
     Filter,
     StoreError,
     apply_metadata,
-    display_text,
     entries_from_text,
     import_entries,
     load_list,
@@ -39,6 +38,7 @@ from waitwise_tui.core.alternatives import (
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text
+from waitwise_tui.core.text import display
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.alternatives_modals import (
@@ -203,7 +203,7 @@ class AlternativesTab(TabWidget):
             problems = message.store.problems
             if problems and problems != self._reported_problems:
                 more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-                self.notify(display_text(problems[0]) + more, severity="warning", markup=False)
+                self.notify(display(problems[0]) + more, severity="warning", markup=False)
             self._reported_problems = list(problems)
             known = {e.id for e in self._store.entries()}
             self._selected &= known
@@ -265,7 +265,7 @@ class AlternativesTab(TabWidget):
             Text(entry.status),
             Text(_KIND_LABELS.get(entry.kind, entry.kind)),
             Text("" if entry.minutes is None else str(entry.minutes), justify="right"),
-            Text(fit_words(display_text(entry.title), title_width)),
+            Text(fit_words(display(entry.title), title_width)),
         ]
 
     def _render_status(self) -> None:
@@ -373,7 +373,7 @@ class AlternativesTab(TabWidget):
             lines = []
             for added, entry in results:
                 verb = "Added" if added else "Already listed as"
-                lines.append(f"{verb} #{entry.id}: {display_text(entry.title)}")
+                lines.append(f"{verb} #{entry.id}: {display(entry.title)}")
             if getattr(self.ctx.settings, "alt_online_lookup", False):
                 # describe() runs in the write worker; workers start on the loop.
                 found = [entry for _, entry in results if entry.arxiv_id]
@@ -412,7 +412,7 @@ class AlternativesTab(TabWidget):
                 return store.put(apply_metadata(current, meta))
 
             self.app.call_from_thread(
-                self._change, fill, lambda e: f"Looked up #{e.id}: {display_text(e.title)}"
+                self._change, fill, lambda e: f"Looked up #{e.id}: {display(e.title)}"
             )
 
     def action_status(self) -> None:
@@ -490,7 +490,7 @@ class AlternativesTab(TabWidget):
             self.notify(f"#{entry.id} has no link", severity="warning", markup=False)
             return
         self.app.copy_to_clipboard(link)
-        self.notify(display_text(link), title="Copied to clipboard", markup=False)
+        self.notify(display(link), title="Copied to clipboard", markup=False)
 
     def action_read_now(self) -> None:
         eta = self._training_eta()
@@ -504,7 +504,7 @@ class AlternativesTab(TabWidget):
             self._refresh_table()
             self._move_cursor(pick.entry.id)
         self.notify(
-            f"#{pick.entry.id} {display_text(pick.entry.title)}: {pick.message}",
+            f"#{pick.entry.id} {display(pick.entry.title)}: {pick.message}",
             title="Read now",
             markup=False,
         )
@@ -525,7 +525,7 @@ class AlternativesTab(TabWidget):
             return
         if len(targets) == 1:
             entry = self._store.get(targets[0])
-            what = f"#{targets[0]} {display_text(entry.title) if entry else ''}".strip()
+            what = f"#{targets[0]} {display(entry.title) if entry else ''}".strip()
         else:
             what = f"{len(targets)} entries"
 
@@ -565,7 +565,7 @@ class AlternativesTab(TabWidget):
 
         def describe(report: Any) -> str:
             report.skipped = len(parsed.malformed)
-            first = f" ({display_text(parsed.malformed[0])})" if parsed.malformed else ""
+            first = f" ({display(parsed.malformed[0])})" if parsed.malformed else ""
             return f"{name}: {report.summary()}{first}"
 
         self.app.call_from_thread(
@@ -634,7 +634,7 @@ def detail_lines(entry: Entry) -> list[str]:
     note = next((line.strip() for line in entry.notes.splitlines() if line.strip()), "")
     if note:
         lines.append("notes: " + note)
-    return [display_text(line) for line in lines]
+    return [display(line) for line in lines]
 
 
 def fit_words(text: str, width: int) -> str:

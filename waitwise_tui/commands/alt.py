@@ -119,7 +119,7 @@ def _maybe_lookup(entry: Entry) -> Entry:
     try:
         return apply_metadata(entry, fetch_arxiv_metadata(arxiv))
     except ArxivLookupError as exc:
-        print(f"waitwise-tui: warning: {exc}; added without it", file=sys.stderr)
+        print(f"waitwise-tui: warning: {display(str(exc))}; added without it", file=sys.stderr)
         return entry
 
 
@@ -162,7 +162,7 @@ def _import(workspace: Workspace, file: Path) -> int:
     report.skipped = len(parsed.malformed)
     for problem in parsed.malformed:
         print(f"waitwise-tui: skipped {display(problem)}", file=sys.stderr)
-    print(report.summary())
+    print(display(report.summary()))
     return 0
 
 
@@ -179,5 +179,6 @@ def _export(path: Path, args: argparse.Namespace) -> int:
     if args.output:
         atomic_write_text(args.output, text)
     else:
-        sys.stdout.write(text)
+        # Titles and fields are outside text; a file written with -o keeps them as they are.
+        sys.stdout.write(display(text, multiline=True))
     return 0

@@ -18,8 +18,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from waitwise_tui.cli import add_workspace_argument, check_workspace
+from waitwise_tui.cli import add_workspace_argument, check_workspace, json_text
 from waitwise_tui.core.host import format_bytes
+from waitwise_tui.core.text import display
 
 if TYPE_CHECKING:
     from waitwise_tui.core.data import Profile
@@ -44,7 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitwise_tui.core.data import (
         DataError,
-        dumps,
         load_dataset,
         profile_frame,
         profile_to_dict,
@@ -62,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
             loaded.frame, path=args.path, format=loaded.format, sample_rows=args.sample
         )
     except DataError as exc:
-        print(f"waitwise-tui data: {exc}", file=sys.stderr)
+        print(f"waitwise-tui data: {display(str(exc))}", file=sys.stderr)
         return 2
     for notice in loaded.notices:
-        print(f"waitwise-tui data: {notice}", file=sys.stderr)
+        print(f"waitwise-tui data: {display(notice)}", file=sys.stderr)
     saved = None
     if args.save:
         from waitwise_tui.config import Workspace
@@ -73,24 +73,34 @@ def run(args: argparse.Namespace) -> int:
         try:
             saved = save_profile(Workspace(check_workspace(args.workspace)), profile)
         except OSError as exc:
-            print(f"waitwise-tui data: cannot save the profile: {exc}", file=sys.stderr)
+            print(
+                f"waitwise-tui data: cannot save the profile: {display(str(exc))}",
+                file=sys.stderr,
+            )
             return 2
     if args.json:
-        sys.stdout.write(dumps(profile_to_dict(profile)))
+        # Column names and cells are outside text: json_text keeps them readable but
+        # escapes C1 controls and bidi overrides, which ensure_ascii=False writes raw.
+        sys.stdout.write(json_text(profile_to_dict(profile), indent=2, allow_nan=False) + "\n")
     else:
         sys.stdout.write(summary(profile))
     if saved is not None:
-        print(f"saved {saved}", file=sys.stderr if args.json else sys.stdout)
+        print(f"saved {display(str(saved))}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
 def summary(profile: Profile) -> str:
-    """A readable text summary of a profile."""
+    """A readable text summary of a profile.
+
+    Column names, cells, the path and alert messages come from the dataset: each goes
+    through ``display``, so none of them can move the cursor or restyle the terminal.
+    """
     from waitwise_tui.core.data import plain_value
 
     lines = [
-        f"{profile.path} ({profile.format}): {profile.n_rows} rows x {profile.n_columns} columns,"
-        f" {format_bytes(profile.memory_bytes)}, {profile.duplicate_rows} duplicate rows",
+        f"{display(profile.path)} ({profile.format}): {profile.n_rows} rows x"
+        f" {profile.n_columns} columns, {format_bytes(profile.memory_bytes)},"
+        f" {profile.duplicate_rows} duplicate rows",
     ]
     if profile.sampled:
         lines.append(f"sampled {profile.sample_rows} of {profile.n_rows} rows")
@@ -104,16 +114,14 @@ def summary(profile: Profile) -> str:
                 detail += f"  mean {col.mean:.4g}"
         else:
             detail = f"top {short(plain_value(col.top))}"
-        lines.append(
-            f"{col.name[:20]:<20} {col.dtype[:14]:<14} {col.nulls:>8} {pct:>6} {col.unique:>8}  "
-            + detail
-        )
+        name, dtype = display(col.name, limit=20), display(col.dtype, limit=14)
+        lines.append(f"{name:<20} {dtype:<14} {col.nulls:>8} {pct:>6} {col.unique:>8}  " + detail)
     if profile.alerts:
         lines += ["", "alerts:"]
-        lines += [f"  {a.kind:<16} {a.message}" for a in profile.alerts]
+        lines += [f"  {a.kind:<16} {display(a.message)}" for a in profile.alerts]
     return "\n".join(lines) + "\n"
 
 
 def short(value: object, width: int = 24) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return display(text, limit=width)

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from waitwise_tui.cli import add_workspace_argument, check_workspace, positive_float
+from waitwise_tui.core.text import display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"pid": pid, "path": path}))
     else:
-        print(f"demo training run started (pid {pid}), logging to {path}")
-        print(f"watch it with: waitwise-tui {path}")
+        shown = display(str(path))
+        print(f"demo training run started (pid {pid}), logging to {shown}")
+        print(f"watch it with: waitwise-tui {shown}")
     return 0

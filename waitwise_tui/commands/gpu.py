@@ -13,6 +13,7 @@ import time
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
 from waitwise_tui.core.gpu import SystemSampler, SystemSnapshot, nvml_from_env, snapshot_to_dict
 from waitwise_tui.core.host import format_bytes as _bytes
+from waitwise_tui.core.text import display
 
 # Long enough for a meaningful CPU % and I/O rate, short enough for a prompt answer.
 FIRST_DELTA_S = 0.2
@@ -59,30 +60,34 @@ def _num(value: float | None, fmt: str, suffix: str = "") -> str:
 
 
 def summary(snapshot: SystemSnapshot) -> str:
-    """A few readable lines: NVML status, one line per GPU and process, host."""
+    """A few readable lines: NVML status, one line per GPU and process, host.
+
+    Driver strings, GPU names, errors, user names, process command lines and
+    ``$CUDA_VISIBLE_DEVICES`` are outside text: each goes through ``display``.
+    """
     lines = []
     nvml = snapshot.nvml
     if nvml.ok:
-        lines.append(f"NVML ok, driver {nvml.driver or 'N/A'}, {len(snapshot.gpus)} GPU(s)")
+        driver = display(nvml.driver or "N/A")
+        lines.append(f"NVML ok, driver {driver}, {len(snapshot.gpus)} GPU(s)")
     else:
-        lines.append(nvml.error or "NVML unavailable")
+        lines.append(display(nvml.error or "NVML unavailable"))
     if nvml.cuda_visible_devices is not None:
-        lines.append(f"CUDA_VISIBLE_DEVICES={nvml.cuda_visible_devices}")
+        lines.append(f"CUDA_VISIBLE_DEVICES={display(nvml.cuda_visible_devices)}")
     for gpu in snapshot.gpus:
         if gpu.error:
-            lines.append(f"[{gpu.index}] {gpu.name or 'GPU'}: ERROR {gpu.error}")
+            lines.append(f"[{gpu.index}] {display(gpu.name or 'GPU')}: ERROR {display(gpu.error)}")
             continue
         lines.append(
-            f"[{gpu.index}] {gpu.name or 'N/A'} | {_num(gpu.util_percent, 'd', '%')}"
+            f"[{gpu.index}] {display(gpu.name or 'N/A')} | {_num(gpu.util_percent, 'd', '%')}"
             f" | {_bytes(gpu.memory_used_bytes)} / {_bytes(gpu.memory_total_bytes)}"
             f" | {_num(gpu.temperature_c, 'd', 'C')}"
             f" | {_num(gpu.power_w, '.0f')} / {_num(gpu.power_limit_w, '.0f', ' W')}"
         )
         for proc in gpu.processes or ():
-            who = proc.user or ("other namespace" if not proc.visible else "N/A")
-            lines.append(
-                f"    pid {proc.pid} {who} {_bytes(proc.gpu_memory_bytes)} {proc.command or ''}"
-            )
+            who = display(proc.user or ("other namespace" if not proc.visible else "N/A"))
+            command = display(proc.command or "")
+            lines.append(f"    pid {proc.pid} {who} {_bytes(proc.gpu_memory_bytes)} {command}")
     host = snapshot.host
     lines.append(
         f"host | CPU {_num(host.cpu_percent, '.0f', '%')}"

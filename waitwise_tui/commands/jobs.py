@@ -9,6 +9,7 @@ job starts the next time a runner polls (``jobs list``, the TUI or ``tune run``)
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core.jobs.backend import BACKENDS
 from waitwise_tui.core.jobs.slurm import cancel_slurm_job
 from waitwise_tui.core.jobs.slurm_cli import SlurmError
+from waitwise_tui.core.text import display
 
 if TYPE_CHECKING:
     from waitwise_tui.core.tuner import TunerService
@@ -110,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
             )
         except ValueError as exc:
             raise CliError(str(exc)) from None
-        slurm_id = f" slurm {job.backend_id}" if job.backend_id else ""
-        print(f"job {job.id} {job.state}{slurm_id}" + (f" ({job.reason})" if job.reason else ""))
+        slurm_id = f" slurm {display(job.backend_id)}" if job.backend_id else ""
+        reason = f" ({display(job.reason)})" if job.reason else ""
+        print(f"job {job.id} {job.state}{slurm_id}{reason}")
         return 0 if job.state != "failed" else 1
     if args.action == "cluster":
         return _cluster(service, args)
@@ -121,14 +124,15 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"jobs": [job.to_dict() for job in jobs]}, indent=2))
             return 0
+        # Names, commands, reasons and Slurm's answers are outside text: display() each.
         for job in jobs:
-            what = job.name or " ".join(job.argv)
+            what = display(job.name or " ".join(job.argv), limit=1000)
             gpus = f" gpu {job.gpus}" if job.gpus else ""
-            where = f" slurm {job.backend_id}" if job.backend_id else f" {job.backend}"
-            reason = f" ({job.reason})" if job.reason else ""
+            where = f" slurm {display(job.backend_id)}" if job.backend_id else f" {job.backend}"
+            reason = f" ({display(job.reason)})" if job.reason else ""
             print(f"{job.id:>5} {job.state:<9}{where}{gpus} {what}{reason}")
         for problem in backend.problems():
-            print(f"warning: {problem}", file=sys.stderr)
+            print(f"warning: {display(problem)}", file=sys.stderr)
         return 0
     job = backend.store.get(args.id)
     if job is None:
@@ -172,7 +176,7 @@ def _cluster(service: TunerService, args: argparse.Namespace) -> int:
     try:
         if args.cancel:
             cancel_slurm_job(args.cancel, timeout=slurm.config.command_timeout)
-            print(f"slurm job {args.cancel} cancelled")
+            print(f"slurm job {display(args.cancel)} cancelled")
             return 0
         jobs = slurm.refresh()
     except SlurmError as exc:
@@ -186,30 +190,55 @@ def _cluster(service: TunerService, args: argparse.Namespace) -> int:
         print("no Slurm jobs of yours")
     for j in jobs:
         mine = f" (waitwise job {ours[j.job_id]})" if j.job_id in ours else ""
-        reason = f" ({j.reason})" if j.reason and j.state == "PENDING" else ""
-        node = f" on {j.nodes}" if j.nodes else ""
+        reason = f" ({display(j.reason)})" if j.reason and j.state == "PENDING" else ""
+        node = f" on {display(j.nodes)}" if j.nodes else ""
         gpus = f" gpus {j.gpus}" if j.gpus else ""
-        print(f"{j.job_id:>8} {j.state:<10}{reason} {j.elapsed:>10}{node}{gpus} {j.name}{mine}")
+        job_id, state, elapsed = display(j.job_id), display(j.state), display(j.elapsed)
+        print(f"{job_id:>8} {state:<10}{reason} {elapsed:>10}{node}{gpus} {display(j.name)}{mine}")
     return 0
+
+
+class _LogText:
+    """A job's output bytes, as they arrive, turned into text that is safe to print.
+
+    The output is the job's own (colours, progress bars, anything it printed): control
+    characters show as escapes (``\\x1b[32m``, ``\\r``) and newlines are kept. A UTF-8
+    character or a ``\\r\\n`` split between two reads is held back until the rest comes.
+    """
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        self._pending = ""
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> str:
+        text = self._pending + self._decoder.decode(chunk, final=final)
+        self._pending = ""
+        if not final and text.endswith("\r"):
+            text, self._pending = text[:-1], "\r"
+        return display(text, multiline=True)
 
 
 def _logs(service: TunerService, job_id: int, *, follow: bool) -> int:
     path = service.backend.log_path(job_id)
     offset = 0
-    out = sys.stdout.buffer
+    shown = _LogText()
+    out = sys.stdout
     while True:
+        # The state first, then the file: output written before the job ended is read.
+        job = service.backend.store.get(job_id)
+        done = not follow or job is None or not job.active
         try:
             with open(path, "rb") as handle:
                 handle.seek(offset)
                 chunk = handle.read()
         except FileNotFoundError:
             chunk = b""
-        if chunk:
-            out.write(chunk)
+        offset += len(chunk)
+        text = shown.feed(chunk, final=done)
+        if text:
+            out.write(text)
             out.flush()
-            offset += len(chunk)
-        job = service.backend.store.get(job_id)
-        if not follow or job is None or not job.active:
+        if done:
             return 0
         time.sleep(FOLLOW_SECONDS)
         service.tick([])

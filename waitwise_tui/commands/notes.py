@@ -10,6 +10,7 @@ from datetime import date, datetime
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
 from waitwise_tui.config import Workspace
 from waitwise_tui.core import notes
+from waitwise_tui.core.text import display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
         return _list(workspace, as_json=args.json)
     if args.action == "add":
         return _add(workspace, args.text)
-    sys.stdout.write(notes.export_notes(workspace.notes_dir, since=args.since))
+    # Notes hold pasted log lines and run snapshots: shown inert, newlines kept.
+    sys.stdout.write(
+        display(notes.export_notes(workspace.notes_dir, since=args.since), multiline=True)
+    )
     return 0
 
 
@@ -67,7 +71,7 @@ def _list(workspace: Workspace, *, as_json: bool) -> int:
         return 0
     for note in found:
         stamp = datetime.fromtimestamp(note.modified).strftime("%Y-%m-%d %H:%M")
-        print(f"{note.name:<30} {note.size:>8} B  {stamp}")
+        print(f"{display(note.name):<30} {note.size:>8} B  {stamp}")
     return 0
 
 
@@ -82,5 +86,5 @@ def _add(workspace: Workspace, text: str) -> int:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-    print(path)
+    print(display(str(path)))
     return 0

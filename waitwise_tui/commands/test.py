@@ -13,7 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
-from waitwise_tui.cli import add_workspace_argument, positive_float
+from waitwise_tui.cli import ArgumentParser, add_workspace_argument, positive_float
+from waitwise_tui.core.text import display
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +104,11 @@ def run_tests(
                 }
                 print(json.dumps(line), flush=True)
         elif isinstance(event, TestResult) and event.outcome in FAILING:
-            print(f"{event.outcome.upper()}: {event.nodeid}: {event.message}", flush=True)
+            # Test ids and messages are the project's text: shown through display().
+            print(
+                f"{event.outcome.upper()}: {display(event.nodeid)}: {display(event.message)}",
+                flush=True,
+            )
 
     request = RunRequest(
         project,
@@ -119,7 +124,7 @@ def run_tests(
     try:
         finished = test_run.run()
     except SetupError as exc:
-        print(f"waitwise-tui: {exc}", file=sys.stderr)
+        print(f"waitwise-tui: {display(str(exc))}", file=sys.stderr)
         return 2
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -127,10 +132,11 @@ def run_tests(
         print(
             # Not shaped like pytest's own summary line, which CI logs are scanned for.
             f"waitwise-tui test: {counts_summary(finished.counts)}; {finished.duration:.1f} s; "
-            f"exit code {finished.exit_code} ({finished.explanation}); python {env.describe()}"
+            f"exit code {finished.exit_code} ({display(finished.explanation)});"
+            f" python {display(env.describe())}"
         )
         if finished.exit_code not in (0, 1):
-            print(finished.log_tail[-4000:], file=sys.stderr)
+            print(display(finished.log_tail[-4000:], multiline=True), file=sys.stderr)
     return finished.exit_code if finished.exit_code >= 0 else 2
 
 
@@ -143,7 +149,7 @@ def run_generate(project: Path, argv: list[str]) -> int:
         write_plan,
     )
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="waitwise-tui test generate",
         description="write data-quality tests from a saved data profile",
     )
@@ -163,17 +169,20 @@ def run_generate(project: Path, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     project = Path(args.project) if args.project else project
     if not project.is_dir():
-        print(f"waitwise-tui: project directory {project} does not exist", file=sys.stderr)
+        print(
+            f"waitwise-tui: project directory {display(str(project))} does not exist",
+            file=sys.stderr,
+        )
         return 2
     try:
         plan = plan_generation(
             Path(args.profile), project, Path(args.out), null_tolerance=args.null_tolerance
         )
     except ProfileError as exc:
-        print(f"waitwise-tui: {exc}", file=sys.stderr)
+        print(f"waitwise-tui: {display(str(exc))}", file=sys.stderr)
         return 2
     if plan.overwrites and not args.force:
-        print(plan.diff, end="")
+        print(display(plan.diff, multiline=True), end="")
         print(
             "waitwise-tui: the generated files would change (diff above); "
             "rerun with --force to overwrite",
@@ -183,7 +192,10 @@ def run_generate(project: Path, argv: list[str]) -> int:
     try:
         write_plan(plan)
     except OSError as exc:
-        print(f"waitwise-tui: cannot write {plan.test_path}: {exc}", file=sys.stderr)
+        print(
+            f"waitwise-tui: cannot write {display(str(plan.test_path))}: {display(str(exc))}",
+            file=sys.stderr,
+        )
         return 2
-    print(f"wrote {plan.test_path} and {plan.expectations_path.name}")
+    print(f"wrote {display(str(plan.test_path))} and {display(plan.expectations_path.name)}")
     return 0

@@ -16,6 +16,7 @@ from dataclasses import replace
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
 from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core.events import TRIAL_FINISHED
+from waitwise_tui.core.text import display
 
 POLL_SECONDS = 0.2
 
@@ -82,7 +83,10 @@ def _run(args: argparse.Namespace) -> int:
     ended = sum(
         1 for t in list_trials(service.conn, study.id) if t.state not in ("queued", "running")
     )
-    print(f"study {study.name}: {ended}/{study.spec.max_trials} trials done", flush=True)
+    # Study names, metric names, trial parameters and messages come from the study file
+    # and the trials: every one is shown through display().
+    name = display(study.name)
+    print(f"study {name}: {ended}/{study.spec.max_trials} trials done", flush=True)
     try:
         while True:
             for event in service.tick([study.id]):
@@ -92,7 +96,10 @@ def _run(args: argparse.Namespace) -> int:
                 current = get_study(service.conn, study.id) or study
                 best = best_trial(current, list_trials(service.conn, study.id))
                 best_text = f" | best {best.value:.4g} (trial {best.number})" if best else ""
-                print(f"[{ended}/{current.spec.max_trials}] {event.message}{best_text}", flush=True)
+                print(
+                    f"[{ended}/{current.spec.max_trials}] {display(event.message)}{best_text}",
+                    flush=True,
+                )
             current = get_study(service.conn, study.id)
             if current is None or current.state != "active":
                 break
@@ -103,12 +110,13 @@ def _run(args: argparse.Namespace) -> int:
     if current is not None and current.state == FINISHED:
         best = best_trial(current, list_trials(service.conn, study.id))
         if best is not None:
-            params = " ".join(f"{k}={v}" for k, v in best.params.items())
-            print(f"done: best {current.spec.metric}={best.value:.6g} trial {best.number} {params}")
+            params = " ".join(f"{display(k)}={display(v)}" for k, v in best.params.items())
+            metric = display(current.spec.metric)
+            print(f"done: best {metric}={best.value:.6g} trial {best.number} {params}")
         else:
             print("done: no trial produced a value")
     else:
-        print(f"study {study.name} is {current.state if current else 'gone'}; stopping")
+        print(f"study {name} is {current.state if current else 'gone'}; stopping")
     return 0
 
 
@@ -144,8 +152,12 @@ def _status(args: argparse.Namespace) -> int:
             if isinstance(best, dict)
             else "no result yet"
         )
-        print(f"{summary['name']} [{summary['state']}] {len(trials)} trials, {best_text}")
+        print(
+            f"{display(summary['name'])} [{display(summary['state'])}] {len(trials)} trials,"
+            f" {best_text}"
+        )
         for trial in trials:
             value = "" if trial["value"] is None else f"{trial['value']:.6g}"
-            print(f"  #{trial['id']:<4} {trial['state']:<9} {value:<12} {trial['params']}")
+            state = display(trial["state"])
+            print(f"  #{trial['id']:<4} {state:<9} {value:<12} {display(trial['params'])}")
     return 0

@@ -11,6 +11,11 @@ import math
 from typing import Any
 
 from waitwise_tui.core.runs.monitor import RunInfo, RunsSnapshot
+from waitwise_tui.core.text import display
+
+# A metric name wider than this is cut in the table (the JSON keeps it whole), so one
+# huge name cannot widen every row.
+NAME_WIDTH = 80
 
 
 def _finite(value: float | None) -> float | None:
@@ -70,7 +75,11 @@ def _duration(seconds: float | None) -> str:
 
 
 def format_table(report: dict[str, Any]) -> str:
-    """A readable plain-text rendering of :func:`runs_report`'s document."""
+    """A readable plain-text rendering of :func:`runs_report`'s document.
+
+    Names, paths, errors and alert messages come from the logs: they are shown through
+    ``display``, so an escape sequence in a metric name prints as ``\\x1b[2J``.
+    """
     runs = report["runs"]
     if not runs:
         return "no training runs found"
@@ -78,14 +87,14 @@ def format_table(report: dict[str, Any]) -> str:
     for run in runs:
         progress = "-" if run["progress"] is None else f"{run['progress'] * 100:.1f}%"
         head = (
-            f"{run['name']}  [{run['format']}]  {run['status']}  "
-            f"progress {progress}  eta {_duration(run['eta_seconds'])}\n  {run['path']}"
+            f"{display(run['name'])}  [{display(run['format'])}]  {display(run['status'])}  "
+            f"progress {progress}  eta {_duration(run['eta_seconds'])}\n  {display(run['path'])}"
         )
         rows = [("metric", "count", "last", "min", "max", "last step")]
         for name, m in run["metrics"].items():
             rows.append(
                 (
-                    name,
+                    display(name, limit=NAME_WIDTH),
                     str(m["count"]),
                     _cell(m["last"]),
                     _cell(m["min"]),
@@ -104,7 +113,7 @@ def format_table(report: dict[str, Any]) -> str:
             for row in rows
         ]
         if run["error"]:
-            lines.append(f"  error: {run['error']}")
-        lines += [f"  ! {a['kind']}: {a['message']}" for a in run["alerts"]]
+            lines.append(f"  error: {display(run['error'])}")
+        lines += [f"  ! {display(a['kind'])}: {display(a['message'])}" for a in run["alerts"]]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

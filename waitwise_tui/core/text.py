@@ -139,27 +139,36 @@ def tmux_display_argv(
     """argv for ``tmux display-message`` that shows ``text`` literally.
 
     tmux 3.4 added ``-l`` ("print literally, no format expansion"); before it the only
-    way is to double every ``#`` (tmux reads ``##`` as one ``#``), which also stops
-    ``#(...)`` (a shell command), ``#{...}`` (a format) and ``#[...]`` (a style).
-    An unknown version gets the doubling: on 3.4+ it would show ``##``, which is
-    harmless, while ``-l`` on an old tmux fails the whole message.
+    way is to double every ``#`` (tmux reads ``##`` as one ``#``), which stops
+    ``#(...)`` (a shell command), ``#{...}`` (a format) and ``#[...]`` (a style), and
+    every ``%``, since the message also goes through strftime (``%j`` would show the
+    day of the year; seen on tmux 3.3a). An unknown version gets the doubling: on 3.4+
+    it would show ``##``, which is harmless, while ``-l`` on an old tmux fails the
+    whole message.
     """
     shown = display(text, limit=500)
     if version is not None and version >= (3, 4):
         return [tmux, "display-message", "-l", "--", shown]
-    return [tmux, "display-message", "--", shown.replace("#", "##")]
+    return [tmux, "display-message", "--", shown.replace("#", "##").replace("%", "%%")]
 
 
 # -- Slurm ------------------------------------------------------------------------------
 
 
 def slurm_pattern(text: str) -> str:
-    """``text`` (a path) for ``--output``/``--error``/``--chdir``: ``%`` kept literal.
+    """``text`` (a path) for ``--output``/``--error``: ``%`` kept literal.
 
     sbatch expands ``%j``, ``%u``, ``%x``... in these options and reads ``%%`` as one
-    ``%``. Control characters are refused upstream (a path with a newline can't be
-    passed in a ``#SBATCH`` line either), so this only doubles ``%``.
+    ``%`` (checked against Slurm 22.05: ``--output=/w/a%%jb/o.log`` writes to
+    ``/w/a%jb/o.log``; ``--chdir`` is not expanded and takes the path as it is). A path
+    holding a backslash as well as ``%`` is refused (ValueError): with a backslash
+    present Slurm 22.05 expands ``%%j`` to ``%`` + the job id, so no spelling of such a
+    path survives.
     """
+    if "%" not in text:
+        return text
+    if "\\" in text:
+        raise ValueError(f"Slurm cannot write to a path holding both '\\' and '%': {display(text)}")
     return text.replace("%", "%%")
 
 

@@ -23,6 +23,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.lazy import Lazy
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -303,6 +304,28 @@ class WaitwiseApp(App[int]):
                 widget.tab_deactivated()
         self._activate_widget(pane_id.removeprefix("tab-"))
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast in the app comes here (``Widget.notify`` calls it): messages
+        quote file names, metric names and errors, so they are plain text with control
+        characters shown escaped. Markup is never read, whatever a caller passes."""
+        from waitwise_tui.core.text import display
+
+        super().notify(
+            display(message, multiline=True, limit=2000),
+            title=display(title, limit=200),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
     # -- events ---------------------------------------------------------------
 
     @on(RecordEvent)
@@ -348,9 +371,13 @@ class WaitwiseApp(App[int]):
 
     @work(thread=True, group="tmux", exit_on_error=False)
     def _tmux_message(self, text: str) -> None:
+        # The text holds a metric name or a log line: tmux would expand "#(cmd)" in
+        # it as a shell command, so it goes through core.text (-l, or "#" doubled).
+        from waitwise_tui.core.text import tmux_display_argv, tmux_version
+
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             subprocess.run(
-                ["tmux", "display-message", "--", text],
+                tmux_display_argv(text, tmux_version()),
                 timeout=2,
                 check=False,
                 stdout=subprocess.DEVNULL,
@@ -358,9 +385,11 @@ class WaitwiseApp(App[int]):
             )
 
     def _osc9(self, text: str) -> None:
-        # OSC 9 desktop notification; inside tmux it needs DCS passthrough.
-        clean = "".join(ch for ch in text if ch.isprintable())[:200]
-        sequence = f"\x1b]9;{clean}\x07"
+        # OSC 9 desktop notification; inside tmux it needs DCS passthrough. The body
+        # is printable text only: a BEL or ESC in it would end the sequence early.
+        from waitwise_tui.core.text import osc_payload
+
+        sequence = f"\x1b]9;{osc_payload(text)}\x07"
         if os.environ.get("TMUX"):
             sequence = "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
         driver = self._driver

@@ -256,3 +256,38 @@ def test_cluster_view_lists_and_cancels_foreign_jobs(tmp_path):
             break
         time.sleep(0.2)
     assert "JobState=CANCELLED" in state
+
+
+def test_workspace_path_and_job_name_with_patterns_stay_literal(tmp_path):
+    # A workspace path or a job's name with "%j"/"%u" must not be expanded by sbatch:
+    # the output lands in the job's own folder, and squeue shows no "%" in the name.
+    root = tmp_path / "proj %j%u 50%"
+    root.mkdir()
+    service = service_for(root)
+    echoed = submit(service, root, "echo", "hello from %j", name="#(touch p1) %x%j")
+    done = wait_for(
+        service, lambda: job(service, echoed.id).state == "done" and job(service, echoed.id)
+    )
+    log = service.backend.jobdir(done.id) / "stdout.log"
+    assert "hello from %j" in log.read_text()
+    assert list(tmp_path.rglob("stdout.log")) == [log]  # nowhere a pattern expanded to
+    name = subprocess.run(
+        ["squeue", "-j", str(done.backend_id), "-t", "all", "-h", "-o", "%j"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert name.startswith("ww-") and "%" not in name and "#" not in name
+    assert not (root / "p1").exists()
+
+
+def test_path_slurm_cannot_hold_fails_the_job_in_one_line(tmp_path):
+    root = tmp_path / "back\\slash 100%"
+    root.mkdir()
+    service = service_for(root)
+    refused = submit(service, root, "true")
+    failed = wait_for(
+        service, lambda: job(service, refused.id).state == "failed" and job(service, refused.id)
+    )
+    assert failed.reason.startswith("cannot start: Slurm cannot write to a path holding")
+    assert "\n" not in failed.reason

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from waitwise_tui.config import Workspace
+from waitwise_tui.core import text
 from waitwise_tui.core.atomic import atomic_write_text
 from waitwise_tui.core.jobs import model
 from waitwise_tui.core.jobs.backend import BackendBase, read_json, resolve_argv, shim_argv
@@ -99,10 +100,10 @@ def job_key(workspace: Workspace, job_id: int, attempt: int) -> str:
 
 
 def slurm_job_name(job: Job) -> str:
-    """What squeue shows: the job's label, or its command's name."""
+    """What squeue shows: the job's label, or its command's name, in a safe alphabet
+    (no ``%``, which Slurm would read as a pattern where ``%x`` is used)."""
     label = job.name or (Path(job.argv[0]).name if job.argv else "job")
-    clean = "".join(ch if ch.isalnum() or ch in "-_.#+" else "_" for ch in label)
-    return f"ww-{clean}"[:64]
+    return f"ww-{text.slurm_job_name(label, limit=61)}"
 
 
 class SlurmQueue:
@@ -179,9 +180,9 @@ class SlurmBackend(BackendBase):
             "--parsable",
             f"--job-name={slurm_job_name(job)}",
             f"--comment={job_key(self.workspace, job.id, attempt)}",
-            f"--output={jobdir / 'stdout.log'}",
+            f"--output={text.slurm_pattern(str(jobdir / 'stdout.log'))}",
             "--open-mode=append",
-            f"--chdir={job.workdir}",
+            f"--chdir={job.workdir}",  # not a pattern: Slurm takes it as it is
         ]
         if job.gpus_requested:
             argv.append(f"--gres=gpu:{job.gpus_requested}")
@@ -260,6 +261,12 @@ class SlurmBackend(BackendBase):
         self._prepare_jobdir(job, attempt)
         try:
             argv = self.sbatch_argv(job, attempt, dependency_ids)
+        except ValueError as exc:  # a workspace path Slurm cannot hold literally
+            self.store.transition(
+                job.id, model.STARTING, model.FAILED, reason=f"cannot start: {exc}", finished=now
+            )
+            return True
+        try:
             env = self._job_env(job)
             # Slurm sets CUDA_VISIBLE_DEVICES from the allocation; never leak ours.
             for key in ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER"):

@@ -1,0 +1,215 @@
+"""core/text.py: outside text made safe for the terminal, tmux, Slurm and OSC 9."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hostile import assert_no_canary, assert_no_control, corpus
+from hypothesis import given
+from hypothesis import strategies as st
+
+from waitwise_tui.core.text import (
+    display,
+    osc_payload,
+    slurm_job_name,
+    slurm_pattern,
+    tmux_display_argv,
+    tmux_version,
+)
+
+
+def test_controls_show_as_visible_escapes():
+    assert display("lo\x1b[2Jss") == "lo\\x1b[2Jss"
+    assert display("a\r\x08b\x00") == "a\\r\\x08b\\x00"
+    assert display("\x9b2J\x7f") == "\\x9b2J\\x7f"
+    assert display("rtl\u202eevil") == "rtl\\u202eevil"
+    assert display("new\nline") == "new\\nline"
+    assert display("tab\tbed") == "tab bed"
+
+
+def test_markup_and_plain_text_are_left_alone():
+    for text in ("[bold red]x[/]", "[@click=app.quit]x[/]", "ünïcödé 数字 👩‍💻", "#{pane_id}"):
+        assert display(text) == text
+
+
+def test_multiline_keeps_lines_and_expands_tabs_per_line():
+    assert display("a\tb\ncd\te\r\nf\rg", multiline=True) == "a   b\ncd  e\nf\\rg"
+
+
+def test_bytes_and_undecodable_names_show_their_bytes():
+    assert display(b"caf\xc3\xa9 \xff\xfe") == "café \\xff\\xfe"
+    name = os.fsdecode(b"run-\xff.log")  # a file name that is not UTF-8
+    assert display(name) == "run-\\xff.log"
+
+
+def test_limit_cuts_a_huge_name_before_escaping_it():
+    shown = display("\x1b" * (1 << 20), limit=80)
+    assert len(shown) <= 80 and shown.endswith("…")
+    assert "\x1b" not in shown
+
+
+@given(st.text())
+def test_nothing_shown_can_control_the_terminal(text):
+    shown = display(text)
+    assert_no_control(shown, allow_newline=False)
+    multi = display(text, multiline=True)
+    assert_no_control(multi)
+    for out in (shown, multi):
+        bad = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+        assert not [c for c in out if unicodedata.category(c) in bad and c not in "\n\u200d"]
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"))))
+def test_printable_text_is_unchanged(text):
+    assert display(text) == text
+
+
+@given(st.binary())
+def test_any_bytes_are_shown_without_controls(data):
+    assert_no_control(display(data), allow_newline=False)
+
+
+@given(st.text())
+def test_osc_payload_cannot_end_the_sequence(text):
+    payload = osc_payload(text)
+    assert all(c.isprintable() for c in payload)
+    assert len(payload) <= 200
+
+
+def test_slurm_pattern_doubles_percent_only():
+    assert slurm_pattern("/w/proj %j%u/jobs/1/stdout.log") == "/w/proj %%j%%u/jobs/1/stdout.log"
+    assert slurm_pattern("/w/plain\\dir/x") == "/w/plain\\dir/x"
+    with pytest.raises(ValueError, match="both"):
+        slurm_pattern("/w/back\\slash %j")
+
+
+@given(st.text())
+def test_slurm_job_name_has_a_safe_alphabet(text):
+    name = slurm_job_name(text)
+    assert name and len(name) <= 64
+    assert all(c.isascii() and (c.isalnum() or c in "._+-") for c in name)
+
+
+# -- tmux, for real -------------------------------------------------------------------
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def _attached_tmux(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
+    """A private tmux server with a session and one attached client (in a pty)."""
+    import pty
+
+    sock = tmp_path / "tmux.sock"
+    subprocess.run(
+        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "t"]
+        + ["-x", "100", "-y", "20", "sleep 120"],
+        check=True,
+    )
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
+    client = subprocess.Popen(
+        ["tmux", "-S", str(sock), "attach", "-t", "t"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    _drain(primary)
+    wait_until(lambda: _tmux(sock, "list-clients", "-F", "#{client_name}").strip())
+    return sock, client
+
+
+def _drain(fd: int) -> None:
+    import threading
+
+    def read() -> None:
+        try:
+            while os.read(fd, 65536):
+                pass
+        except OSError:
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+
+
+def _tmux(sock: Path, *args: str) -> str:
+    return subprocess.run(
+        ["tmux", "-S", str(sock), *args], capture_output=True, text=True, check=False
+    ).stdout
+
+
+def wait_until(check, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def shown_messages(sock: Path) -> list[str]:
+    """What tmux's message log says it displayed (``show-messages``)."""
+    out = []
+    for line in _tmux(sock, "show-messages").splitlines():
+        _, sep, message = line.partition(" message: ")
+        if sep:
+            out.append(message.rstrip())
+    return out
+
+
+def run_in_pane(sock: Path, tmp_path: Path, argvs: list[list[str]]) -> None:
+    """Run each argv from inside a tmux pane, as the app does (``$TMUX`` set by tmux)."""
+    import json
+    import sys
+
+    script = tmp_path / "in_pane.py"
+    done = tmp_path / f"done-{len(list(tmp_path.glob('done-*')))}"
+    script.write_text(
+        "import json, subprocess, sys\n"
+        "for argv in json.load(open(sys.argv[1])):\n"
+        "    subprocess.run(argv, check=False)\n"
+        "open(sys.argv[2], 'w').close()\n"
+    )
+    (tmp_path / "argvs.json").write_text(json.dumps(argvs))
+    subprocess.run(
+        ["tmux", "-S", str(sock), "new-window", "-d", sys.executable, str(script)]
+        + [str(tmp_path / "argvs.json"), str(done)],
+        check=True,
+    )
+    wait_until(done.exists, what="the commands run in a pane")
+
+
+@needs_tmux
+def test_tmux_shows_every_hostile_string_literally(tmp_path):
+    sock, client = _attached_tmux(tmp_path)
+    try:
+        version = tmux_version()
+        texts = [t for t in corpus(tmp_path) if "\x00" not in t]
+        argvs = [tmux_display_argv(f"m{i} {t}", version) for i, t in enumerate(texts)]
+        # The control: unescaped text is expanded by this tmux ("#{session_name}" -> "t"),
+        # so a literal message below is the escaping's doing, not a quiet tmux.
+        argvs.append(["tmux", "display-message", "--", "control #{session_name}"])
+        run_in_pane(sock, tmp_path, argvs)
+        messages = wait_until(
+            lambda: (m := shown_messages(sock)) and "control t" in m and m, what="messages"
+        )
+        for i, text in enumerate(texts):
+            # The log holds the text before style parsing, where tmux keeps "##[" for
+            # the status line to draw as a literal "#[" (tmux(1), STYLES).
+            expected = f"m{i} {display(text, limit=500)}".rstrip().replace("#[", "##[")
+            assert expected in messages, (text, [m for m in messages if m.startswith(f"m{i} ")])
+        assert_no_canary(tmp_path)
+        if version is not None and version < (3, 4):  # the doubling is what old tmux needs
+            assert "-l" not in tmux_display_argv("x", version)
+    finally:
+        client.kill()
+        subprocess.run(["tmux", "-S", str(sock), "kill-server"], check=False)

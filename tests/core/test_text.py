@@ -107,8 +107,8 @@ def _attached_tmux(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
 
     sock = tmp_path / "tmux.sock"
     subprocess.run(
-        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "t"]
-        + ["-x", "100", "-y", "20", "sleep 120"],
+        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "t",
+         "-x", "100", "-y", "20", "sleep 120"],  # fmt: skip
         check=True,
     )
     primary, secondary = pty.openpty()
@@ -181,8 +181,8 @@ def run_in_pane(sock: Path, tmp_path: Path, argvs: list[list[str]]) -> None:
     )
     (tmp_path / "argvs.json").write_text(json.dumps(argvs))
     subprocess.run(
-        ["tmux", "-S", str(sock), "new-window", "-d", sys.executable, str(script)]
-        + [str(tmp_path / "argvs.json"), str(done)],
+        ["tmux", "-S", str(sock), "new-window", "-d", sys.executable, str(script),
+         str(tmp_path / "argvs.json"), str(done)],  # fmt: skip
         check=True,
     )
     wait_until(done.exists, what="the commands run in a pane")

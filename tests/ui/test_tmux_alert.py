@@ -105,8 +105,8 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
     # The pane waits for a key, so pipe-pane records the app's very first byte.
     start = f"read go; exec {sys.executable} -m waitwise_tui"
     subprocess.run(
-        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "w"]
-        + ["-x", "160", "-y", "48", "-c", str(project), "sh", "-c", start],
+        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "w",
+         "-x", "160", "-y", "48", "-c", str(project), "sh", "-c", start],  # fmt: skip
         check=True,
         env=env,
     )

@@ -98,6 +98,7 @@ def test_slurm_job_name_has_a_safe_alphabet(text):
 
 # -- tmux, for real -------------------------------------------------------------------
 
+SIZE = ["-x", "100", "-y", "20", "sleep 120"]
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
@@ -107,8 +108,7 @@ def _attached_tmux(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
 
     sock = tmp_path / "tmux.sock"
     subprocess.run(
-        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "t",
-         "-x", "100", "-y", "20", "sleep 120"],  # fmt: skip
+        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "t", *SIZE],
         check=True,
     )
     primary, secondary = pty.openpty()
@@ -180,9 +180,9 @@ def run_in_pane(sock: Path, tmp_path: Path, argvs: list[list[str]]) -> None:
         "open(sys.argv[2], 'w').close()\n"
     )
     (tmp_path / "argvs.json").write_text(json.dumps(argvs))
+    args = [str(tmp_path / "argvs.json"), str(done)]
     subprocess.run(
-        ["tmux", "-S", str(sock), "new-window", "-d", sys.executable, str(script),
-         str(tmp_path / "argvs.json"), str(done)],  # fmt: skip
+        ["tmux", "-S", str(sock), "new-window", "-d", sys.executable, str(script), *args],
         check=True,
     )
     wait_until(done.exists, what="the commands run in a pane")

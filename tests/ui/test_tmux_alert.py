@@ -104,9 +104,9 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
     # The pane waits for a key, so pipe-pane records the app's very first byte.
     start = f"read go; exec {sys.executable} -m waitwise_tui"
+    size = ["-x", "160", "-y", "48", "-c", str(project), "sh", "-c", start]
     subprocess.run(
-        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "w",
-         "-x", "160", "-y", "48", "-c", str(project), "sh", "-c", start],  # fmt: skip
+        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "w", *size],
         check=True,
         env=env,
     )

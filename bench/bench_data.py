@@ -122,7 +122,8 @@ async def frame_gaps(path: Path) -> None:
 
     from textual.app import App, ComposeResult
 
-    from waitwise_tui.config import Settings, Workspace
+    from waitwise_tui.config import Settings
+    from waitwise_tui.core.workspace import Workspace
     from waitwise_tui.ui.context import AppContext
     from waitwise_tui.ui.widgets.data import DataTab
 

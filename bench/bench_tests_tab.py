@@ -41,7 +41,8 @@ def make_project(root: Path, count: int) -> Path:
 async def measure(project: Path, per_event: bool) -> tuple[float, float, str]:
     from textual.app import App, ComposeResult
 
-    from waitwise_tui.config import Settings, Workspace
+    from waitwise_tui.config import Settings
+    from waitwise_tui.core.workspace import Workspace
     from waitwise_tui.ui.context import AppContext
     from waitwise_tui.ui.widgets import tests as tests_module
 

@@ -14,7 +14,8 @@ import tempfile
 from textual.app import App, ComposeResult
 from textual.content import Content
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.widgets.gpu_render import Row

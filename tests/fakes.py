@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.host import HostInfo
 from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 
 FIXED_NOW = 1_790_000_000.0

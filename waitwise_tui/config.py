@@ -12,9 +12,12 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waitwise_tui.core.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from waitwise_tui.core.tuner import RunnerOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -128,54 +131,17 @@ class Settings:
             settings.notifications = "toast+bell"
         return settings, ("; ".join(problems) or None)
 
+    def runner_options(self) -> RunnerOptions:
+        """The job runner's share of the settings, as core takes it."""
+        from waitwise_tui.core.tuner import RunnerOptions
+
+        return RunnerOptions(
+            free_memory_mib=self.gpu_free_memory_mib,
+            free_util_percent=self.gpu_free_util_percent,
+            slurm=dict(self.slurm),
+        )
+
     def save(self) -> None:
         import tomli_w
 
         atomic_write_text(self.path(), tomli_w.dumps(asdict(self)))
-
-
-class Workspace:
-    """Paths inside a project's ``.waitwise/`` folder. Creating it is always explicit."""
-
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / ".waitwise"
-
-    def ensure(self) -> Path:
-        """Create ``.waitwise/`` (call only right before writing into it)."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        return self.state_dir
-
-    @property
-    def db_path(self) -> Path:
-        return self.state_dir / "waitwise.db"
-
-    @property
-    def jobs_dir(self) -> Path:
-        return self.state_dir / "jobs"
-
-    @property
-    def spaces_dir(self) -> Path:
-        return self.state_dir / "spaces"
-
-    @property
-    def notes_dir(self) -> Path:
-        return self.state_dir / "notes"
-
-    @property
-    def profiles_dir(self) -> Path:
-        return self.state_dir / "profiles"
-
-    @property
-    def alternatives_path(self) -> Path:
-        return self.state_dir / "alternatives.toml"
-
-    @property
-    def demo_dir(self) -> Path:
-        return self.state_dir / "demo"
-
-    def __repr__(self) -> str:
-        return f"Workspace({str(self.root)!r})"

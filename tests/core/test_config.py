@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
+from waitwise_tui.core.workspace import Workspace
 
 
 def test_missing_file_gives_defaults():

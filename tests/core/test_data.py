@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from waitwise_tui.config import Workspace
 from waitwise_tui.core import data as D
 from waitwise_tui.core import data_views as V
+from waitwise_tui.core.workspace import Workspace
 
 
 @pytest.fixture

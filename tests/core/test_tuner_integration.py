@@ -11,10 +11,11 @@ import time
 
 import pytest
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.events import TRIAL_FINISHED
 from waitwise_tui.core.space import parse_study
 from waitwise_tui.core.tuner import get_study, list_trials, open_service, open_study
+from waitwise_tui.core.workspace import Workspace
 
 TRIAL = """\
 import json, os, sys, time
@@ -83,7 +84,9 @@ def runs(tmp_path):
 
 def test_six_trials_at_parallel_two(tmp_path):
     path = setup(tmp_path)
-    service = open_service(Workspace(tmp_path), Settings(), gpu_probe=list, grace_seconds=0.5)
+    service = open_service(
+        Workspace(tmp_path), Settings().runner_options(), gpu_probe=list, grace_seconds=0.5
+    )
     study = open_study(service.conn, parse_study(path.read_text(), base_dir=tmp_path), str(path))
     events = drive(service, study)
     trials = list_trials(service.conn, study.id)
@@ -96,7 +99,9 @@ def test_six_trials_at_parallel_two(tmp_path):
 
 def test_crash_hang_and_garbage_trials_fail_with_reasons(tmp_path):
     path = setup(tmp_path, max_trials=6, parallel=3, mode='"crash", "hang", "garbage"')
-    service = open_service(Workspace(tmp_path), Settings(), gpu_probe=list, grace_seconds=0.3)
+    service = open_service(
+        Workspace(tmp_path), Settings().runner_options(), gpu_probe=list, grace_seconds=0.3
+    )
     study = open_study(service.conn, parse_study(path.read_text(), base_dir=tmp_path), str(path))
     drive(service, study)
     trials = list_trials(service.conn, study.id)
@@ -142,7 +147,7 @@ def test_kill_9_of_the_runner_then_resume_loses_and_repeats_nothing(tmp_path):
 
 def test_hostile_choice_values_reach_the_trial_literally(tmp_path):
     path = setup(tmp_path, max_trials=2, parallel=2, mode='"0.1; touch pwned", "$(id)"')
-    service = open_service(Workspace(tmp_path), Settings(), gpu_probe=list)
+    service = open_service(Workspace(tmp_path), Settings().runner_options(), gpu_probe=list)
     study = open_study(service.conn, parse_study(path.read_text(), base_dir=tmp_path), str(path))
     drive(service, study)
     trials = list_trials(service.conn, study.id)
@@ -154,7 +159,7 @@ def test_a_proposal_left_without_a_job_is_picked_up(tmp_path):
     from waitwise_tui.core.tuner import ask
 
     path = setup(tmp_path, max_trials=2, parallel=2)
-    service = open_service(Workspace(tmp_path), Settings(), gpu_probe=list)
+    service = open_service(Workspace(tmp_path), Settings().runner_options(), gpu_probe=list)
     study = open_study(service.conn, parse_study(path.read_text(), base_dir=tmp_path), str(path))
     (orphan,) = ask(service.conn, study, 1)  # as if the runner died right after the ask
     service.conn.execute("UPDATE trials SET created = created - 60 WHERE id = ?", (orphan.id,))
@@ -168,8 +173,8 @@ def test_a_proposal_left_without_a_job_is_picked_up(tmp_path):
 def test_two_runners_on_one_study_respect_its_limits(tmp_path):
     path = setup(tmp_path, max_trials=4, parallel=2, sleep="0.2")
     spec = parse_study(path.read_text(), base_dir=tmp_path)
-    first = open_service(Workspace(tmp_path), Settings(), gpu_probe=list)
-    second = open_service(Workspace(tmp_path), Settings(), gpu_probe=list)
+    first = open_service(Workspace(tmp_path), Settings().runner_options(), gpu_probe=list)
+    second = open_service(Workspace(tmp_path), Settings().runner_options(), gpu_probe=list)
     study = open_study(first.conn, spec, str(path))
     deadline = time.monotonic() + 20
     most_open = 0

@@ -10,8 +10,9 @@ from textual.app import App, ComposeResult
 from textual.events import Paste
 from textual.widgets import DataTable, Input
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.alternatives import AlternativesList, Entry, load_list, save_list
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.widgets.alternatives import (
     AlternativesCommands,

@@ -10,8 +10,9 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.data import add_recent
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.widgets.data import DataTab
 from waitwise_tui.ui.widgets.data_commands import DataCommands

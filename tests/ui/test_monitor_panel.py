@@ -16,9 +16,10 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.host import HostInfo
 from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.widgets.gpu_render import History, bar_cells, fit, row_plain, sparkline
 from waitwise_tui.ui.widgets.monitor import SystemMonitor

@@ -6,7 +6,8 @@ from datetime import date
 
 from fakes import tabs_ready
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.tabs import TABS

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core import notes
 from waitwise_tui.core.events import RUN_FINISHED, TRIAL_FINISHED, Event
 from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import EventBroadcast
 from waitwise_tui.ui.widgets.notes import NotesTab

@@ -12,8 +12,9 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static, Tree
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.widgets.tests import TestsCommands, TestsTab, split_nodeid

@@ -11,11 +11,12 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import ContentSwitcher, DataTable, Log, Static
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.events import TRIAL_FINISHED
 from waitwise_tui.core.space import parse_study
 from waitwise_tui.core.tuner import FINISHED, find_study, list_trials, open_study, update_study
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.widgets.tuner import TunerCommands, TunerTab

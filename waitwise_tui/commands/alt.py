@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
-from waitwise_tui.config import Workspace
 from waitwise_tui.core.alternatives import (
     KINDS,
     STATUSES,
@@ -34,6 +33,7 @@ from waitwise_tui.core.alternatives import (
 )
 from waitwise_tui.core.atomic import atomic_write_text
 from waitwise_tui.core.text import display
+from waitwise_tui.core.workspace import Workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

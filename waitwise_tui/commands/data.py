@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"waitwise-tui data: {display(notice)}", file=sys.stderr)
     saved = None
     if args.save:
-        from waitwise_tui.config import Workspace
+        from waitwise_tui.core.workspace import Workspace
 
         try:
             saved = save_profile(Workspace(check_workspace(args.workspace)), profile)

@@ -17,11 +17,12 @@ import time
 from typing import TYPE_CHECKING
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.jobs.backend import BACKENDS
 from waitwise_tui.core.jobs.slurm import cancel_slurm_job
 from waitwise_tui.core.jobs.slurm_cli import SlurmError
 from waitwise_tui.core.text import display
+from waitwise_tui.core.workspace import Workspace
 
 if TYPE_CHECKING:
     from waitwise_tui.core.tuner import TunerService
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_workspace(args.workspace)
     settings, _problem = Settings.load()
-    service = open_service(Workspace(args.workspace), settings)
+    service = open_service(Workspace(args.workspace), settings.runner_options())
     backend = service.backend
     if args.action == "submit":
         command = args.command[1:] if args.command[:1] == ["--"] else args.command

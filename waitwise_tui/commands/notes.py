@@ -8,9 +8,9 @@ import sys
 from datetime import date, datetime
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
-from waitwise_tui.config import Workspace
 from waitwise_tui.core import notes
 from waitwise_tui.core.text import display
+from waitwise_tui.core.workspace import Workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,9 +14,10 @@ import time
 from dataclasses import replace
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.events import TRIAL_FINISHED
 from waitwise_tui.core.text import display
+from waitwise_tui.core.workspace import Workspace
 
 POLL_SECONDS = 0.2
 
@@ -75,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.parallel is not None:
         spec = replace(spec, parallel=args.parallel)
     settings, _problem = Settings.load()
-    service = open_service(Workspace(args.workspace), settings)
+    service = open_service(Workspace(args.workspace), settings.runner_options())
     try:
         study = open_study(service.conn, spec, str(args.study), fork=args.fork)
     except StudyChanged as exc:

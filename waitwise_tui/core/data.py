@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from waitwise_tui.config import Workspace
+    from waitwise_tui.core.workspace import Workspace
 
 FORMATS = ("csv", "parquet", "jsonl", "feather")
 HEAD_ROWS = 100

@@ -19,10 +19,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from waitwise_tui.config import Settings, Workspace
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.events import JOB_FINISHED, TRIAL_FINISHED, Event
 from waitwise_tui.core.jobs import model as job_model
@@ -31,6 +30,7 @@ from waitwise_tui.core.jobs.local import GpuProbe, LocalBackend
 from waitwise_tui.core.jobs.result import read_result
 from waitwise_tui.core.jobs.store import transaction
 from waitwise_tui.core.space import StudySpec, render_command, values_to_params
+from waitwise_tui.core.workspace import Workspace
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -525,15 +525,25 @@ def study_summary(conn: sqlite3.Connection, study: Study) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RunnerOptions:
+    """What the job runner takes from the user's settings (``Settings.runner_options``)."""
+
+    free_memory_mib: int = 1024  # a GPU with at least this much free memory...
+    free_util_percent: int = 10  # ...and at most this utilisation counts as free
+    slurm: dict[str, Any] = field(default_factory=dict)  # the [slurm] table
+
+
 def open_service(
     workspace: Workspace,
-    settings: Settings,
+    options: RunnerOptions | None = None,
     *,
     gpu_probe: GpuProbe | None = None,
     grace_seconds: float = 5.0,
     clock: Callable[[], float] = time.time,
 ) -> TunerService:
     """The runner of ``workspace`` (creates ``.waitwise/`` and the database)."""
+    options = options or RunnerOptions()
     workspace.ensure()
     conn = connect(workspace.db_path)
     from waitwise_tui.core.jobs.slurm import SlurmBackend, SlurmConfig
@@ -542,12 +552,12 @@ def open_service(
         workspace,
         conn,
         gpu_probe=gpu_probe,
-        free_memory_mib=settings.gpu_free_memory_mib,
-        free_util_percent=settings.gpu_free_util_percent,
+        free_memory_mib=options.free_memory_mib,
+        free_util_percent=options.free_util_percent,
         grace_seconds=grace_seconds,
         clock=clock,
     )
-    slurm_config, _problems = SlurmConfig.from_table(settings.slurm)
+    slurm_config, _problems = SlurmConfig.from_table(options.slurm)
     slurm = SlurmBackend(workspace, conn, config=slurm_config, clock=clock)
     runner = JobRunner(local.store, {"local": local, "slurm": slurm})
     return TunerService(conn, runner, clock=clock)

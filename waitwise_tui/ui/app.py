@@ -27,7 +27,8 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
+from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import EventBroadcast, RecordEvent

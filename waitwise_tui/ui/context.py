@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
+from waitwise_tui.core.workspace import Workspace
 
 
 @dataclass

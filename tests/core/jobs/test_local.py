@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from waitwise_tui.config import Workspace
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.jobs import model
 from waitwise_tui.core.jobs.local import LocalBackend
+from waitwise_tui.core.workspace import Workspace
 
 PY = sys.executable
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from waitwise_tui.config import Settings, Workspace
+from waitwise_tui.config import Settings
 from waitwise_tui.core.space import parse_study
 from waitwise_tui.core.tuner import TunerService, get_study, list_trials, open_service, open_study
+from waitwise_tui.core.workspace import Workspace
 
 pytestmark = [pytest.mark.usefixtures("slurm"), pytest.mark.slow]
 
@@ -36,7 +37,9 @@ open(os.environ["WAITWISE_RESULT"], "w").write(json.dumps({"loss": (x - 1) ** 2}
 def service_for(tmp_path: Path, **slurm: object) -> TunerService:
     settings = Settings()
     settings.slurm = {"poll_seconds": 0.2, "retry_seconds": 0.5, **slurm}
-    return open_service(Workspace(tmp_path), settings, gpu_probe=list, grace_seconds=0.5)
+    return open_service(
+        Workspace(tmp_path), settings.runner_options(), gpu_probe=list, grace_seconds=0.5
+    )
 
 
 def wait_for(service: TunerService, check, timeout: float = 60.0, what: str = "condition"):

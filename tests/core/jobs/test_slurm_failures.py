@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from waitwise_tui.config import Workspace
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.jobs.slurm import SlurmBackend, SlurmConfig, job_key
+from waitwise_tui.core.workspace import Workspace
 
 
 class Clock:

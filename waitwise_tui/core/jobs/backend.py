@@ -26,11 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from waitwise_tui.config import Workspace
 from waitwise_tui.core.jobs import model
 from waitwise_tui.core.jobs.model import Job
 from waitwise_tui.core.jobs.result import RESULT_ENV, RESULT_FILE
 from waitwise_tui.core.jobs.store import JobStore
+from waitwise_tui.core.workspace import Workspace
 
 BACKENDS = ("local", "slurm")
 

@@ -19,10 +19,10 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from waitwise_tui.config import Workspace
 from waitwise_tui.core.jobs import model
 from waitwise_tui.core.jobs.backend import BackendBase, read_json, resolve_argv, shim_argv
 from waitwise_tui.core.jobs.model import Job
+from waitwise_tui.core.workspace import Workspace
 
 # (index, memory_used_mib, util_percent or None) per GPU; [] when there is no GPU.
 GpuProbe = Callable[[], list[tuple[int, int, int | None]]]

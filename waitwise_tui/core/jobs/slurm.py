@@ -25,7 +25,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from waitwise_tui.config import Workspace
 from waitwise_tui.core import text
 from waitwise_tui.core.atomic import atomic_write_text
 from waitwise_tui.core.jobs import model
@@ -44,6 +43,7 @@ from waitwise_tui.core.jobs.slurm_cli import (
     parse_squeue,
     run_tool,
 )
+from waitwise_tui.core.workspace import Workspace
 
 BATCH_SCRIPT = """#!/bin/sh
 # waitwise-tui batch script: runs the job's argv exactly as sbatch was given it.

@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from waitwise_tui.config import Workspace
+from waitwise_tui.core.workspace import Workspace
 
 DEFAULT_SECONDS = 180.0
 STEPS_PER_LINE = 10

@@ -162,3 +162,16 @@ def test_waking_event_wakes_a_thread_blocked_in_select():
     event.drain()
     event.clear()
     assert selector.select(0) == []  # drained: nothing left to wake on
+
+
+def test_patches_apply_only_to_the_textual_they_were_tested_on(monkeypatch):
+    assert textual_patches.supported("8.2.8")
+    assert not textual_patches.supported("8.3.0")
+    assert not textual_patches.supported("9.0.0")
+    # On an untested version install() replaces nothing: Textual's own code stays.
+    monkeypatch.setattr(textual_patches, "_installed", False)
+    monkeypatch.setattr(textual_patches, "textual_version", lambda: "8.9.9")
+    original = ChopsUpdate.render_segments
+    monkeypatch.setattr(ChopsUpdate, "render_segments", original)
+    assert textual_patches.install() is False
+    assert ChopsUpdate.render_segments is original

@@ -24,8 +24,11 @@ a bare Textual app's whole idle. ``run_input_thread`` here sleeps until input
 arrives, the parser's own deadline (the Escape key) passes, or the exit event is set
 (``WakingEvent`` makes a pipe readable then), and at most ``INPUT_IDLE_WAKE_S``.
 
-Applied once at app start (``install``), for the Textual versions ``pyproject.toml``
-admits (``>=8.2,<9``); ``tests/ui/test_textual_patches.py`` pins the behaviour.
+Applied once at app start (``install``), and only on the exact Textual versions they
+were tested on (``TESTED_VERSIONS``): these functions replace private ones, and a
+Textual release may change what they stand in for. Any other version keeps Textual's
+own behaviour (slower at idle, the same on screen); ``tests/ui/test_textual_patches.py``
+pins the patched behaviour and compares it with Textual's own.
 """
 
 from __future__ import annotations
@@ -39,18 +42,28 @@ from collections.abc import Iterable
 
 from rich.console import Console
 from rich.control import Control
-from textual import _compositor
-from textual._loop import loop_last
-from textual._parser import ParseError
-from textual._time import get_time
-from textual._xterm_parser import XTermParser
-from textual.drivers.linux_driver import LinuxDriver
 from textual.geometry import Region
 from textual.strip import Strip
+
+try:  # private modules: another Textual may have moved them (then nothing is patched)
+    from textual import _compositor
+    from textual._loop import loop_last
+    from textual._parser import ParseError
+    from textual._time import get_time
+    from textual._xterm_parser import XTermParser
+    from textual.drivers.linux_driver import LinuxDriver
+except ImportError:  # pragma: no cover - only on an untested Textual
+    _PRIVATE_IMPORTS = False
+else:
+    _PRIVATE_IMPORTS = True
 
 # The input thread wakes at least this often even with nothing to do (a safety net:
 # the exit event wakes it at once).
 INPUT_IDLE_WAKE_S = 1.0
+
+# Textual versions these patches were written against and tested on. Add a version
+# only after the tests in tests/ui/test_textual_patches.py pass on it.
+TESTED_VERSIONS = frozenset({"8.2.8"})
 
 _installed = False
 
@@ -81,7 +94,7 @@ def render_segments(self: _compositor.ChopsUpdate, console: Console) -> str:
     return "".join(sequences)
 
 
-_original_get_renders = _compositor.Compositor._get_renders
+_original_get_renders = _compositor.Compositor._get_renders if _PRIVATE_IMPORTS else None
 
 
 def get_renders(
@@ -133,7 +146,7 @@ class WakingEvent(threading.Event):
                 os.close(fd)
 
 
-_original_driver_init = LinuxDriver.__init__
+_original_driver_init = LinuxDriver.__init__ if _PRIVATE_IMPORTS else None
 
 
 def driver_init(self: LinuxDriver, *args: object, **kwargs: object) -> None:
@@ -190,12 +203,25 @@ def _move_to(x: int, y: int) -> str:
     return Control.move_to(x, y).segment.text
 
 
-def install() -> None:
-    """Use the cropping writer (idempotent)."""
+def textual_version() -> str:
+    from importlib.metadata import version
+
+    return version("textual")
+
+
+def supported(version: str | None = None) -> bool:
+    """Whether the patches apply to this Textual (or ``version``)."""
+    return _PRIVATE_IMPORTS and (version or textual_version()) in TESTED_VERSIONS
+
+
+def install() -> bool:
+    """Use the patched writer, renderer and input thread (idempotent). Returns whether
+    they are in use: on an untested Textual nothing is replaced."""
     global _installed
-    if not _installed:
+    if not _installed and supported():
         _compositor.ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
         _compositor.Compositor._get_renders = get_renders  # type: ignore[method-assign]
         LinuxDriver.__init__ = driver_init  # type: ignore[method-assign]
         LinuxDriver.run_input_thread = run_input_thread  # type: ignore[method-assign]
         _installed = True
+    return _installed

@@ -1,4 +1,9 @@
-"""Modal screens of the app shell: help (every binding) and quit confirmation."""
+"""Modal screens of the app shell: help (every binding) and quit confirmation.
+
+A question given as ``str`` quotes file names, study names and the like, so it is shown
+through ``plain`` (never markup, control characters escaped, newlines kept); a caller
+that styles its question passes a ``Text`` built the same way.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from waitwise_tui.ui.plain import plain
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -40,11 +47,12 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             question = self.question
             yield Label(
-                question if isinstance(question, Text) else Text(question), id="confirm-question"
+                question if isinstance(question, Text) else plain(question, multiline=True),
+                id="confirm-question",
             )
             with Horizontal():
-                yield Button(f"{self.yes_label} (y)", id="yes", variant="error")
-                yield Button(f"{self.no_label} (n)", id="no", variant="primary")
+                yield Button(plain(f"{self.yes_label} (y)"), id="yes", variant="error")
+                yield Button(plain(f"{self.no_label} (n)"), id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -92,8 +100,8 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"\n{title}\n", style="bold underline")
             width = max(len(key) for key, _, _ in rows)
             for key, description, binding_id in rows:
-                text.append(f"  {key:<{width}}  ", style="bold")
-                text.append(description)
+                text.append_text(plain(f"  {key:<{width}}  ", "bold"))
+                text.append_text(plain(description))
                 if binding_id:
                     text.append(f"  ({binding_id})", style="dim")
                 text.append("\n")

@@ -39,6 +39,7 @@ from waitwise_tui.core.alternatives import (
 )
 from waitwise_tui.core.atomic import atomic_write_text
 from waitwise_tui.core.text import display
+from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 from waitwise_tui.ui.widgets.alternatives_modals import (
@@ -254,7 +255,9 @@ class AlternativesTab(TabWidget):
         if entry is None:
             detail.update("")
             return
-        detail.update(Text("\n".join(detail_lines(entry)), no_wrap=True, overflow="ellipsis"))
+        lines = plain("\n".join(detail_lines(entry)), multiline=True)
+        lines.no_wrap, lines.overflow = True, "ellipsis"
+        detail.update(lines)
 
     def _cells(self, entry: Entry, title_width: int) -> list[Text]:
         mark = Text("●", style="bold") if entry.id in self._selected else Text(" ")
@@ -262,17 +265,19 @@ class AlternativesTab(TabWidget):
             mark,
             Text(str(entry.id), justify="right"),
             Text(str(entry.priority)),
-            Text(entry.status),
-            Text(_KIND_LABELS.get(entry.kind, entry.kind)),
+            plain(entry.status),
+            plain(_KIND_LABELS.get(entry.kind, entry.kind)),
             Text("" if entry.minutes is None else str(entry.minutes), justify="right"),
-            Text(fit_words(display(entry.title), title_width)),
+            plain(fit_words(display(entry.title), title_width)),
         ]
 
     def _render_status(self) -> None:
         status = self.query_one("#alt-status", Static)
         status.set_class(self._error is not None, "-error")
         if self._error is not None:
-            status.update(Text(self._error, no_wrap=True, overflow="ellipsis"))
+            error = plain(self._error)
+            error.no_wrap, error.overflow = True, "ellipsis"
+            status.update(error)
             return
         total = len(self._store.entries())
         parts = [f"{len(self._shown)} of {total}" if len(self._shown) != total else f"{total}"]
@@ -284,7 +289,9 @@ class AlternativesTab(TabWidget):
             parts.append(f"{len(self._selected)} selected")
         if self._store.unreadable():
             parts.append(f"{len(self._store.unreadable())} unreadable in file")
-        status.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+        line = plain(" · ".join(parts))
+        line.no_wrap, line.overflow = True, "ellipsis"
+        status.update(line)
 
     # ------------------------------------------------------------ cursor helpers
 

@@ -1,4 +1,9 @@
-"""Modal screens of the alternatives tab: the entry form, prompts, status picker, confirm."""
+"""Modal screens of the alternatives tab: the entry form, prompts, status picker, confirm.
+
+Titles, authors, links and notes come from BibTeX files and arXiv: the form shows them
+with control characters escaped (``display``) and keeps the original text for every
+field left as it was shown, so opening and saving a form changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from textual.widgets.option_list import Option
 
 from waitwise_tui.core.alternatives import KINDS, PRIORITIES, STATUSES, Entry
 from waitwise_tui.core.arxiv import normalize_doi, parse_arxiv_id
+from waitwise_tui.core.text import display
+from waitwise_tui.ui.plain import plain
 
 _MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -133,13 +140,29 @@ class EntryForm(ModalScreen[Entry | None]):
         super().__init__()
         self._entry = entry
         self._heading = heading
+        # Each field's text as the entry holds it; the widget shows it through display.
+        self._originals = {
+            "title": entry.title,
+            "url": entry.url,
+            "arxiv": entry.arxiv_id,
+            "doi": entry.doi,
+            "authors": "; ".join(entry.authors),
+            "tags": ", ".join(entry.tags),
+            "links": "\n".join(entry.links),
+            "notes": entry.notes,
+        }
+
+    def _shown(self, name: str) -> str:
+        return display(self._originals[name], multiline=name in _MULTILINE)
 
     def compose(self) -> ComposeResult:
         e = self._entry
         with Vertical():
-            yield Label(Text(self._heading), classes="title")
+            yield Label(plain(self._heading), classes="title")
             with VerticalScroll():
-                yield from self._row("Title", Input(e.title, id="form-title", compact=True))
+                yield from self._row(
+                    "Title", Input(self._shown("title"), id="form-title", compact=True)
+                )
                 yield from self._row(
                     "Kind",
                     Select(
@@ -178,21 +201,21 @@ class EntryForm(ModalScreen[Entry | None]):
                         compact=True,
                     ),
                 )
-                yield from self._row("URL", Input(e.url, id="form-url", compact=True))
+                yield from self._row("URL", Input(self._shown("url"), id="form-url", compact=True))
                 yield from self._row(
                     "arXiv",
                     Input(
-                        e.arxiv_id,
+                        self._shown("arxiv"),
                         placeholder="2106.09685 or hep-th/9901001",
                         id="form-arxiv",
                         compact=True,
                     ),
                 )
-                yield from self._row("DOI", Input(e.doi, id="form-doi", compact=True))
+                yield from self._row("DOI", Input(self._shown("doi"), id="form-doi", compact=True))
                 yield from self._row(
                     "Authors",
                     Input(
-                        "; ".join(e.authors),
+                        self._shown("authors"),
                         placeholder="separated by ;",
                         id="form-authors",
                         compact=True,
@@ -205,16 +228,16 @@ class EntryForm(ModalScreen[Entry | None]):
                 yield from self._row(
                     "Tags",
                     Input(
-                        ", ".join(e.tags),
+                        self._shown("tags"),
                         placeholder="separated by ,",
                         id="form-tags",
                         compact=True,
                     ),
                 )
                 yield Label("Links to trials, runs, notes (one per line)")
-                yield TextArea("\n".join(e.links), id="form-links", compact=True)
+                yield TextArea(self._shown("links"), id="form-links", compact=True)
                 yield Label("Notes (Markdown)")
-                yield TextArea(e.notes, id="form-notes", compact=True)
+                yield TextArea(self._shown("notes"), id="form-notes", compact=True)
             yield Static("", id="form-error", classes="error")
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="form-save", variant="primary", compact=True)
@@ -251,12 +274,18 @@ class EntryForm(ModalScreen[Entry | None]):
         try:
             entry = self._read()
         except ValueError as exc:
-            self.query_one("#form-error", Static).update(Text(str(exc)))
+            self.query_one("#form-error", Static).update(plain(exc))
             return
         self.dismiss(entry)
 
     def _value(self, name: str) -> str:
-        return self.query_one(f"#form-{name}", Input).value.strip()
+        return self._kept(name, self.query_one(f"#form-{name}", Input).value).strip()
+
+    def _kept(self, name: str, value: str) -> str:
+        """The entry's own text for a field still showing it as shown, else ``value``."""
+        if name in self._originals and value == self._shown(name):
+            return self._originals[name]
+        return value
 
     def _read(self) -> Entry:
         title = self._value("title")
@@ -273,7 +302,7 @@ class EntryForm(ModalScreen[Entry | None]):
         doi = self._value("doi")
         if doi and not normalize_doi(doi):
             raise ValueError(f"Not a DOI: {doi}")
-        links = self.query_one("#form-links", TextArea).text.splitlines()
+        links = self._kept("links", self.query_one("#form-links", TextArea).text).splitlines()
         return replace(
             self._entry,
             title=title,
@@ -288,8 +317,11 @@ class EntryForm(ModalScreen[Entry | None]):
             year=_whole(self._value("year"), "Year") if self._value("year") else None,
             tags=tuple(t.strip() for t in self._value("tags").split(",") if t.strip()),
             links=tuple(link.strip() for link in links if link.strip()),
-            notes=self.query_one("#form-notes", TextArea).text,
+            notes=self._kept("notes", self.query_one("#form-notes", TextArea).text),
         )
+
+
+_MULTILINE = frozenset({"links", "notes"})
 
 
 def _whole(text: str, name: str) -> int:

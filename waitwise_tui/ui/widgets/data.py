@@ -4,6 +4,10 @@ Loading, profiling, charts and drill-downs run in thread workers that post messa
 the event loop only moves widgets. Keys: o open, c compare, v/V views, t target,
 [ ] pick a bin or bar, g rows behind it, n null rows, d duplicate rows, x exact profile,
 s save the profile, escape cancel a load or close a table.
+
+File names, column names and cells are outside text: every one reaches a widget as
+``plain`` (a Rich ``Text`` of ``core.text.display``), never as a markup string, and
+reaches plotext through ``display`` (see ``data_plots``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
+from waitwise_tui.core.text import display
+from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.tabs import TabWidget
 
 if TYPE_CHECKING:
@@ -118,7 +124,7 @@ class DataTab(TabWidget):
 
     class TableReady(Message):
         def __init__(
-            self, title: str, headers: list[str], rows: list[list[Text]], ends_load: bool = False
+            self, title: str, headers: list[Text], rows: list[list[Text]], ends_load: bool = False
         ) -> None:
             super().__init__()
             self.ends_load = ends_load
@@ -262,7 +268,7 @@ class DataTab(TabWidget):
         if self._loading is None:
             return
         title = f"first {message.count} rows of {self._loading} (loading the rest…)"
-        self.query_one("#data-table-title", Static).update(Text(title, style="bold"))
+        self.query_one("#data-table-title", Static).update(plain(title, "bold"))
         self.query_one("#data-preview", Static).update(message.preview)
         self.add_class("-table", "-preview")
 
@@ -302,7 +308,7 @@ class DataTab(TabWidget):
             pct = "" if col.null_fraction is None else f"{col.null_fraction:.0%}"
             marker = "!" if col.name in alerted else " "
             table.add_row(
-                Text(marker + col.name),
+                plain(marker + col.name),
                 Text(_KIND_SHORT.get(col.kind, col.kind)),
                 Text(pct, justify="right"),
                 Text(_count(col.unique), justify="right"),
@@ -320,7 +326,7 @@ class DataTab(TabWidget):
             status.update(
                 Text.assemble(
                     ("loading ", "bold"),
-                    self._loading,
+                    plain(self._loading),
                     f" … {self._progress}%  (escape: cancel)",
                 )
             )
@@ -332,14 +338,14 @@ class DataTab(TabWidget):
         from waitwise_tui.core.host import format_bytes
 
         line = Text.assemble(
-            (profile.path, "bold"),
+            plain(profile.path, "bold"),
             f" · {_count(profile.n_rows)}×{profile.n_columns}"
             f" · {format_bytes(profile.memory_bytes)} · {_count(profile.duplicate_rows)} dup"
             f" · {len(profile.alerts)} alerts · view {VIEW_TITLES[self._view]}",
         )
         if self._target:
             line.append(" · target ")
-            line.append(self._target)
+            line.append_text(plain(self._target))
         if profile.sampled:
             line.append(
                 f"\nsampled {_count(profile.sample_rows)} of {_count(profile.n_rows)} rows"
@@ -411,7 +417,7 @@ class DataTab(TabWidget):
             )
         except Exception as exc:
             # A chart must never take the tab down: odd data shows as a message.
-            renderable, picks = Text(f"cannot draw this view: {exc}"), []
+            renderable, picks = plain(f"cannot draw this view: {exc}"), []
         self.post_message(self.ChartReady(token, renderable, picks))
 
     def on_data_tab_chart_ready(self, message: DataTab.ChartReady) -> None:
@@ -422,8 +428,8 @@ class DataTab(TabWidget):
 
     # ------------------------------------------------------------------ tables
 
-    def _fill_table(self, title: str, headers: list[str], rows: list[list[Text]]) -> None:
-        self.query_one("#data-table-title", Static).update(Text(title, style="bold"))
+    def _fill_table(self, title: str, headers: list[Text], rows: list[list[Text]]) -> None:
+        self.query_one("#data-table-title", Static).update(plain(title, "bold"))
         table = self.query_one("#data-rows", DataTable)
         table.clear(columns=True)
         table.add_columns(*headers)
@@ -643,7 +649,8 @@ def build_view(
         lines = Text()
         for alert in profile.alerts:
             lines.append(f"{alert.kind:<16}", style="bold yellow")
-            lines.append(alert.message + "\n")
+            lines.append_text(plain(alert.message))
+            lines.append("\n")
         return lines, []
     if view == "corr":
         fits = max(2, min((width - 14) // 7, height - 1))
@@ -667,7 +674,7 @@ def build_view(
     if view == "scatter":
         numeric = data_views.numeric_columns(frame)
         if column.name not in numeric:
-            return Text(f"{column.name} is not numeric: pick a numeric column"), []
+            return plain(f"{column.name} is not numeric: pick a numeric column"), []
         if target in numeric and target != column.name:
             other_name = target
         else:
@@ -735,7 +742,9 @@ def _stats_line(col: ColumnProfile) -> Text:
         top = plain_value(col.top)
         shown = _num(top) if isinstance(top, float) else _clip(str(top), 16)
         parts.append(f"top {shown} ×{_count(col.top_count)}")
-    return Text(" · ".join(parts), no_wrap=False, style="dim")
+    text = plain(" · ".join(parts), "dim")
+    text.end = "\n"  # a line of its own above the chart in the Group
+    return text
 
 
 def _num(value: Any) -> str:
@@ -749,14 +758,17 @@ def _count(value: int) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line, safe to show (``display``), cut to ``width`` characters."""
+    text = display(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _frame_rows(frame: Any) -> tuple[list[str], list[list[Text]]]:
-    headers = ["#", *[str(c) for c in frame.columns]]
+def _frame_rows(frame: Any) -> tuple[list[Text], list[list[Text]]]:
+    # Header labels as Text: a str would be read as markup by both DataTable and Rich's
+    # Table ("[/]" as a column name raised MarkupError and stopped the load).
+    headers = [Text("#"), *[plain(c, limit=200) for c in frame.columns]]
     rows = [
-        [Text(str(index)), *[Text(_clip(_cell(v), 40)) for v in values]]
+        [plain(index), *[Text(_clip(_cell(v), 40)) for v in values]]
         for index, values in zip(frame.index, frame.itertuples(index=False), strict=True)
     ]
     return headers, rows
@@ -772,13 +784,18 @@ def _preview(frame: Any, width: int) -> Text:
     from rich.table import Table
 
     headers, rows = _frame_rows(frame)
-    table = Table(*headers, box=SIMPLE_HEAD, padding=(0, 1), header_style="bold")
+    table = Table(box=SIMPLE_HEAD, padding=(0, 1), header_style="bold")
+    for header in headers:
+        table.add_column(header)  # a Text: a str header would be read as markup
     for row in rows:
         table.add_row(*row)
-    console = Console(width=max(width, 40) * 4, color_system="truecolor", record=True)
-    with console.capture():
+    console = Console(width=max(width, 40) * 4, color_system="truecolor")
+    # The capture's own text: a recording console gets nothing while capturing, so
+    # export_text() used to return an empty preview. Every cell is plain (escaped), so
+    # the only escape sequences here are the table's own styles.
+    with console.capture() as capture:
         console.print(table, crop=False, no_wrap=True, overflow="ignore")
-    return Text.from_ansi(console.export_text(styles=True).rstrip("\n"), no_wrap=True)
+    return Text.from_ansi(capture.get().rstrip("\n"), no_wrap=True)
 
 
 def _cell(value: Any) -> str:
@@ -794,13 +811,16 @@ def _drill_title(drill: Drill) -> str:
     return f"{drill.title}: {_count(drill.count)} rows{more}  (esc: back)"
 
 
-def _drift_rows(drifts: list[ColumnDrift]) -> tuple[list[str], list[list[Text]]]:
-    headers = ["column", "null% a→b", "range a", "range b", "new cats", "gone cats", "score"]
+def _drift_rows(drifts: list[ColumnDrift]) -> tuple[list[Text], list[list[Text]]]:
+    headers = [
+        Text(h)
+        for h in ("column", "null% a→b", "range a", "range b", "new cats", "gone cats", "score")
+    ]
     rows: list[list[Text]] = []
     for d in drifts:
         if d.status != "both":
             note = "only in a" if d.status == "only_a" else "only in b"
-            rows.append([Text(d.name), Text(note, style="bold yellow"), *[Text("")] * 5])
+            rows.append([plain(d.name), Text(note, style="bold yellow"), *[Text("")] * 5])
             continue
         nulls = f"{_pct(d.null_a)}→{_pct(d.null_b)}"
         score = "" if d.score is None else f"{d.score_kind} {d.score:.3f}"
@@ -811,10 +831,10 @@ def _drift_rows(drifts: list[ColumnDrift]) -> tuple[list[str], list[list[Text]]]
         )
         rows.append(
             [
-                Text(d.name),
+                plain(d.name),
                 Text(nulls),
-                Text(_range(d.range_a)),
-                Text(_range(d.range_b)),
+                plain(_range(d.range_a)),
+                plain(_range(d.range_b)),
                 Text(_clip(", ".join(map(str, d.new_categories)), 24)),
                 Text(_clip(", ".join(map(str, d.missing_categories)), 24)),
                 Text(score, style=style),

@@ -1,4 +1,8 @@
-"""The data tab's file picker: a path input, the recent datasets and a directory tree."""
+"""The data tab's file picker: a path input, the recent datasets and a directory tree.
+
+File names are outside text: the recent list and the tree show them through ``plain``
+(``DirectoryTree`` alone would read every name as markup).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,20 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from waitwise_tui.ui.plain import plain
+
+
+class PlainDirectoryTree(DirectoryTree):
+    """A ``DirectoryTree`` that shows file names as they are.
+
+    Textual's tree reads a ``str`` label as markup, so a file named ``[/].csv`` raised
+    MarkupError and ``[red]x.csv`` showed as a red ``x.csv``; control characters in a
+    name reached the terminal. ``process_label`` is the documented hook for this.
+    """
+
+    def process_label(self, label: str | Text) -> Text:
+        return super().process_label(plain(label) if isinstance(label, str) else label)
 
 
 class OpenDataScreen(ModalScreen[str | None]):
@@ -34,17 +52,17 @@ class OpenDataScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title)
+            yield Label(Text(self._title))
             yield Input(placeholder="path to CSV/TSV/Parquet/JSONL/Feather", id="open-path")
             if self._recents:
                 yield OptionList(
                     *[
-                        Option(Text(_shown(p, self._root)), id=str(i))
+                        Option(plain(_shown(p, self._root)), id=str(i))
                         for i, p in enumerate(self._recents)
                     ],
                     id="open-recent",
                 )
-            yield DirectoryTree(self._root, id="open-tree")
+            yield PlainDirectoryTree(self._root, id="open-tree")
 
     def on_mount(self) -> None:
         self.query_one("#open-path", Input).focus()

@@ -3,6 +3,11 @@
 plotext keeps one global figure, so every build holds ``PLOTEXT_LOCK`` and starts with
 ``clear_figure``. Builders are called from thread workers; their cost depends on the
 chart size (bins, bars, a point budget), not on the number of rows.
+
+Titles, axis labels, bar and tick labels and legend entries are column names and cell
+values: they reach plotext through ``display`` (``_start`` and ``_label``), because
+plotext copies them into its ANSI output and ``Text.from_ansi`` would then act on any
+escape sequence in them (colours, an OSC 8 link, a cleared screen).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
+from waitwise_tui.core.text import display
+from waitwise_tui.ui.plain import plain
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,12 +36,12 @@ def _start(width: int, height: int, title: str) -> object:
     reset_figure(plt)
     plt.plotsize(max(width, 20), max(height, 5))
     plt.theme("clear")
-    plt.title(title)
+    plt.title(display(title))
     return plt
 
 
 def _label(text: str) -> str:
-    text = " ".join(text.split())
+    text = display(" ".join(str(text).split()))
     return text if len(text) <= LABEL_WIDTH else text[: LABEL_WIDTH - 1] + "…"
 
 
@@ -85,7 +92,7 @@ def time_chart(labels: list[str], counts: list[int], width: int, height: int, ti
         plt = _start(width, height, title)
         positions = list(range(len(counts)))
         plt.bar(positions, counts, color="cyan", width=0.9)
-        plt.xticks([0, len(counts) - 1], [labels[0], labels[-1]])
+        plt.xticks([0, len(counts) - 1], [display(labels[0]), display(labels[-1])])
         return Text.from_ansi(plt.build())
 
 
@@ -135,9 +142,9 @@ def correlation_table(names: list[str], matrix: np.ndarray) -> Table | Text:
     table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold")
     table.add_column("")
     for name in names:
-        table.add_column(Text(_label(name)[:6]), justify="right")
+        table.add_column(plain(_label(name)[:6]), justify="right")
     for i, name in enumerate(names):
-        cells: list[Text] = [Text(_label(name))]
+        cells: list[Text] = [plain(_label(name))]
         for j in range(len(names)):
             value = float(matrix[i, j])
             if math.isnan(value):

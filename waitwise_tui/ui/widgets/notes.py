@@ -7,6 +7,10 @@ Saves happen at most ``autosave_delay`` seconds after the last keystroke, on lea
 the tab or the note, and on quit; a disk check every ``watch_interval`` seconds
 reloads a clean buffer, and a save over a changed file keeps the disk version as a
 conflict copy. Run snapshots and the auto-journal are built by core.notes.
+
+Note names and errors are shown through ``plain``; the Markdown preview gets the note
+with control characters escaped (``display``), since it quotes journal lines, run
+names and pasted output.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from waitwise_tui.core import events as ev
 from waitwise_tui.core import notes
 from waitwise_tui.core.notes_doc import NoteDoc
 from waitwise_tui.core.notes_sources import gather_snapshot, run_parts
+from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import EventBroadcast
+from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
@@ -181,7 +187,8 @@ class NotesTab(TabWidget):
         return self.loaded and self.editor.text != self.doc.saved_text
 
     def _refresh_header(self) -> None:
-        header = Text(f" {self.doc.path.name}", style="bold", no_wrap=True, overflow="ellipsis")
+        header = plain(f" {self.doc.path.name}", "bold")
+        header.no_wrap, header.overflow = True, "ellipsis"
         if self.doc.readonly_reason:
             state, style = "read-only", "bold yellow"
         elif self.error:
@@ -193,7 +200,7 @@ class NotesTab(TabWidget):
         else:
             state, style = "saved", "green"
         header.append("  ")
-        header.append(state, style=style)
+        header.append_text(plain(state, style))
         self.query_one("#notes-header", Static).update(header)
 
     # ------------------------------------------------------------------ hooks
@@ -312,7 +319,11 @@ class NotesTab(TabWidget):
     def _set_text(self, text: str) -> None:
         self.editor.load_text(text)
         if self.has_class("-preview"):
-            self.query_one(Markdown).update(text)
+            self._show_preview(text)
+
+    def _show_preview(self, text: str) -> None:
+        # Markdown formatting stays; a control character shows as "\x1b", not as itself.
+        self.query_one(Markdown).update(display(text, multiline=True))
 
     def open_note(self, name: str, cursor: tuple[int, int] | None = None) -> None:
         """Leave the current note (saving it) and open ``name``."""
@@ -382,7 +393,7 @@ class NotesTab(TabWidget):
     def _changed(self, event: TextArea.Changed) -> None:
         event.stop()
         if self.has_class("-preview"):
-            self.query_one(Markdown).update(self.editor.text)
+            self._show_preview(self.editor.text)
         if not self.loaded:
             return
         if self.dirty:
@@ -599,7 +610,7 @@ class NotesTab(TabWidget):
             self.notify(f"{self.doc.path.name} is not on disk; nothing to delete")
             return
         question = Text("Delete note ")
-        question.append(self.doc.path.name, style="bold")
+        question.append_text(plain(self.doc.path.name, "bold"))
         question.append("? This cannot be undone.")
 
         def answered(yes: bool | None) -> None:
@@ -641,7 +652,7 @@ class NotesTab(TabWidget):
     def action_toggle_preview(self) -> None:
         preview = not self.has_class("-preview")
         if preview:
-            self.query_one(Markdown).update(self.editor.text)
+            self._show_preview(self.editor.text)
         self.set_class(preview, "-preview")
         self.tab_activated()
 

@@ -1,7 +1,8 @@
 """Modal screens of the notes tab: confirm, name prompt, new note, note list, search.
 
 Each is a typed ``ModalScreen[T]`` that answers through ``dismiss``; note names, file
-names and matched lines are external text, so they are shown as ``Text``, never markup.
+names and matched lines are external text, so they are shown through ``plain`` (a
+``Text``, never markup, control characters escaped).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from waitwise_tui.core.notes import NoteInfo, SearchHit
+from waitwise_tui.ui.plain import plain
 
 MODAL_CSS = """
 NotesModal {
@@ -71,7 +73,7 @@ class NamePrompt(NotesModal["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text)
+            yield Label(Text(self.title_text))
             yield Input(value=self.value, placeholder="note name", id="name-input")
 
     @on(Input.Submitted)
@@ -92,7 +94,7 @@ class NewNoteScreen(NotesModal["tuple[str, str] | None"]):
             yield Label("New note: name, then enter (tab: pick a template)")
             yield Input(placeholder="note name", id="new-name")
             yield OptionList(
-                *[Option(Text(name), id=name) for name in self.templates], id="new-template"
+                *[Option(plain(name), id=name) for name in self.templates], id="new-template"
             )
 
     def _template(self) -> str:
@@ -127,7 +129,7 @@ class NoteListScreen(NotesModal["str | None"]):
         names = [note.name for note in self.notes]
         if self.current is not None and self.current not in names:
             # The note being edited has no file yet; it is still one to come back to.
-            label = Text(self.current, style="bold")
+            label = plain(self.current, "bold")
             label.append("  not saved yet", style="dim")
             options.append(Option(label, id=self.current))
             options.sort(key=lambda option: option.id or "")
@@ -136,7 +138,7 @@ class NoteListScreen(NotesModal["str | None"]):
             yield OptionList(*options, id="note-list")
 
     def _option(self, note: NoteInfo) -> Option:
-        label = Text(note.name, style="bold" if note.name == self.current else "")
+        label = plain(note.name, "bold" if note.name == self.current else "")
         stamp = datetime.fromtimestamp(note.modified).strftime("%Y-%m-%d %H:%M")
         label.append(f"  {stamp}  {note.size} B", style="dim")
         return Option(label, id=note.name)
@@ -188,8 +190,8 @@ class SearchScreen(NotesModal["SearchHit | None"]):
         options = self.query_one("#search-hits", OptionList)
         options.clear_options()
         for hit in hits:
-            label = Text(f"{hit.name}:{hit.line + 1}  ", style="dim")
-            label.append(hit.text.strip()[:200])
+            label = plain(f"{hit.name}:{hit.line + 1}  ", "dim")
+            label.append_text(plain(hit.text.strip(), limit=200))
             options.add_option(Option(label))
 
     @on(Input.Submitted)

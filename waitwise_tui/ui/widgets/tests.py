@@ -4,6 +4,10 @@ pytest runs in a thread worker through ``core.testing.runner``; its events land 
 deque that the event loop drains every 100 ms, so thousands of results cost a few
 tree refreshes, not thousands. Watch mode polls file times off the loop. ``g`` writes
 data-quality tests from a saved data profile, confirming any overwrite with a diff.
+
+Test ids, messages, tracebacks and pytest's output come from the project under test:
+they are shown through ``plain`` (never markup; control characters escaped, newlines
+kept where the text is multi-line).
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ from waitwise_tui.core.testing.runner import (
     summary_text,
 )
 from waitwise_tui.core.testing.watch import Debouncer, scan
+from waitwise_tui.core.text import display
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 
 DRAIN_S = 0.1
@@ -128,7 +134,7 @@ class TestsTab(TabWidget):
         yield Static(id="tests-status")
         yield Static(id="tests-counts")
         with Horizontal(id="tests-body"):
-            tree: Tree[str] = Tree(self.project.name, id="tests-tree")
+            tree: Tree[str] = Tree(plain(self.project.name), id="tests-tree")
             tree.show_root = False
             tree.auto_expand = False
             yield tree
@@ -244,7 +250,7 @@ class TestsTab(TabWidget):
                     existing = parent.add_leaf(self._label(prefix, part), data=prefix)
                     self.order.append(prefix)
                 else:
-                    existing = parent.add(Text(part), data=prefix, expand=True)
+                    existing = parent.add(plain(part), data=prefix, expand=True)
                 self.nodes[prefix] = existing
             parent = existing
         return parent
@@ -252,7 +258,7 @@ class TestsTab(TabWidget):
     def _label(self, nodeid: str, name: str) -> Text:
         result = self.results.get(nodeid)
         icon, style = ICONS.get(result.outcome, ("·", "dim")) if result else ("·", "dim")
-        return Text.assemble((icon, style), " ", name)
+        return Text.assemble((icon, style), " ", plain(name))
 
     def _apply_result(self, tree: Tree[str], result: TestResult) -> None:
         previous = self.results.get(result.nodeid)
@@ -290,7 +296,9 @@ class TestsTab(TabWidget):
         if tree.cursor_line < 0 and self.order:
             tree.cursor_line = 0
         if finished.exit_code not in (0, 1, 5):
-            self._show_detail_text(Text(f"{finished.explanation}\n\n{finished.log_tail}"))
+            self._show_detail_text(
+                plain(f"{finished.explanation}\n\n{finished.log_tail}", multiline=True)
+            )
         else:
             self._show_detail(tree.cursor_node)
 
@@ -298,7 +306,7 @@ class TestsTab(TabWidget):
         self._run = None
         self.state = "cannot run"
         self._show_counts()
-        self._show_detail_text(Text(message))
+        self._show_detail_text(plain(message, multiline=True))
         if not collect_only:
             # The discovery at start-up only reports inside the tab: a user who never
             # opens it should not get an error toast for a project without pytest.
@@ -309,7 +317,7 @@ class TestsTab(TabWidget):
     def _show_status(self) -> None:
         text = Text.assemble(
             ("python ", "dim"),
-            self.env.describe(self.project),
+            plain(self.env.describe(self.project)),
             ("  courteous ", "dim"),
             "on" if self.courteous else "off",
             ("  watch ", "dim"),
@@ -322,7 +330,7 @@ class TestsTab(TabWidget):
             progress = f"running {self._run_seen}/{self._run_total or '?'}"
         else:
             progress = self.state
-        text = Text(progress, style="bold")
+        text = plain(progress, "bold")
         if self.state != "collecting":
             text.append("  " + counts_text(self._run_counts))
         self.query_one("#tests-counts", Static).update(text)
@@ -342,17 +350,19 @@ class TestsTab(TabWidget):
             failing = [
                 n for n in inside if n in self.results and self.results[n].outcome in FAILING
             ]
-            text = Text(nodeid, style="bold")
+            text = plain(nodeid, "bold")
             text.append(f"\n{len(inside)} tests, {len(failing)} failing\nenter: run these")
             self._show_detail_text(text)
             return
         icon, style = ICONS[result.outcome]
-        text = Text(nodeid, style="bold")
+        text = plain(nodeid, "bold")
         text.append(
-            f"\n{icon} {result.outcome} ({result.when}) {result.duration:.2f}s", style=style
+            f"\n{icon} {result.outcome} ({display(result.when)}) {result.duration:.2f}s",
+            style=style,
         )
         if result.message:
-            text.append(f"\n{result.message}")
+            text.append("\n")
+            text.append_text(plain(result.message, multiline=True))
         for title, body in (
             ("traceback", result.longrepr),
             ("stdout", result.stdout),
@@ -360,7 +370,7 @@ class TestsTab(TabWidget):
         ):
             if body and not (title == "traceback" and body == result.message):
                 text.append(f"\n\n── {title} ──\n", style="dim")
-                text.append(body)
+                text.append_text(plain(body, multiline=True))
         self._show_detail_text(text)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
@@ -427,14 +437,14 @@ class TestsTab(TabWidget):
             return
         text = Text(f"slowest {len(ranked)}", style="bold")
         for result in ranked:
-            text.append(f"\n{result.duration:7.2f}s  {result.nodeid}")
+            text.append(f"\n{result.duration:7.2f}s  {display(result.nodeid)}")
         self._show_detail_text(text)
 
     def action_show_log(self) -> None:
         if not self._last_log:
             self.notify("no pytest output yet")
             return
-        self._show_detail_text(Text(self._last_log))
+        self._show_detail_text(plain(self._last_log, multiline=True))
 
     def action_toggle_courteous(self) -> None:
         self.courteous = not self.courteous

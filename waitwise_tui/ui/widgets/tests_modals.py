@@ -1,13 +1,17 @@
-"""Modals of the tests tab: ask for a data profile, confirm an overwrite by its diff."""
+"""Modals of the tests tab: ask for a data profile, confirm an overwrite by its diff.
+
+The diff quotes column names from the profile: it is shown through ``plain``.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+
+from waitwise_tui.ui.plain import plain
 
 
 class ProfilePrompt(ModalScreen[str | None]):
@@ -61,7 +65,7 @@ class DiffConfirm(ModalScreen[bool]):
         with Vertical():
             yield Label("Regenerating changes these files — y: overwrite, n/esc: keep")
             with VerticalScroll():
-                yield Static(Text(self.diff))
+                yield Static(plain(self.diff, multiline=True))
 
     def action_answer(self, overwrite: bool) -> None:
         self.dismiss(overwrite)

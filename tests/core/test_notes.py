@@ -186,3 +186,15 @@ def test_note_doc_skips_a_stale_save(tmp_path) -> None:
     assert doc.save("newer", version=2) is not None
     assert doc.save("older", version=1) is None
     assert (tmp_path / "n.md").read_text() == "newer" and doc.saved_text == "newer"
+
+
+@pytest.mark.parametrize("name", ["a\x1bb", "csi\x9b2J", "del\x7f", "rtl\u202eevil", "tab\tname"])
+def test_note_names_with_control_characters_are_refused(name):
+    with pytest.raises(notes.NoteError, match="control characters") as caught:
+        notes.check_note_name(name)
+    assert "\x1b" not in str(caught.value) and "\x9b" not in str(caught.value)
+
+
+def test_note_names_with_brackets_and_hashes_are_fine():
+    for name in ("ablation [lr=3e-4]", "[bold red]x", "#(touch p1)", "50% %j"):
+        assert notes.check_note_name(name) == name

@@ -106,11 +106,11 @@ def check_note_name(name: str) -> str:
     if not name:
         raise NoteError("a note needs a name")
     if "/" in name or "\\" in name or "\0" in name:
-        raise NoteError(f"note name {name!r} may not contain a path separator")
+        raise NoteError(f"note name {display(name)} may not contain a path separator")
     if name.startswith("."):
-        raise NoteError(f"note name {name!r} may not start with a dot")
-    if any(ord(ch) < 32 for ch in name):
-        raise NoteError("note name may not contain control characters")
+        raise NoteError(f"note name {display(name)} may not start with a dot")
+    if display(name) != name:  # C0/C1 controls, DEL, bidi overrides, undecodable bytes
+        raise NoteError(f"note name {display(name)} may not contain control characters")
     if len(name.encode("utf-8")) > 200:
         raise NoteError("note name is too long")
     return name

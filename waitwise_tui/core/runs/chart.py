@@ -10,6 +10,11 @@ zoom; the raw min/max envelope is drawn faint beneath it.
 plotext keeps one global figure, so every render holds ``PLOTEXT_LOCK`` from ``clf`` to
 ``build``; callers may render from several worker threads. Nothing here raises on bad
 data: empty, NaN-only, constant or non-positive-for-log data yield a one-line message.
+
+Legend labels are run and metric names from the logs: they go in through
+``core.text.display``, because the ANSI text this returns is parsed back into styles
+(``Text.from_ansi``), where an ESC in a name would become a colour or a cursor move.
+Only the chart's own colour sequences carry an ESC.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
 from waitwise_tui.core.runs.series import Series
 from waitwise_tui.core.runs.smoothing import debiased_ema
+from waitwise_tui.core.text import display
 
 X_AXES = ("step", "relative", "wall")
 Color = str | tuple[int, int, int]
@@ -49,6 +55,7 @@ _NAMED_RGB = {
 }
 # Older segments (before a restart) beyond this many are not drawn.
 MAX_SEGMENTS = 4
+_LEGEND_MARGIN = 20  # cells of the chart width a legend label cannot use
 
 
 @dataclass(frozen=True)
@@ -109,13 +116,13 @@ def render_chart(
             with data_lock or nullcontext():
                 curves, message = _curves(lines, width, opts, colors or DEFAULT_COLORS)
         except Exception as exc:  # never let a bad series take the view down
-            return f"cannot draw: {exc}"
+            return f"cannot draw: {display(exc)}"
         if message:
             return message
         try:
             return _draw(curves, width, height, opts)
         except Exception as exc:
-            return f"cannot draw: {exc}"
+            return f"cannot draw: {display(exc)}"
 
 
 def _curves(
@@ -124,7 +131,7 @@ def _curves(
     import numpy as np
 
     if opts.x_axis not in X_AXES:
-        return [], f"unknown x axis {opts.x_axis!r}"
+        return [], f"unknown x axis {display(repr(opts.x_axis))}"
     usable = [line for line in lines if line.series.segments]
     if not usable:
         return [], "no data"
@@ -207,6 +214,12 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
     x_lo, x_hi = float(all_x.min()), float(all_x.max())
     if x_lo == x_hi:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
+    # plotext leaves the whole legend out when a label is wider than the canvas (the
+    # width less the y tick labels, up to ~8 cells, the frame and the legend marker);
+    # an escaped name is longer than the raw one, so labels are cut to fit instead.
+    # plotext also draws no wider than the terminal it sees.
+    drawn = min(width, plt.terminal_width() or width)
+    label_room = max(8, drawn - _LEGEND_MARGIN)
     with PLOTEXT_LOCK:
         reset_figure(plt)
         plt.plotsize(width, height)
@@ -214,7 +227,7 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
         for curve in curves:
             kwargs: dict[str, Any] = {"marker": curve.marker, "color": curve.color}
             if curve.label:
-                kwargs["label"] = curve.label
+                kwargs["label"] = display(curve.label, limit=label_room)
             plt.plot(curve.xs, curve.ys, **kwargs)
         plt.ylim(y_lo, y_hi)
         plt.xlim(x_lo, x_hi)

@@ -8,7 +8,10 @@ places from poll to poll.
 
 Rows already fit the given width: fields are dropped whole and replaced by an
 ellipsis, so nothing is cut mid-word. Colours are theme variables only. Text from
-outside (GPU names, command lines, run labels) goes in as plain ``Content``.
+outside (GPU names, driver version, NVML errors, user names, command lines, run labels)
+goes through ``outside``: control characters shown escaped (``Content`` is never read
+as markup, but it keeps ESC, which would reach the terminal), and widths are measured
+on what is shown.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from textual.content import Content
 
 from waitwise_tui.core.host import format_bytes
+from waitwise_tui.core.text import display
 
 if TYPE_CHECKING:
     from waitwise_tui.core.gpu import GpuInfo, GpuProcess, NvmlStatus
@@ -55,6 +59,12 @@ class History:
             return
         self.values.append(value)
         self.count += 1
+
+
+def outside(text: object, style: str = "", *, limit: int | None = 500) -> Content:
+    """Text from outside the program as a cell: escapes visible, never a control."""
+    shown = display(text, limit=limit)
+    return Content.assemble((shown, style)) if style else Content(shown)
 
 
 def row_plain(row: Row) -> str:
@@ -186,17 +196,17 @@ def elapsed(seconds: float | None) -> str:
 def header_row(status: NvmlStatus, gpu_count: int, width: int, problem: str | None) -> Row:
     fields: list[Field] = []
     if problem:
-        fields.append(Content.assemble(("⚠ " + problem, "$error")))
+        fields.append(outside("⚠ " + problem, "$error"))
     if not status.ok:
-        fields.append(Content.assemble(("⚠ " + (status.error or "NVML unavailable"), "$warning")))
+        fields.append(outside("⚠ " + (status.error or "NVML unavailable"), "$warning"))
     else:
         fields += [
             Content.assemble(("NVML", "$success bold")),
-            f"driver {status.driver or NA}",
+            outside(f"driver {status.driver or NA}"),
             f"{gpu_count} GPU{'s' if gpu_count != 1 else ''}",
         ]
     if status.cuda_visible_devices is not None:
-        fields.append(Content(f"CUDA_VISIBLE_DEVICES={status.cuda_visible_devices}"))
+        fields.append(outside(f"CUDA_VISIBLE_DEVICES={status.cuda_visible_devices}"))
     return fit(fields, width)
 
 
@@ -225,7 +235,7 @@ def _reasons(gpu: GpuInfo, width: int = 0) -> Content:
         return Content(f"throttle {NA}")
     if not gpu.throttle_reasons:
         return Content("")  # nothing to show, and no ellipsis when it does not fit
-    words = ", ".join(gpu.throttle_reasons)
+    words = display(", ".join(gpu.throttle_reasons))
     style = "$text-muted" if gpu.throttle_reasons == ("idle",) else "$warning"
     return pad(Content.assemble((words, style)), max(width, len(words)))
 
@@ -237,11 +247,11 @@ def _clocks(gpu: GpuInfo) -> str:
 
 
 def _title(gpu: GpuInfo) -> Content:
-    return Content.assemble((f"{gpu.index} ", "$primary bold"), Content(short_name(gpu.name)))
+    return Content.assemble((f"{gpu.index} ", "$primary bold"), outside(short_name(gpu.name)))
 
 
 def gpu_error_row(gpu: GpuInfo, width: int) -> Row:
-    return fit([_title(gpu), Content.assemble((f"ERROR: {gpu.error}", "$error bold"))], width)
+    return fit([_title(gpu), outside(f"ERROR: {gpu.error}", "$error bold")], width)
 
 
 def _mem_text(gpu: GpuInfo) -> str:
@@ -326,7 +336,7 @@ def gpu_compact_row(gpu: GpuInfo, width: int) -> Row:
 def _user_cell(proc: GpuProcess) -> Content:
     if not proc.visible:
         return Content.assemble(("other ns", "$text-muted italic"))
-    return Content(proc.user or NA)
+    return outside(proc.user or NA)
 
 
 def process_rows(
@@ -419,9 +429,9 @@ def _process_row(proc: GpuProcess, label: str | None, width: int, compact: bool)
     used = sum(cell.cell_length for cell in row)
     tail: list[Content] = []
     if label:
-        tail.append(Content.assemble((label, "$primary bold")))
+        tail.append(outside(label, "$primary bold"))
     if proc.command:
-        tail.append(Content(proc.command))
+        tail.append(outside(proc.command, limit=max(width, 1)))
     elif not proc.visible:
         tail.append(Content.assemble(("(another PID namespace)", "$text-muted")))
     room = width - used - 1

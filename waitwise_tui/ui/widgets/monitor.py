@@ -31,6 +31,7 @@ from waitwise_tui.ui.widgets.gpu_render import (
     gpu_compact_row,
     gpu_rows,
     header_row,
+    outside,
     process_rows,
     row_plain,
 )
@@ -223,8 +224,9 @@ class SystemMonitor(ScrollView):
         snapshot = self.latest_snapshot
         problem = self._setup_problem or self._poll_problem
         if snapshot is None:
-            text = problem or "sampling GPUs and host…"
-            return [fit([Content.assemble((text, "$error" if problem else "$text-muted"))], width)]
+            if problem:  # an exception's text: it may quote a path or a driver message
+                return [fit([outside(problem, "$error")], width)]
+            return [fit([Content.assemble(("sampling GPUs and host…", "$text-muted"))], width)]
         compact = self.force_compact or width < COMPACT_BELOW
         rows = [header_row(snapshot.nvml, len(snapshot.gpus), width, problem)]
         for gpu in snapshot.gpus:

@@ -4,6 +4,12 @@ A thread worker polls ``RunMonitor`` and reschedules itself only after the poll
 finished; charts are built in another thread worker sized to the widget. New alerts go
 up as ``RecordEvent`` (stored, notified, journalled by whoever listens). The run's
 writer process is matched to the GPU process table so both show each other.
+
+Run names (paths), metric names, alert texts and read errors come from logs the user
+does not control: they are shown through ``core.text.display`` in Rich ``Text`` (never
+markup, never a raw control), and widths are measured on the escaped text. Metric and
+run names reach the chart escaped too (``core.runs.chart``), since its ANSI output is
+parsed back with ``Text.from_ansi``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from waitwise_tui.core import events as core_events
+from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.poller import Poller
 
@@ -77,7 +84,7 @@ class TotalScreen(ModalScreen[float | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(f"Total steps for {self.run_name} (empty clears):"))
+            yield Label(Text(f"Total steps for {display(self.run_name)} (empty clears):"))
             yield Input(placeholder="e.g. 100000", id="total-input")
             yield Label("", id="total-error")
 
@@ -92,7 +99,7 @@ class TotalScreen(ModalScreen[float | None]):
             value = math.nan
         if not (math.isfinite(value) and value > 0):
             self.query_one("#total-error", Label).update(
-                Text(f"not a positive number: {event.value!r}", style="bold red")
+                Text(f"not a positive number: {display(repr(event.value))}", style="bold red")
             )
             return
         self.dismiss(value)
@@ -212,7 +219,7 @@ class RunsPanel(Widget, can_focus=True):
             self.post_message(RunsUpdated(snapshot))
 
     def _poll_failed(self, reason: str) -> None:
-        self._show("#runs-status", Text(f"run scan failed: {reason}", style="red"))
+        self._show("#runs-status", Text(f"run scan failed: {display(reason)}", style="red"))
         if self._poller is not None:
             self._poller.handled()
 
@@ -272,7 +279,7 @@ class RunsPanel(Widget, can_focus=True):
             self._show(
                 "#runs-empty",
                 Text.assemble(
-                    f"No training log found in {', '.join(where)}.\n",
+                    f"No training log found in {display(', '.join(map(str, where)))}.\n",
                     ("Press D", "bold reverse"),
                     " to start a demo run (a small CPU training loop), or start with\n",
                     ("waitwise-tui PATH/TO/LOGS", "bold"),
@@ -286,16 +293,18 @@ class RunsPanel(Widget, can_focus=True):
         text = Text(no_wrap=True, overflow="ellipsis")
         # Before the first layout the width is unknown; on_resize renders again.
         width = self.query_one("#runs-list").size.width
-        name_width = max(8, min(28, max(len(run.name) for run in runs)))
+        # Names as shown: a control character takes four cells once escaped.
+        names = [display(run.name) for run in runs]
+        name_width = max(8, min(28, max(len(name) for name in names)))
         if width:
             # Narrow panes: the name gives way first, down to a readable stub.
             name_width = max(12, min(name_width, width - 34))
         for index, run in enumerate(runs):
-            badge, colour = BADGES.get(run.status, (run.status, "text"))
+            badge, colour = BADGES.get(run.status, (display(run.status), "text"))
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append("▶ " if index == self.selected else "  ", style="bold")
             line.append(
-                _fit_tail(run.name, name_width).ljust(name_width),
+                _fit_tail(names[index], name_width).ljust(name_width),
                 style="bold" if index == self.selected else "",
             )
             line.append(f" {badge:<10}", style=self._colour(colour))
@@ -311,7 +320,7 @@ class RunsPanel(Widget, can_focus=True):
                 extras.append((f" · {gpu}", self._colour("accent")))
             if run.age_seconds is not None:
                 extras.append((f" · {_fmt_duration(run.age_seconds)} ago", "dim"))
-            extras.append((f" · {run.format}", "dim"))
+            extras.append((f" · {display(run.format)}", "dim"))
             for part, style in extras:
                 if not width or line.cell_len + len(part) <= width:
                     line.append(part, style=style)
@@ -332,7 +341,7 @@ class RunsPanel(Widget, can_focus=True):
         metric = self._metric_for(run)
         if metric is not None:
             summary = run.metric(metric)
-            status.append(f"{metric}", style="bold")
+            status.append(display(metric), style="bold")
             if summary is not None:
                 status.append(f" last {_fmt_value(summary.last)} min {_fmt_value(summary.min)}")
         if len(names) > 1:
@@ -347,9 +356,9 @@ class RunsPanel(Widget, can_focus=True):
             style="dim",
         )
         for alert in run.alerts:
-            status.append(f"\n⚠ {alert.message}", style=self._colour("warning"))
+            status.append(f"\n⚠ {display(alert.message)}", style=self._colour("warning"))
         if run.error:
-            status.append(f"\n{run.error}", style=self._colour("error"))
+            status.append(f"\n{display(run.error)}", style=self._colour("error"))
         self._show("#runs-status", status)
 
     def _colour(self, name: str) -> str:
@@ -435,7 +444,7 @@ class RunsPanel(Widget, can_focus=True):
                 run_names, metrics, width, height, self.chart_options(), self._line_colours()
             )
         except Exception as exc:  # a chart bug must not stop the monitor
-            ansi = f"chart failed: {exc}"
+            ansi = f"chart failed: {display(exc)}"  # parsed as ANSI: no ESC of its own
         self.post_message(ChartReady(ansi, key))
 
     def _line_colours(self) -> list[tuple[int, int, int]]:

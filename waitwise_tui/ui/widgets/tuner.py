@@ -5,6 +5,12 @@ A thread worker drives the runner (``TunerService.tick``: poll jobs, collect res
 ask for new trials) and reads a ``TunerView`` snapshot from the workspace database;
 the widget only renders snapshots. Everything shown comes from the database, so it
 survives a restart. Finished trials and jobs go up as ``RecordEvent``.
+
+Nearly everything shown is outside text: study names, trial parameters, job commands
+and output, Slurm's job names, states, reasons and node lists, error messages. Table
+cells and labels get it as ``plain`` (a Rich ``Text`` of ``core.text.display``), never
+a ``str`` (DataTable, Static and Select read a ``str`` as markup) and never with a raw
+control character; job output lines are escaped before the ``Log`` sees them.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from textual.widgets import (
 from waitwise_tui.core.jobs.model import Job
 from waitwise_tui.core.jobs.slurm import SlurmConfig, SlurmQueue
 from waitwise_tui.core.jobs.slurm_cli import SlurmError, SlurmJob
+from waitwise_tui.core.text import display
 from waitwise_tui.core.tuner import (
     ACTIVE,
     FINISHED,
@@ -49,6 +56,7 @@ from waitwise_tui.core.tuner import (
     update_study,
 )
 from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
@@ -61,6 +69,7 @@ JOBS = -1  # picker value of the plain-jobs list
 VIEWS = ("queue", "board", "plots", "log", "cluster")
 _LOG_TAIL_BYTES = 64 * 1024
 _LOG_LINES = 500
+_CELL_LIMIT = 120  # characters of outside text in one table cell (a 1 MB parameter...)
 
 
 @dataclass(frozen=True)
@@ -175,16 +184,19 @@ class TunerTab(TabWidget):
         self._lock = threading.Lock()
         self._selected: int | None = None
         self._view = TunerView()
-        self._queue_rows: dict[str, tuple[Any, ...]] = {}
-        self._board_rows: list[tuple[Any, ...]] = []
+        self._queue_rows: dict[str, tuple[Text, ...]] = {}
+        self._board_rows: list[tuple[Text, ...]] = []
         self._log_job: int | None = None
+        self._log_shown: tuple[int, list[str]] | None = None  # what the Log holds
+        self._status_shown: tuple[Any, ...] | None = None
         self._param_index = 0
         self._plot_key: tuple[Any, ...] | None = None
-        self._picker_options: list[tuple[str, int]] = []
+        self._picker_options: list[tuple[Text, int]] = []
         self._poller: Poller | None = None
         # Set on the event loop, read by the poll worker: squeue only while it shows.
         self._cluster_wanted = False
-        self._cluster_rows: list[tuple[Any, ...]] = []
+        self._cluster_rows: list[tuple[str, tuple[Text, ...]]] = []
+        self._cluster_jobs: dict[str, SlurmJob] = {}  # shown rows' jobs, by Slurm id
         self._own_queue: SlurmQueue | None = None
 
     # -- layout ---------------------------------------------------------------------
@@ -247,7 +259,10 @@ class TunerTab(TabWidget):
             if not create and not self.ctx.workspace.db_path.exists():
                 return None
             self._service = open_service(
-                self.ctx.workspace, self.ctx.settings, gpu_probe=self._gpu_probe, clock=self._clock
+                self.ctx.workspace,
+                self.ctx.settings.runner_options(),
+                gpu_probe=self._gpu_probe,
+                clock=self._clock,
             )
         return self._service
 
@@ -325,7 +340,7 @@ class TunerTab(TabWidget):
             for event in message.events:
                 self.post_message(RecordEvent(event))
             if message.error:
-                self._set_status(Text(message.error, style="red"))
+                self._set_status(plain(message.error, "red"))
             if message.view is not None:
                 self._render_view(message.view)
         finally:  # the next poll waits for this; never leave it waiting
@@ -350,7 +365,8 @@ class TunerTab(TabWidget):
             self._read_log(self._log_job)
 
     def _render_picker(self, view: TunerView) -> None:
-        options = [(s.name, s.id) for s in view.studies] + [("plain jobs", JOBS)]
+        options: list[tuple[Text, int]] = [(plain(s.name, limit=200), s.id) for s in view.studies]
+        options.append((Text("plain jobs"), JOBS))
         if options == self._picker_options:
             return
         self._picker_options = options
@@ -361,12 +377,16 @@ class TunerTab(TabWidget):
                 picker.value = self._selected
 
     def _set_status(self, text: Text) -> None:
-        self.query_one("#tuner-status", Static).update(text)
+        # Each poll renders the status; an update re-lays the line, so only on a change.
+        shown = (text.plain, str(text.style), text.spans)
+        if shown != self._status_shown:
+            self._status_shown = shown
+            self.query_one("#tuner-status", Static).update(text)
 
     def _render_status(self, view: TunerView) -> None:
         if self.query_one(ContentSwitcher).current == "tuner-cluster":
             if view.cluster_error:
-                self._set_status(Text(f"Slurm: {view.cluster_error}", style="red"))
+                self._set_status(plain(f"Slurm: {view.cluster_error}", "red"))
             elif view.cluster is not None:
                 pending = sum(1 for j in view.cluster if j.state == "PENDING")
                 running = sum(1 for j in view.cluster if j.state == "RUNNING")
@@ -375,7 +395,7 @@ class TunerTab(TabWidget):
                 )
             return
         if view.problems:
-            self._set_status(Text(" · ".join(view.problems), style="yellow"))
+            self._set_status(plain(" · ".join(view.problems), "yellow"))
             return
         if self._selected == JOBS:
             active = sum(1 for j in view.jobs if j.active)
@@ -398,17 +418,17 @@ class TunerTab(TabWidget):
             text.append(f" #{best.number}")
         self._set_status(text)
 
-    def _queue_cells(self, view: TunerView) -> dict[str, tuple[Any, ...]]:
-        rows: dict[str, tuple[Any, ...]] = {}
+    def _queue_cells(self, view: TunerView) -> dict[str, tuple[Text, ...]]:
+        rows: dict[str, tuple[Text, ...]] = {}
         if self._selected == JOBS:
             for job in view.jobs:
                 end = job.finished if job.finished is not None else view.now
                 elapsed = end - job.started if job.started else None
                 reason = f" ({job.reason})" if job.reason else ""
-                rows[f"j{job.id}"] = (
+                rows[f"j{job.id}"] = _cells(
                     str(job.id),
                     state_cell(job.state, job.backend_state),
-                    Text((job.name or " ".join(job.argv)) + reason),
+                    (job.name or " ".join(job.argv)) + reason,
                     where_cell(job.backend, job.backend_id),
                     job.gpus or "-",
                     format_elapsed(elapsed),
@@ -424,14 +444,14 @@ class TunerTab(TabWidget):
                 value = trial.job_reason  # Slurm's pending reason, a failed submission
             else:
                 value = trial.reason
-            rows[f"t{trial.id}"] = (
+            rows[f"t{trial.id}"] = _cells(
                 str(trial.number),
                 state_cell(trial.state, trial.backend_state),
-                Text(format_params(trial.params)),
+                format_params(trial.params),
                 where_cell(trial.backend, trial.backend_id),
                 trial.gpus or "-",
                 format_elapsed(elapsed),
-                Text(value),
+                value,
             )
         return rows
 
@@ -463,7 +483,7 @@ class TunerTab(TabWidget):
         else:
             done = []
         rows = [
-            (str(rank), str(t.number), format_value(t.value), Text(format_params(t.params)))
+            _cells(str(rank), str(t.number), format_value(t.value), format_params(t.params))
             for rank, t in enumerate(done, start=1)
         ]
         if rows == self._board_rows:
@@ -477,29 +497,37 @@ class TunerTab(TabWidget):
     def _render_cluster(self, view: TunerView) -> None:
         if view.cluster is None:
             return
+        jobs = sorted(view.cluster, key=_cluster_order)
+        # squeue's fields are outside text too (the job name is anyone's choice); the
+        # row key keeps the raw id for scancel.
         rows = [
             (
                 j.job_id,
-                j.state.lower(),
-                j.reason if j.state == "PENDING" else "",
-                j.elapsed,
-                j.nodes,
-                str(j.gpus or ""),
-                Text(j.name),
-                str(view.ours.get(j.job_id, "")),
+                _cells(
+                    j.job_id,
+                    j.state.lower(),
+                    j.reason if j.state == "PENDING" else "",
+                    j.elapsed,
+                    j.nodes,
+                    str(j.gpus or ""),
+                    j.name,
+                    str(view.ours.get(j.job_id, "")),
+                ),
             )
-            for j in sorted(view.cluster, key=_cluster_order)
+            for j in jobs
         ]
         if rows == self._cluster_rows:
             return
         self._cluster_rows = rows
+        self._cluster_jobs = {j.job_id: j for j in jobs}
         table = self.query_one("#tuner-cluster", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for row in rows:
-            table.add_row(*row, key=row[0])
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+        for key, cells in rows:
+            if key not in table.rows:  # squeue listed an id twice: show it once
+                table.add_row(*cells, key=key)
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1), animate=False)
 
     # -- plots and logs (thread workers) ---------------------------------------------
 
@@ -567,9 +595,15 @@ class TunerTab(TabWidget):
         log = self.query_one("#tuner-log", Log)
         if message.job_id != self._log_job:
             return
+        if (message.job_id, message.lines) == self._log_shown:
+            return  # read again at each poll: rewrite (and repaint) only what changed
+        self._log_shown = (message.job_id, message.lines)
         log.clear()
         log.write_line(f"--- job {message.job_id} (.waitwise/jobs/{message.job_id}/stdout.log)")
-        log.write_lines(message.lines or ["(no output yet)"])
+        # The job's output: the Log widget blanks only some C0 controls and keeps ESC.
+        log.write_lines(
+            [display(line, multiline=True) for line in message.lines] or ["(no output yet)"]
+        )
 
     # -- selection helpers ------------------------------------------------------------
 
@@ -647,6 +681,7 @@ class TunerTab(TabWidget):
             self.notify("select a trial or job first", severity="warning")
             return
         self._log_job = job_id
+        self._log_shown = None
         self.query_one("#tuner-log", Log).clear()
         self._show("log")
 
@@ -693,7 +728,9 @@ class TunerTab(TabWidget):
             if fork:
                 self._open_study(answer, fork=True)
 
-        self.app.push_screen(ConfirmScreen(f"{problem}.\nStart it as a new study?"), decided)
+        self.app.push_screen(
+            ConfirmScreen(Text(f"{display(problem)}.\nStart it as a new study?")), decided
+        )
 
     def _current_study(self) -> Study | None:
         study = self._view.study
@@ -776,18 +813,27 @@ class TunerTab(TabWidget):
         if table.row_count == 0:
             self.notify("no Slurm job selected", severity="warning")
             return
-        row = table.get_row_at(table.cursor_row)
-        slurm_id, state, name = str(row[0]), str(row[1]), str(row[6])
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        job = self._cluster_jobs.get(str(key))
+        if job is None:
+            return
+        slurm_id, state = job.job_id, job.state.lower()
+        shown_id, shown_state = display(slurm_id, limit=40), display(state, limit=40)
         if state not in ("pending", "running", "suspended", "requeued", "configuring"):
-            self.notify(f"Slurm job {slurm_id} already ended ({state})", severity="warning")
+            self.notify(
+                f"Slurm job {shown_id} already ended ({shown_state})",
+                severity="warning",
+                markup=False,
+            )
             return
 
         def decided(yes: bool | None) -> None:
             if yes:
                 self._scancel(slurm_id)
 
+        name = display(job.name, limit=200)
         self.app.push_screen(
-            ConfirmScreen(f"Cancel Slurm job {slurm_id} ({name}, {state})?"), decided
+            ConfirmScreen(Text(f"Cancel Slurm job {shown_id} ({name}, {shown_state})?")), decided
         )
 
     @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
@@ -812,7 +858,9 @@ class TunerTab(TabWidget):
                 self.notify, f"not cancelled: {exc}", severity="error", markup=False
             )
             return
-        self.app.call_from_thread(self.notify, f"Slurm job {slurm_id} cancelled")
+        self.app.call_from_thread(
+            self.notify, f"Slurm job {display(slurm_id, limit=40)} cancelled", markup=False
+        )
         self.app.call_from_thread(self._poll)
 
     @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
@@ -856,6 +904,11 @@ class TunerCommands(TabCommands):
         ("Tuner: next view (queue, leaderboard, plots, log, cluster)", "cycle_view"),
         ("Tuner: Slurm cluster view (your Slurm jobs)", "cluster"),
     )
+
+
+def _cells(*texts: str) -> tuple[Text, ...]:
+    """A table row of outside text: shown as it is, never read as markup or control."""
+    return tuple(plain(text, limit=_CELL_LIMIT) for text in texts)
 
 
 def _cluster_order(job: SlurmJob) -> tuple[int, int]:

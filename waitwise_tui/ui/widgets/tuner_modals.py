@@ -1,18 +1,20 @@
 """Modal prompts of the tuner tab: a one-line text prompt and a yes/no question.
 
 Both are typed ``ModalScreen``s answering through ``dismiss``; the texts they show
-(study names, file paths, error messages) are external, so they are ``Text``.
+(study names, file paths, error messages) are external, so they are ``plain``: a
+``Text`` (never markup) with control characters shown escaped.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from waitwise_tui.ui.plain import plain
 
 _CSS = """
 TunerPrompt {
@@ -43,7 +45,7 @@ class TunerPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self._question))
+            yield Label(plain(self._question, multiline=True, limit=2000))
             yield Input(self._value, placeholder=self._placeholder, id="tuner-prompt-input")
 
     @on(Input.Submitted)

@@ -3,6 +3,12 @@
 plotext keeps one global figure, so drawing holds a lock and starts from
 ``clear_figure``; callers run this in a thread worker. Cost depends on the plot size
 (plotext rasterises into ``width x height`` cells), not much on the trial count.
+
+The metric and parameter names and categorical values come from the study file and the
+trials: they reach plotext through ``core.text.display``, since the ANSI text built here
+is parsed back into styles (``Text.from_ansi``) where an ESC in a name would act.
+They are cut to fit too: plotext leaves out a title wider than its plot, and an escaped
+name is longer than the raw one.
 """
 
 from __future__ import annotations
@@ -11,6 +17,31 @@ import math
 from typing import Any
 
 from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
+from waitwise_tui.core.text import display
+
+_TICK_LIMIT = 20  # characters of a categorical value under the x axis
+# Cells of a subplot that are not title room: the y tick labels and the frame.
+_TITLE_MARGIN = 10
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` in ``room`` characters (at least 8), ending in an ellipsis when cut."""
+    room = max(8, room)
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def _versus(metric: str, param: str, room: int) -> str:
+    """``"metric vs param"`` in ``room`` characters: the longer name gives way first."""
+    room -= len(" vs ")
+    if len(metric) + len(param) > room:
+        half = room // 2
+        if len(metric) <= half:
+            param = _cut(param, room - len(metric))
+        elif len(param) <= half:
+            metric = _cut(metric, room - len(param))
+        else:
+            metric, param = _cut(metric, half), _cut(param, room - half)
+    return f"{metric} vs {param}"
 
 
 def best_so_far(values: list[float], minimize: bool) -> list[float]:
@@ -40,6 +71,11 @@ def render_plots(
 
     width, height = max(width, 20), max(height, 6)
     side_by_side = width >= 70
+    # plotext draws no wider than the terminal it sees, whatever the asked size.
+    drawn = min(width, plt.terminal_width() or width)
+    room = (drawn // 2 if side_by_side else drawn) - _TITLE_MARGIN
+    metric = display(metric)
+    shown_param = None if param is None else display(param)
     with PLOTEXT_LOCK:
         reset_figure(plt)
         plt.theme("clear")
@@ -51,7 +87,7 @@ def render_plots(
         plt.subplot(1, 1)
         numbers = [n for n, _, _ in done]
         values = [v for _, _, v in done]
-        plt.title(f"best {metric} so far")
+        plt.title(f"best {_cut(metric, room - len('best  so far'))} so far")
         if done:
             plt.plot(numbers, best_so_far(values, minimize), marker="braille")
             plt.scatter(numbers, values, marker="dot")
@@ -64,16 +100,17 @@ def render_plots(
                 xs = [float(x) for x in raw]
                 if all(x > 0 for x in xs) and max(xs) / min(xs) > 100:
                     xs = [math.log10(x) for x in xs]
-                    param = f"log10 {param}"
+                    shown_param = f"log10 {shown_param}"
             else:
                 labels = sorted({str(x) for x in raw})
                 xs = [float(labels.index(str(x))) for x in raw]
             ys = values
             plt.scatter(xs, ys, marker="dot")
             if labels is not None:
-                plt.xticks(list(range(len(labels))), labels)
-        plt.title(f"{metric} vs {param or '-'}")
-        plt.xlabel(param or "")
+                shown = [display(label, limit=_TICK_LIMIT) for label in labels]
+                plt.xticks(list(range(len(labels))), shown)
+        plt.title(_versus(metric, shown_param or "-", room))
+        plt.xlabel(_cut(shown_param or "", room))
         text = plt.build()
         reset_figure(plt)
     return text

@@ -198,3 +198,10 @@ def test_note_names_with_control_characters_are_refused(name):
 def test_note_names_with_brackets_and_hashes_are_fine():
     for name in ("ablation [lr=3e-4]", "[bold red]x", "#(touch p1)", "50% %j"):
         assert notes.check_note_name(name) == name
+
+
+def test_journal_line_of_a_hostile_alert_is_one_escaped_line():
+    event = Event(kind="alert", source="run", message="lo\x1b[2Jss is\nnot finite", time=0.0)
+    line = notes.journal_line(event)
+    assert "\x1b" not in line and "\n" not in line
+    assert "lo\\x1b[2Jss is not finite" in line

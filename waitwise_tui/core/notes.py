@@ -357,7 +357,7 @@ def export_notes(notes_dir: Path, *, since: date | None = None) -> str:
 def journal_line(event: Event) -> str:
     """``- HH:MM kind message`` for one event, on a single line."""
     when = datetime.fromtimestamp(event.time).strftime("%H:%M")
-    message = " ".join(event.message.split())
+    message = _one_line(event.message)  # a metric or run name: escaped, never raw ESC
     kind = event.kind.replace("_", " ")
     return f"- {when} {kind} {message}".rstrip()
 

@@ -72,7 +72,7 @@ def bench_start(rounds: int, tmp: Path) -> None:
     for _ in range(rounds):
         bare_times.append(first_frame(BARE, BARE_READY, tmp))
         app_times.append(frames(app_argv, stages, tmp))
-    first, reading, full = (statistics.median(column) for column in zip(*app_times))
+    first, reading, full = (statistics.median(column) for column in zip(*app_times, strict=True))
     bare = statistics.median(bare_times)
     print(f"cold start (median of {rounds}):")
     print(f"  bare Textual app, first frame      : {bare * 1000:7.1f} ms")

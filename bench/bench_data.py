@@ -73,7 +73,7 @@ def timed(label: str, fn, repeat: int = 3) -> float:
 def bench_profile(path: Path) -> float:
     import pandas as pd
 
-    from waitwise_tui.core.data import SAMPLE_ROWS, load_dataset, profile_frame
+    from waitwise_tui.core.data.profile import SAMPLE_ROWS, load_dataset, profile_frame
 
     def baseline() -> None:
         pd.read_csv(path).describe()
@@ -125,7 +125,7 @@ async def frame_gaps(path: Path) -> None:
     from waitwise_tui.config import Settings
     from waitwise_tui.core.workspace import Workspace
     from waitwise_tui.ui.context import AppContext
-    from waitwise_tui.ui.widgets.data import DataTab
+    from waitwise_tui.ui.tabs.data.tab import DataTab
 
     workspace = Path(tempfile.mkdtemp(prefix="bench-data-"))
 

@@ -52,8 +52,8 @@ def bench_bytes(seconds: float) -> None:
 
 def bench_sample(polls: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from waitwise_tui.core.gpu import SystemSampler
-    from waitwise_tui.core.nvml_fake import fake_from_spec
+    from waitwise_tui.core.gpu.fake import fake_from_spec
+    from waitwise_tui.core.gpu.sampler import SystemSampler
 
     def mean_ms(sampler: SystemSampler) -> float:
         sampler.sample()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from waitwise_tui.core.gpu import SystemSampler, nvml_from_env
+from waitwise_tui.core.gpu.sampler import SystemSampler, nvml_from_env
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ async def measure(project: Path, per_event: bool) -> tuple[float, float, str]:
     from waitwise_tui.config import Settings
     from waitwise_tui.core.workspace import Workspace
     from waitwise_tui.ui.context import AppContext
-    from waitwise_tui.ui.widgets import tests as tests_module
+    from waitwise_tui.ui.tabs.testing import tab as tests_module
 
     ctx = AppContext(
         Workspace(project),

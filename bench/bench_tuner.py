@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from waitwise_tui.config import Settings, Workspace  # noqa: E402
 from waitwise_tui.core.db import connect  # noqa: E402
-from waitwise_tui.core.space import parse_study  # noqa: E402
-from waitwise_tui.core.tuner import DONE, ask, finish_trial, open_study  # noqa: E402
+from waitwise_tui.core.tuner.service import DONE, ask, finish_trial, open_study  # noqa: E402
+from waitwise_tui.core.tuner.space import parse_study  # noqa: E402
 
 STUDY = """\
 [study]
@@ -61,7 +61,7 @@ def ms(seconds: float) -> str:
 def bench_ask(root: Path) -> None:
     from hyperopt import Domain, Trials, fmin, tpe
 
-    from waitwise_tui.core.space import hyperopt_space
+    from waitwise_tui.core.tuner.space import hyperopt_space
 
     conn = connect(root / "ask.sqlite")
     spec = parse_study(STUDY, base_dir=root)
@@ -149,7 +149,7 @@ def bench_tab(root: Path) -> None:
     from textual.app import App, ComposeResult
 
     from waitwise_tui.ui.context import AppContext
-    from waitwise_tui.ui.widgets.tuner import TunerTab
+    from waitwise_tui.ui.tabs.tuner.tab import TunerTab
 
     ws = Workspace(root / "tab")
     ws.ensure()

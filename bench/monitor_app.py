@@ -18,8 +18,8 @@ from waitwise_tui.config import Settings
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
-from waitwise_tui.ui.widgets.gpu_render import Row
-from waitwise_tui.ui.widgets.monitor import SystemMonitor
+from waitwise_tui.ui.monitor.gpu_render import Row
+from waitwise_tui.ui.monitor.system import SystemMonitor
 
 
 class WholeLineMonitor(SystemMonitor):

@@ -182,7 +182,7 @@ def table(rows: list) -> str:
 
 def time_sampler(samples: int = 30) -> dict[str, float]:
     """Wall time of NVML init and of one full poll (GPUs, processes, host)."""
-    from waitwise_tui.core.gpu import SystemSampler, nvml_from_env
+    from waitwise_tui.core.gpu.sampler import SystemSampler, nvml_from_env
 
     start = time.perf_counter()
     sampler = SystemSampler(nvml_from_env(), disk_path=str(ROOT))
@@ -208,7 +208,7 @@ async def screenshots(out: Path, workspace: Path) -> str:
     """Render the real app (real NVML, real psutil) headless; return the monitor text."""
     from waitwise_tui.cli import app_parser
     from waitwise_tui.ui.app import build_app
-    from waitwise_tui.ui.widgets.monitor import SystemMonitor
+    from waitwise_tui.ui.monitor.system import SystemMonitor
 
     text = ""
     for name, size in (("gpu-wide", (160, 48)), ("gpu-80x24", (80, 24))):

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes import make_context, tabs_ready, write_demo_log  # noqa: E402
 
 from waitwise_tui.ui.app import WaitwiseApp  # noqa: E402
+from waitwise_tui.ui.monitor.runs import RunsPanel  # noqa: E402
+from waitwise_tui.ui.monitor.system import SystemMonitor  # noqa: E402
 from waitwise_tui.ui.tabs import TABS  # noqa: E402
-from waitwise_tui.ui.widgets.monitor import SystemMonitor  # noqa: E402
-from waitwise_tui.ui.widgets.runs import RunsPanel  # noqa: E402
 
 OUT = ROOT / "screenshots"
 

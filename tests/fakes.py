@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.host import HostInfo
-from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.core.gpu.host import HostInfo
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 

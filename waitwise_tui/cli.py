@@ -23,11 +23,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gpu": ("gpu", "print a GPU + host snapshot (--json, --watch SECONDS)"),
     "runs": ("runs", "summarise training logs: [PATH...] [--json]"),
     "demo": ("demo", "start a small CPU training run to watch [--minutes M] [--json]"),
-    "alt": ("alt", "alternatives reading list: add ID_OR_URL, list [--json], import, export"),
+    "alt": (
+        "alternatives",
+        "reading list: add ID_OR_URL, list [--json], import, export",
+    ),
     "notes": ("notes", "notes: list [--json], add TEXT, export [--since DATE]"),
     "data": ("data", "profile a dataset: PATH [--sep S] [--json] [--save]"),
-    "test": ("test", "run a project's tests [--json] [-- ARGS], or: generate PROFILE.json"),
-    "tune": ("tune", "hyperparameter studies: run STUDY.toml, status [--json]"),
+    "test": ("testing", "run a project's tests [--json] [-- ARGS], or: generate PROFILE.json"),
+    "tune": ("tuner", "hyperparameter studies: run STUDY.toml, status [--json]"),
     "jobs": ("jobs", "detached jobs: submit -- CMD, list [--json], cancel ID, logs ID"),
 }
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from waitwise_tui.core.atomic import atomic_write_text
 
 if TYPE_CHECKING:
-    from waitwise_tui.core.tuner import RunnerOptions
+    from waitwise_tui.core.tuner.service import RunnerOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -133,7 +133,7 @@ class Settings:
 
     def runner_options(self) -> RunnerOptions:
         """The job runner's share of the settings, as core takes it."""
-        from waitwise_tui.core.tuner import RunnerOptions
+        from waitwise_tui.core.tuner.service import RunnerOptions
 
         return RunnerOptions(
             free_memory_mib=self.gpu_free_memory_mib,

@@ -15,9 +15,9 @@ import pytest
 from fakes import make_context, tabs_ready, write_demo_log
 
 from waitwise_tui.ui.app import WaitwiseApp
+from waitwise_tui.ui.monitor.runs import RunsPanel
+from waitwise_tui.ui.monitor.system import SystemMonitor
 from waitwise_tui.ui.tabs import TABS
-from waitwise_tui.ui.widgets.monitor import SystemMonitor
-from waitwise_tui.ui.widgets.runs import RunsPanel
 
 WORKSPACE = Path("/tmp/waitwise-snapshot-ws")
 

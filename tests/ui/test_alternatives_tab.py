@@ -11,15 +11,15 @@ from textual.events import Paste
 from textual.widgets import DataTable, Input
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.alternatives import AlternativesList, Entry, load_list, save_list
+from waitwise_tui.core.alternatives.store import AlternativesList, Entry, load_list, save_list
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
-from waitwise_tui.ui.widgets.alternatives import (
+from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, PromptScreen, StatusPicker
+from waitwise_tui.ui.tabs.alternatives.tab import (
     AlternativesCommands,
     AlternativesTab,
     fit_words,
 )
-from waitwise_tui.ui.widgets.alternatives_modals import EntryForm, PromptScreen, StatusPicker
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

@@ -15,10 +15,10 @@ from waitwise_tui.config import Settings, config_dir
 from waitwise_tui.core.events import Event
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.monitor.runs import RunsPanel
+from waitwise_tui.ui.monitor.system import SystemMonitor
 from waitwise_tui.ui.screens import ConfirmScreen, HelpScreen
 from waitwise_tui.ui.tabs import TABS, TabWidget
-from waitwise_tui.ui.widgets.monitor import SystemMonitor
-from waitwise_tui.ui.widgets.runs import RunsPanel
 
 
 def make_app(tmp_path, **kwargs) -> WaitwiseApp:

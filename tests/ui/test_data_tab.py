@@ -11,12 +11,12 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.data import add_recent
+from waitwise_tui.core.data.profile import add_recent
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
-from waitwise_tui.ui.widgets.data import DataTab
-from waitwise_tui.ui.widgets.data_commands import DataCommands
-from waitwise_tui.ui.widgets.data_open import OpenDataScreen
+from waitwise_tui.ui.tabs.data.commands import DataCommands
+from waitwise_tui.ui.tabs.data.modals import OpenDataScreen
+from waitwise_tui.ui.tabs.data.tab import DataTab
 
 
 def write_fixture(root) -> None:
@@ -204,7 +204,7 @@ async def test_missing_file_and_cancel(tmp_path):
 
 
 async def test_sampled_banner_and_exact_profile(tmp_path, monkeypatch):
-    from waitwise_tui.core import data as core_data
+    from waitwise_tui.core.data import profile as core_data
 
     monkeypatch.setattr(core_data, "SAMPLE_THRESHOLD", 50)
     monkeypatch.setattr(core_data, "SAMPLE_ROWS", 40)

@@ -28,18 +28,18 @@ from textual.widgets import DataTable, Log
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.db import connect
-from waitwise_tui.core.gpu import GpuInfo, GpuProcess, NvmlStatus, SystemSnapshot
-from waitwise_tui.core.space import parse_study
+from waitwise_tui.core.gpu.sampler import GpuInfo, GpuProcess, NvmlStatus, SystemSnapshot
 from waitwise_tui.core.text import display
-from waitwise_tui.core.tuner import FINISHED, open_study, update_study
+from waitwise_tui.core.tuner.service import FINISHED, open_study, update_study
+from waitwise_tui.core.tuner.space import parse_study
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.monitor.runs import RunsPanel
+from waitwise_tui.ui.monitor.system import SystemMonitor
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TABS
-from waitwise_tui.ui.widgets.monitor import SystemMonitor
-from waitwise_tui.ui.widgets.runs import RunsPanel
-from waitwise_tui.ui.widgets.tuner_plots import render_plots
+from waitwise_tui.ui.tabs.tuner.views import render_plots
 
 T0 = 1_700_000_000.0
 LOSS = "lo\x1b[2Jss"

@@ -166,7 +166,7 @@ def write_hostile_csv(tmp: Path) -> tuple[Path, list[str]]:
 async def test_data_tab_shows_hostile_columns_and_cells_literally(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failed_workers
 ) -> None:
-    from waitwise_tui.ui.widgets.data import DataTab
+    from waitwise_tui.ui.tabs.data.tab import DataTab
 
     monkeypatch.chdir(tmp_path)
     path, names = write_hostile_csv(tmp_path)
@@ -260,8 +260,8 @@ async def test_data_tab_shows_hostile_columns_and_cells_literally(
 
 def test_data_builders_render_hostile_names_as_text(tmp_path: Path) -> None:
     """Every view and the load preview, rendered to ANSI as the widget would."""
-    from waitwise_tui.core.data import load_dataset, profile_frame
-    from waitwise_tui.ui.widgets.data import VIEWS, _preview, build_view
+    from waitwise_tui.core.data.profile import load_dataset, profile_frame
+    from waitwise_tui.ui.tabs.data.tab import VIEWS, _preview, build_view
 
     path, _ = write_hostile_csv(tmp_path)
     frame = load_dataset(str(path)).frame
@@ -326,7 +326,7 @@ def write_hostile_project(tmp: Path) -> Path:
 async def test_tests_tab_shows_hostile_ids_and_output_literally(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failed_workers
 ) -> None:
-    from waitwise_tui.ui.widgets.tests import TestsTab
+    from waitwise_tui.ui.tabs.testing.tab import TestsTab
 
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -403,8 +403,8 @@ NOTE_NAMES = (
 async def test_notes_tab_shows_hostile_note_names_and_content_literally(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failed_workers
 ) -> None:
-    from waitwise_tui.ui.widgets.notes import NotesTab
-    from waitwise_tui.ui.widgets.notes_modals import NoteListScreen, SearchScreen
+    from waitwise_tui.ui.tabs.notes.modals import NoteListScreen, SearchScreen
+    from waitwise_tui.ui.tabs.notes.tab import NotesTab
 
     monkeypatch.chdir(tmp_path)
     notes_dir = tmp_path / ".waitwise" / "notes"
@@ -512,8 +512,8 @@ def write_hostile_bib(tmp: Path) -> tuple[Path, list[str]]:
 async def test_alternatives_tab_imports_hostile_bibtex_and_shows_it_literally(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failed_workers
 ) -> None:
-    from waitwise_tui.ui.widgets.alternatives import AlternativesTab
-    from waitwise_tui.ui.widgets.alternatives_modals import EntryForm, PromptScreen
+    from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, PromptScreen
+    from waitwise_tui.ui.tabs.alternatives.tab import AlternativesTab
 
     monkeypatch.chdir(tmp_path)
     _, titles = write_hostile_bib(tmp_path)

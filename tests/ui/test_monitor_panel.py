@@ -17,12 +17,12 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.host import HostInfo
-from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml, fake_from_spec
+from waitwise_tui.core.gpu.host import HostInfo
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
-from waitwise_tui.ui.widgets.gpu_render import History, bar_cells, fit, row_plain, sparkline
-from waitwise_tui.ui.widgets.monitor import SystemMonitor
+from waitwise_tui.ui.monitor.gpu_render import History, bar_cells, fit, row_plain, sparkline
+from waitwise_tui.ui.monitor.system import SystemMonitor
 
 HOST = HostInfo(
     cpu_percent=37.0,
@@ -314,8 +314,8 @@ def test_monitor_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_process_rows_are_reused_while_what_they_show_is_unchanged() -> None:
-    from waitwise_tui.core.gpu import GpuProcess
-    from waitwise_tui.ui.widgets.gpu_render import process_rows
+    from waitwise_tui.core.gpu.sampler import GpuProcess
+    from waitwise_tui.ui.monitor.gpu_render import process_rows
 
     proc = GpuProcess(
         pid=4242,

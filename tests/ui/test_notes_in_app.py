@@ -11,7 +11,7 @@ from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.tabs import TABS
-from waitwise_tui.ui.widgets.notes import NotesTab
+from waitwise_tui.ui.tabs.notes.tab import NotesTab
 
 
 async def test_app_keys_type_into_the_note_and_quit_saves(tmp_path, monkeypatch) -> None:

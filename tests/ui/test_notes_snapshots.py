@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.test_notes_tab import NotesHarness
-from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml
+from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml
 
 NOTE = """# 2026-03-14
 

@@ -12,13 +12,13 @@ import pytest
 from textual.app import App, ComposeResult
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core import notes
 from waitwise_tui.core.events import RUN_FINISHED, TRIAL_FINISHED, Event
-from waitwise_tui.core.nvml_fake import FakeConfig, FakeNvml
+from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml
+from waitwise_tui.core.notes import store as notes
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import EventBroadcast
-from waitwise_tui.ui.widgets.notes import NotesTab
+from waitwise_tui.ui.tabs.notes.tab import NotesTab
 
 TODAY = "2026-03-14"
 
@@ -398,7 +398,7 @@ async def test_journal_event_during_first_load_is_not_lost(tmp_path) -> None:
 
 
 async def test_palette_command_inserts_snapshot(tmp_path) -> None:
-    from waitwise_tui.ui.widgets.notes import NotesCommands
+    from waitwise_tui.ui.tabs.notes.tab import NotesCommands
 
     app = _app(tmp_path)
     app.COMMANDS = {NotesCommands}

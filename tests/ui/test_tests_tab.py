@@ -17,8 +17,8 @@ from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
-from waitwise_tui.ui.widgets.tests import TestsCommands, TestsTab, split_nodeid
-from waitwise_tui.ui.widgets.tests_modals import DiffConfirm, ProfilePrompt
+from waitwise_tui.ui.tabs.testing.modals import DiffConfirm, ProfilePrompt
+from waitwise_tui.ui.tabs.testing.tab import TestsCommands, TestsTab, split_nodeid
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sample_project"
 FAST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}

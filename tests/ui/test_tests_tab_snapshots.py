@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_tests_tab import Harness, make_project, settle
 
-from waitwise_tui.ui.widgets.tests import TestsTab
+from waitwise_tui.ui.tabs.testing.tab import TestsTab
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from textual.content import Content
 from textual.strip import Strip
 
 from waitwise_tui.ui import textual_patches
+from waitwise_tui.ui.monitor.system import dirty_spans
 from waitwise_tui.ui.poller import Poller
-from waitwise_tui.ui.widgets.monitor import dirty_spans
 
 
 def _update(spans: list[tuple[int, int, int]]) -> str:

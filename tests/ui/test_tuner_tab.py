@@ -14,13 +14,19 @@ from textual.widgets import ContentSwitcher, DataTable, Log, Static
 from waitwise_tui.config import Settings
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.events import TRIAL_FINISHED
-from waitwise_tui.core.space import parse_study
-from waitwise_tui.core.tuner import FINISHED, find_study, list_trials, open_study, update_study
+from waitwise_tui.core.tuner.service import (
+    FINISHED,
+    find_study,
+    list_trials,
+    open_study,
+    update_study,
+)
+from waitwise_tui.core.tuner.space import parse_study
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
-from waitwise_tui.ui.widgets.tuner import TunerCommands, TunerTab
-from waitwise_tui.ui.widgets.tuner_modals import TunerPrompt
+from waitwise_tui.ui.tabs.tuner.modals import TunerPrompt
+from waitwise_tui.ui.tabs.tuner.tab import TunerCommands, TunerTab
 
 T0 = 1_700_000_000.0
 

@@ -19,11 +19,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from waitwise_tui.cli import add_workspace_argument, check_workspace, json_text
-from waitwise_tui.core.host import format_bytes
+from waitwise_tui.core.gpu.host import format_bytes
 from waitwise_tui.core.text import display
 
 if TYPE_CHECKING:
-    from waitwise_tui.core.data import Profile
+    from waitwise_tui.core.data.profile import Profile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitwise_tui.core.data import (
+    from waitwise_tui.core.data.profile import (
         DataError,
         load_dataset,
         profile_frame,
@@ -95,7 +95,7 @@ def summary(profile: Profile) -> str:
     Column names, cells, the path and alert messages come from the dataset: each goes
     through ``display``, so none of them can move the cursor or restyle the terminal.
     """
-    from waitwise_tui.core.data import plain_value
+    from waitwise_tui.core.data.profile import plain_value
 
     lines = [
         f"{display(profile.path)} ({profile.format}): {profile.n_rows} rows x"

@@ -11,8 +11,13 @@ import json
 import time
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
-from waitwise_tui.core.gpu import SystemSampler, SystemSnapshot, nvml_from_env, snapshot_to_dict
-from waitwise_tui.core.host import format_bytes as _bytes
+from waitwise_tui.core.gpu.host import format_bytes as _bytes
+from waitwise_tui.core.gpu.sampler import (
+    SystemSampler,
+    SystemSnapshot,
+    nvml_from_env,
+    snapshot_to_dict,
+)
 from waitwise_tui.core.text import display
 
 # Long enough for a meaningful CPU % and I/O rate, short enough for a prompt answer.

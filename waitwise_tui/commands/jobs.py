@@ -25,7 +25,7 @@ from waitwise_tui.core.text import display
 from waitwise_tui.core.workspace import Workspace
 
 if TYPE_CHECKING:
-    from waitwise_tui.core.tuner import TunerService
+    from waitwise_tui.core.tuner.service import TunerService
 
 FOLLOW_SECONDS = 0.5
 
@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitwise_tui.core.tuner import open_service
+    from waitwise_tui.core.tuner.service import open_service
 
     check_workspace(args.workspace)
     settings, _problem = Settings.load()

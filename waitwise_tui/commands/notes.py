@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime
 
 from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
-from waitwise_tui.core import notes
+from waitwise_tui.core.notes import store as notes
 from waitwise_tui.core.text import display
 from waitwise_tui.core.workspace import Workspace
 

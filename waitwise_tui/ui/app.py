@@ -1,7 +1,7 @@
 """WaitwiseApp: the layout, the app-wide keys, themes, events and quitting.
 
 The monitor pane (GPU + host, training runs) sits beside the to-do tabs on a wide
-terminal and above them on a narrow one. Tabs are listed in ``ui/tabs.py`` and only
+terminal and above them on a narrow one. Tabs are listed in ``ui/tabs/__init__.py`` and only
 appear once their feature exists. Features never call each other: a core ``Event``
 comes up as ``RecordEvent``, is stored and notified here, and goes down to every tab
 as ``EventBroadcast``.
@@ -91,7 +91,7 @@ class WaitwiseApp(App[int]):
     # -- layout ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        from waitwise_tui.ui.widgets.monitor import SystemMonitor
+        from waitwise_tui.ui.monitor.system import SystemMonitor
 
         yield Static(
             f"terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT})", id="too-small", markup=False
@@ -112,7 +112,7 @@ class WaitwiseApp(App[int]):
 
     def _mount_runs_panel(self) -> None:
         # Its module (and the run readers it pulls in) is imported only now.
-        from waitwise_tui.ui.widgets.runs import RunsPanel
+        from waitwise_tui.ui.monitor.runs import RunsPanel
 
         self.query_one("#monitor-pane").mount(RunsPanel(self.ctx, id="runs-panel"))
 
@@ -194,7 +194,7 @@ class WaitwiseApp(App[int]):
         self.screen.set_class(too_small, "too-small")
         classes = self._size_classes(width)
         self.query_one("#main").update_classes(classes)
-        from waitwise_tui.ui.widgets.monitor import SystemMonitor
+        from waitwise_tui.ui.monitor.system import SystemMonitor
 
         stacked = bool(self.tab_specs) and not classes["wide"]
         for monitor in self.query(SystemMonitor):
@@ -466,7 +466,7 @@ class WaitwiseApp(App[int]):
         )
 
     def action_start_demo(self) -> None:
-        from waitwise_tui.ui.widgets.runs import RunsPanel
+        from waitwise_tui.ui.monitor.runs import RunsPanel
 
         panels = self.query(RunsPanel)
         if panels:  # absent only during the first few milliseconds
@@ -476,7 +476,7 @@ class WaitwiseApp(App[int]):
 
     def runs_snapshot(self):
         """The latest training-runs snapshot, or None before the first poll."""
-        from waitwise_tui.ui.widgets.runs import RunsPanel
+        from waitwise_tui.ui.monitor.runs import RunsPanel
 
         panels = self.query(RunsPanel)
         return panels.first().snapshot if panels else None
@@ -484,7 +484,7 @@ class WaitwiseApp(App[int]):
     def training_eta(self) -> float | None:
         """Seconds until the watched run ends: the selected run's ETA, else the
         longest ETA among live runs; None when no run knows its end."""
-        from waitwise_tui.ui.widgets.runs import RunsPanel
+        from waitwise_tui.ui.monitor.runs import RunsPanel
 
         panels = self.query(RunsPanel)
         if not panels:

@@ -15,8 +15,14 @@ from pathlib import Path
 import pytest
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.space import parse_study
-from waitwise_tui.core.tuner import TunerService, get_study, list_trials, open_service, open_study
+from waitwise_tui.core.tuner.service import (
+    TunerService,
+    get_study,
+    list_trials,
+    open_service,
+    open_study,
+)
+from waitwise_tui.core.tuner.space import parse_study
 from waitwise_tui.core.workspace import Workspace
 
 pytestmark = [pytest.mark.usefixtures("slurm"), pytest.mark.slow]

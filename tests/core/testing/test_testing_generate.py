@@ -139,7 +139,7 @@ def test_bad_profiles(tmp_path: Path) -> None:
 
 
 def test_end_to_end_with_the_data_profiler(project: Path, tmp_path: Path) -> None:
-    data = pytest.importorskip("waitwise_tui.core.data")
+    data = pytest.importorskip("waitwise_tui.core.data.profile")
     dataset = project / "data" / "people.csv"
     loaded = data.load_dataset(dataset)
     profile = data.profile_frame(loaded.frame, path=str(dataset), format=loaded.format)

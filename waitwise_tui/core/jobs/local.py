@@ -33,7 +33,7 @@ _SPAWN_STALE_SECONDS = 30.0
 
 def default_gpu_probe() -> GpuProbe:
     """A probe over the app's NVML sampler (empty when there is no GPU or no NVML)."""
-    from waitwise_tui.core.gpu import GpuSampler, nvml_from_env
+    from waitwise_tui.core.gpu.sampler import GpuSampler, nvml_from_env
 
     sampler = GpuSampler(nvml_from_env())
 

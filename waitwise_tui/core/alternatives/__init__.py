@@ -1,0 +1,1 @@
+"""The reading list: entries, store, query, BibTeX and arXiv."""

@@ -1,0 +1,733 @@
+"""The alternatives reading list: entries, the TOML store file, and the queries on it.
+
+The list lives in one human-editable file, ``.waitwise/alternatives.toml``: a header
+with ``next_id`` and one ``[[entry]]`` table per paper, method or library, in the
+order they were added. Entry ids are small integers handed out from ``next_id`` and
+never reused, so "#12" keeps meaning the same entry across edits, deletes and git.
+
+The reader is tolerant of hand edits. An entry it cannot make sense of (a bad status,
+a missing title) is reported with its line and kept: its raw text is written back
+verbatim. A file that is not valid TOML at all raises ``StoreSyntaxError`` and is
+never overwritten; every write loads the file first (``update_list``), so writes are
+refused until the user fixes it, and hand edits made while the app runs are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from waitwise_tui.core.alternatives.arxiv import (
+    ArxivMetadata,
+    Reference,
+    arxiv_base,
+    normalize_doi,
+    parse_arxiv_id,
+    parse_reference,
+)
+from waitwise_tui.core.atomic import atomic_write_text
+from waitwise_tui.core.text import display
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+KINDS = (
+    "architecture",
+    "vectorisation",
+    "normalisation",
+    "feature extraction",
+    "optimiser",
+    "training trick",
+    "library",
+    "other",
+)
+STATUSES = ("to-read", "reading", "done", "tried", "dropped")
+UNREAD = ("to-read", "reading")
+PRIORITIES = (1, 2, 3, 4, 5)  # 1 is the most important
+DEFAULT_PRIORITY = 3
+SORT_KEYS = ("priority", "added", "status")
+
+# Key order in the file: short identifying fields first, the free-form notes last.
+_FIELD_ORDER = (
+    "id",
+    "title",
+    "kind",
+    "status",
+    "priority",
+    "arxiv_id",
+    "doi",
+    "url",
+    "authors",
+    "year",
+    "minutes",
+    "tags",
+    "primary_class",
+    "links",
+    "added",
+    "updated",
+    "notes",
+)
+_HEADER = (
+    "# waitwise-tui alternatives reading list: one [[entry]] table per item.\n"
+    "# Edit freely. Ids are never reused; next_id is the next one to hand out.\n"
+    f"# kind: {', '.join(KINDS)}\n"
+    f"# status: {', '.join(STATUSES)}; priority: 1 (highest) to 5\n"
+)
+_ENTRY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*entry[ \t]*\]\][ \t]*(#.*)?$")
+
+
+class StoreError(Exception):
+    """The store file cannot be used; the message is one line for the user."""
+
+
+class StoreSyntaxError(StoreError):
+    """The store file is not valid TOML; ``line`` is 1-based (0 when unknown)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of the reading list."""
+
+    id: int
+    title: str
+    kind: str = "other"
+    status: str = "to-read"
+    priority: int = DEFAULT_PRIORITY
+    arxiv_id: str = ""  # as written, version kept: "2106.09685v2", "hep-th/9901001"
+    doi: str = ""
+    url: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    minutes: int | None = None  # estimated reading time
+    tags: tuple[str, ...] = ()
+    primary_class: str = ""  # arXiv primary category, e.g. "cs.CL"
+    links: tuple[str, ...] = ()  # "trial 12: val_loss 0.31 against 0.35"
+    added: datetime | None = None
+    updated: datetime | None = None
+    notes: str = ""  # Markdown
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept as found
+
+    @property
+    def link(self) -> str:
+        """The URL to open: the stored one, else one derived from the arXiv id or DOI."""
+        if self.url:
+            return self.url
+        parsed = parse_arxiv_id(self.arxiv_id) if self.arxiv_id else None
+        if parsed is not None:
+            return parsed.abs_url
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+
+@dataclass
+class Unreadable:
+    """An ``[[entry]]`` the reader could not use; written back exactly as found."""
+
+    text: str
+    line: int
+    problem: str
+
+
+@dataclass
+class AlternativesList:
+    """The whole file in memory: entries and unreadable blocks in file order."""
+
+    items: list[Entry | Unreadable] = field(default_factory=list)
+    next_id: int = 1
+    problems: list[str] = field(default_factory=list)
+    top_extra: dict[str, Any] = field(default_factory=dict)
+
+    def entries(self) -> list[Entry]:
+        return [item for item in self.items if isinstance(item, Entry)]
+
+    def unreadable(self) -> list[Unreadable]:
+        return [item for item in self.items if isinstance(item, Unreadable)]
+
+    def get(self, entry_id: int) -> Entry | None:
+        for entry in self.entries():
+            if entry.id == entry_id:
+                return entry
+        return None
+
+    def add(self, entry: Entry, *, now: datetime | None = None) -> Entry:
+        """Append ``entry`` under a new id (its own id is ignored)."""
+        stamp = now or utc_now()
+        new = replace(entry, id=self.next_id, added=entry.added or stamp, updated=stamp)
+        self.next_id += 1
+        self.items.append(new)
+        return new
+
+    def put(self, entry: Entry, *, now: datetime | None = None) -> Entry:
+        """Replace the entry with ``entry.id``; raises KeyError if it is gone."""
+        for index, item in enumerate(self.items):
+            if isinstance(item, Entry) and item.id == entry.id:
+                new = replace(entry, updated=now or utc_now())
+                self.items[index] = new
+                return new
+        raise KeyError(entry.id)
+
+    def remove(self, ids: Iterable[int]) -> int:
+        doomed = set(ids)
+        before = len(self.items)
+        self.items = [
+            item for item in self.items if not (isinstance(item, Entry) and item.id in doomed)
+        ]
+        return before - len(self.items)
+
+    def set_status(self, ids: Iterable[int], status: str, *, now: datetime | None = None) -> int:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        wanted = set(ids)
+        changed = 0
+        stamp = now or utc_now()
+        for index, item in enumerate(self.items):
+            if isinstance(item, Entry) and item.id in wanted and item.status != status:
+                self.items[index] = replace(item, status=status, updated=stamp)
+                changed += 1
+        return changed
+
+    def find_duplicate(self, entry: Entry) -> Entry | None:
+        """An entry with the same arXiv id (any version) or DOI (any case)."""
+        base = arxiv_base(entry.arxiv_id)
+        doi = entry.doi.lower()
+        for other in self.entries():
+            if base and arxiv_base(other.arxiv_id) == base:
+                return other
+            if doi and other.doi.lower() == doi:
+                return other
+        return None
+
+    def add_or_merge(self, entry: Entry, *, now: datetime | None = None) -> tuple[bool, Entry]:
+        """Add ``entry``, or fold it into its duplicate. Returns (added, stored entry)."""
+        existing = self.find_duplicate(entry)
+        if existing is None:
+            return True, self.add(entry, now=now)
+        merged = merge_entries(existing, entry)
+        if merged != existing:
+            merged = self.put(merged, now=now)
+        return False, merged
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def merge_entries(kept: Entry, incoming: Entry) -> Entry:
+    """Fill the blanks of ``kept`` from ``incoming``; what the user set always wins."""
+    title = kept.title
+    if is_placeholder_title(kept) and incoming.title and not is_placeholder_title(incoming):
+        title = incoming.title
+    tags = kept.tags + tuple(t for t in incoming.tags if t not in kept.tags)
+    links = kept.links + tuple(x for x in incoming.links if x not in kept.links)
+    return replace(
+        kept,
+        title=title,
+        arxiv_id=kept.arxiv_id or incoming.arxiv_id,
+        doi=kept.doi or incoming.doi,
+        url=kept.url or incoming.url,
+        authors=kept.authors or incoming.authors,
+        year=kept.year if kept.year is not None else incoming.year,
+        minutes=kept.minutes if kept.minutes is not None else incoming.minutes,
+        primary_class=kept.primary_class or incoming.primary_class,
+        tags=tags,
+        links=links,
+        notes=kept.notes or incoming.notes,
+    )
+
+
+def placeholder_title(reference: Reference) -> str:
+    """The title a quick-added entry gets until its real title is known."""
+    if reference.arxiv_id is not None:
+        return f"arXiv:{reference.arxiv_id}"
+    if reference.doi:
+        return f"doi:{reference.doi}"
+    return reference.url
+
+
+def is_placeholder_title(entry: Entry) -> bool:
+    title = entry.title.strip()
+    return not title or title in (
+        f"arXiv:{entry.arxiv_id}",
+        f"doi:{entry.doi}",
+        entry.url,
+    )
+
+
+def entry_from_reference(
+    reference: Reference, *, kind: str = "other", tags: Iterable[str] = ()
+) -> Entry:
+    """A new entry (id 0 until added) for a pasted id or URL."""
+    return Entry(
+        id=0,
+        title=placeholder_title(reference),
+        kind=kind,
+        arxiv_id=str(reference.arxiv_id) if reference.arxiv_id else "",
+        doi=reference.doi,
+        url=reference.url,
+        primary_class=reference.arxiv_id.archive if reference.arxiv_id else "",
+        tags=tuple(tags),
+    )
+
+
+def apply_metadata(entry: Entry, meta: ArxivMetadata) -> Entry:
+    """Fill an entry's blanks from an arXiv API record."""
+    incoming = Entry(
+        id=entry.id,
+        title=meta.title,
+        arxiv_id=str(meta.arxiv_id),
+        doi=meta.doi,
+        authors=meta.authors,
+        year=meta.year,
+        primary_class=meta.primary_class,
+    )
+    return merge_entries(entry, incoming)
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+def load_list(path: Path) -> AlternativesList:
+    """Read the store; a missing file is an empty list. Raises StoreError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return AlternativesList()
+    except UnicodeDecodeError as exc:
+        raise StoreSyntaxError(f"{path.name} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    return parse_list(text, name=path.name)
+
+
+def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesList:
+    """Parse store text; raises StoreSyntaxError if it is not valid TOML."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _error_line(exc)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        if "(at end of document)" in message:
+            line = len(text.rstrip().splitlines()) or 1
+            message = message.replace("(at end of document)", "(unfinished at end of file)")
+        where = f" line {line}" if line else ""
+        raise StoreSyntaxError(
+            f"{name}{where}: {message}; fix the file (changes are not saved until then)",
+            line,
+        ) from None
+    tables = data.pop("entry", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise StoreSyntaxError(f"{name}: 'entry' must be [[entry]] tables; fix the file")
+    result = AlternativesList()
+    next_id = data.pop("next_id", 1)
+    if not isinstance(next_id, int) or isinstance(next_id, bool):
+        result.problems.append(f"{name}: next_id is not a whole number; recomputed")
+        next_id = 1
+    result.top_extra = data
+    chunks = _split_entries(text)
+    if len(chunks) != len(tables):
+        # A "[[entry]]" line inside a multi-line string fooled the splitter; positions
+        # and raw text then come from the parsed tables instead.
+        chunks = [(0, "")] * len(tables)
+    seen: set[int] = set()
+    pending: list[tuple[int, Entry]] = []  # (index, entry) needing a fresh id
+    for (line, raw), table in zip(chunks, tables, strict=True):
+        where = f"{name} line {line}" if line else name
+        try:
+            entry = entry_from_table(table)
+        except ValueError as exc:
+            raw_text = raw or _dump_table(table)
+            result.items.append(Unreadable(raw_text, line, str(exc)))
+            result.problems.append(f"{where}: entry kept as written but not shown: {exc}")
+            continue
+        if entry.id <= 0 or entry.id in seen:
+            reason = "has no id" if entry.id <= 0 else f"repeats id {entry.id}"
+            pending.append((len(result.items), entry))
+            result.problems.append(f"{where}: entry {reason}; it gets a new id")
+        else:
+            seen.add(entry.id)
+        result.items.append(entry)
+    result.next_id = max([next_id, *(i + 1 for i in seen)])
+    for index, entry in pending:
+        result.items[index] = replace(entry, id=result.next_id)
+        result.next_id += 1
+    return result
+
+
+def _error_line(exc: Exception) -> int:
+    line = getattr(exc, "lineno", None)
+    if isinstance(line, int):
+        return line
+    match = re.search(r"at line (\d+)", str(exc))
+    return int(match.group(1)) if match else 0
+
+
+def _split_entries(text: str) -> list[tuple[int, str]]:
+    """(1-based line, raw text) of each ``[[entry]]`` block, in file order."""
+    chunks: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if _ENTRY_HEADER.match(line.rstrip("\r\n")):
+            chunks.append((number, [line]))
+        elif chunks:
+            chunks[-1][1].append(line)
+    return [(number, "".join(lines)) for number, lines in chunks]
+
+
+def entry_from_table(table: dict[str, Any]) -> Entry:
+    """Validate one ``[[entry]]`` table; raises ValueError naming the bad field."""
+    data = dict(table)
+    entry_id = data.pop("id", 0)
+    if not isinstance(entry_id, int) or isinstance(entry_id, bool):
+        raise ValueError(f"id {entry_id!r} is not a whole number")
+    title = data.pop("title", "")
+    if not isinstance(title, str) or not title.strip():
+        raise ValueError("no title")
+    kind = _normalise_choice(data.pop("kind", "other"), KINDS, "kind")
+    status = _normalise_choice(data.pop("status", "to-read"), STATUSES, "status")
+    priority = data.pop("priority", DEFAULT_PRIORITY)
+    if priority not in PRIORITIES or isinstance(priority, bool):
+        raise ValueError(f"priority {priority!r} is not 1 to 5")
+    arxiv_id = _string(data, "arxiv_id")
+    if arxiv_id and parse_arxiv_id(arxiv_id) is None:
+        raise ValueError(f"arxiv_id {arxiv_id!r} is not an arXiv id")
+    if arxiv_id.lower().startswith("arxiv:"):
+        arxiv_id = arxiv_id[6:].strip()
+    doi = _string(data, "doi")
+    if doi and not normalize_doi(doi):
+        raise ValueError(f"doi {doi!r} is not a DOI")
+    return Entry(
+        id=entry_id,
+        title=title,
+        kind=kind,
+        status=status,
+        priority=priority,
+        arxiv_id=arxiv_id,
+        doi=normalize_doi(doi) if doi else "",
+        url=_string(data, "url"),
+        authors=_strings(data, "authors"),
+        year=_optional_int(data, "year"),
+        minutes=_optional_int(data, "minutes"),
+        tags=_strings(data, "tags"),
+        primary_class=_string(data, "primary_class"),
+        links=_strings(data, "links"),
+        added=_optional_time(data, "added"),
+        updated=_optional_time(data, "updated"),
+        notes=_string(data, "notes"),
+        extra=data,
+    )
+
+
+def _normalise_choice(
+    value: Any, choices: tuple[str, ...], name: str, *, prefix: bool = False
+) -> str:
+    if isinstance(value, str):
+        wanted = _fold(value)
+        for choice in choices:
+            if _fold(choice) == wanted:
+                return choice
+        starts = [choice for choice in choices if _fold(choice).startswith(wanted)]
+        if prefix and wanted and len(starts) == 1:
+            return starts[0]
+    raise ValueError(f"{name} {value!r} is not one of: {', '.join(choices)}")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+def _string(data: dict[str, Any], key: str) -> str:
+    value = data.pop(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be text")
+    return value.strip() if key != "notes" else value
+
+
+def _strings(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.pop(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of text")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _optional_int(data: dict[str, Any], key: str) -> int | None:
+    value = data.pop(key, None)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} {value!r} is not a whole number")
+    return value
+
+
+def _optional_time(data: dict[str, Any], key: str) -> datetime | None:
+    value = data.pop(key, None)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{key} {value!r} is not a date") from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise ValueError(f"{key} {value!r} is not a date")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+# ---------------------------------------------------------------- writing the file
+
+
+def dump_list(store: AlternativesList) -> str:
+    """The store as TOML text: header, next_id, then each block in order."""
+    import tomli_w
+
+    parts = [_HEADER + tomli_w.dumps({"next_id": store.next_id, **store.top_extra})]
+    for item in store.items:
+        if isinstance(item, Unreadable):
+            parts.append(item.text.rstrip("\n") + "\n")
+        else:
+            parts.append(_dump_table(entry_to_table(item)))
+    return "\n".join(parts)
+
+
+def _dump_table(table: dict[str, Any]) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({"entry": [table]}, multiline_strings=True)
+
+
+def entry_to_table(entry: Entry) -> dict[str, Any]:
+    """The TOML table of an entry in the fixed key order; empty fields left out."""
+    values: dict[str, Any] = {
+        "id": entry.id,
+        "title": entry.title,
+        "kind": entry.kind,
+        "status": entry.status,
+        "priority": entry.priority,
+        "arxiv_id": entry.arxiv_id,
+        "doi": entry.doi,
+        "url": entry.url,
+        "authors": list(entry.authors),
+        "year": entry.year,
+        "minutes": entry.minutes,
+        "tags": list(entry.tags),
+        "primary_class": entry.primary_class,
+        "links": list(entry.links),
+        "added": entry.added,
+        "updated": entry.updated,
+        "notes": entry.notes,
+    }
+    table = {key: values[key] for key in _FIELD_ORDER if values[key] not in (None, "", [])}
+    for key, value in entry.extra.items():
+        table.setdefault(key, value)
+    return table
+
+
+def save_list(path: Path, store: AlternativesList) -> None:
+    atomic_write_text(path, dump_list(store))
+
+
+T = TypeVar("T")
+
+
+def update_list(path: Path, change: Callable[[AlternativesList], T]) -> tuple[AlternativesList, T]:
+    """Load the file, apply ``change``, write it back. Raises StoreError, never overwriting
+    a file it could not read."""
+    store = load_list(path)
+    result = change(store)
+    save_list(path, store)
+    return store, result
+
+
+# ---------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class Filter:
+    """``status:S kind:K tag:T words`` — every given part must match."""
+
+    status: str = ""
+    kind: str = ""
+    tag: str = ""
+    text: str = ""
+
+    def matches(self, entry: Entry) -> bool:
+        if self.status and _fold(entry.status) != _fold(self.status):
+            return False
+        if self.kind and _fold(entry.kind) != _fold(self.kind):
+            return False
+        if self.tag and _fold(self.tag) not in {_fold(t) for t in entry.tags}:
+            return False
+        if self.text:
+            haystack = " ".join(
+                (
+                    entry.title,
+                    " ".join(entry.authors),
+                    " ".join(entry.tags),
+                    entry.notes,
+                    entry.arxiv_id,
+                    entry.doi,
+                    entry.url,
+                    " ".join(entry.links),
+                )
+            ).lower()
+            if not all(word in haystack for word in self.text.lower().split()):
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = [
+            f"{k}:{v}"
+            for k, v in (("status", self.status), ("kind", self.kind), ("tag", self.tag))
+            if v
+        ]
+        if self.text:
+            parts.append(repr(self.text))
+        return " ".join(parts)
+
+
+def parse_filter(query: str) -> Filter:
+    """``status:to-read kind:optim tag:nlp adam`` -> Filter (unique prefixes of a status
+    or kind are enough). Raises ValueError."""
+    fields_: dict[str, str] = {"status": "", "kind": "", "tag": ""}
+    words = []
+    for token in query.split():
+        key, sep, value = token.partition(":")
+        if sep and key.lower() in fields_ and value:
+            fields_[key.lower()] = value
+        else:
+            words.append(token)
+    if fields_["status"]:
+        fields_["status"] = _normalise_choice(fields_["status"], STATUSES, "status", prefix=True)
+    if fields_["kind"]:
+        fields_["kind"] = _normalise_choice(fields_["kind"], KINDS, "kind", prefix=True)
+    return Filter(text=" ".join(words), **fields_)
+
+
+def sort_entries(entries: Iterable[Entry], key: str) -> list[Entry]:
+    """Order for display: priority (1 first), added (newest first) or status."""
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    items = list(entries)
+    if key == "priority":
+        return sorted(items, key=lambda e: (e.priority, e.added or oldest, e.id))
+    if key == "added":
+        return sorted(items, key=lambda e: (e.added or oldest, e.id), reverse=True)
+    if key == "status":
+        return sorted(items, key=lambda e: (STATUSES.index(e.status), e.priority, e.id))
+    raise ValueError(f"unknown sort key {key!r}")
+
+
+@dataclass(frozen=True)
+class ReadNow:
+    entry: Entry | None
+    message: str
+
+
+def pick_read_now(entries: Iterable[Entry], eta_seconds: float | None) -> ReadNow:
+    """The highest-priority unread entry that fits the training ETA, when one is known."""
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    unread = sorted(
+        (e for e in entries if e.status in UNREAD),
+        key=lambda e: (e.priority, e.added or oldest, e.id),
+    )
+    if not unread:
+        return ReadNow(None, "nothing left to read")
+    if eta_seconds is None:
+        return ReadNow(unread[0], "training ETA unknown; highest priority unread")
+    left = format_minutes(eta_seconds / 60)
+    for entry in unread:
+        if entry.minutes is not None and entry.minutes * 60 <= eta_seconds:
+            return ReadNow(entry, f"{entry.minutes} min read fits the {left} of training left")
+    return ReadNow(None, f"no unread entry with a reading time fits the {left} left")
+
+
+def format_minutes(minutes: float) -> str:
+    if minutes < 60:
+        return f"{max(0, int(minutes))} min"
+    return f"{int(minutes // 60)} h {int(minutes % 60):02d} min"
+
+
+def entry_to_json(entry: Entry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "arxiv_id": entry.arxiv_id,
+        "doi": entry.doi,
+        "url": entry.link,
+        "kind": entry.kind,
+        "status": entry.status,
+        "priority": entry.priority,
+        "tags": list(entry.tags),
+    }
+
+
+def markdown_table(entries: Iterable[Entry]) -> str:
+    """A Markdown table of the entries (pipes and newlines in cells escaped)."""
+
+    def cell(text: str) -> str:
+        return display(text.replace("\\", "\\\\").replace("|", "\\|"))
+
+    lines = [
+        "| id | title | kind | status | priority | link | tags |",
+        "|---:|---|---|---|---:|---|---|",
+    ]
+    for entry in entries:
+        link = entry.link
+        lines.append(
+            f"| {entry.id} | {cell(entry.title)} | {entry.kind} | {entry.status} "
+            f"| {entry.priority} | {f'<{cell(link)}>' if link else ''} "
+            f"| {cell(', '.join(entry.tags))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def entries_from_text(text: str, *, kind: str, tags: list[str]) -> list[Entry]:
+    """Entries for a pasted id, URL, DOI or BibTeX record. Raises ValueError."""
+    from waitwise_tui.core.alternatives.bibtex import looks_like_bibtex, parse_bibtex
+
+    if looks_like_bibtex(text):
+        parsed = parse_bibtex(text, kind=kind, tags=tags)
+        if not parsed.entries:
+            reason = parsed.malformed[0] if parsed.malformed else "no entry found"
+            raise ValueError(f"BibTeX not readable: {reason}")
+        return parsed.entries
+    reference = parse_reference(text)
+    if reference is None:
+        raise ValueError(f"not an arXiv id, DOI, URL or BibTeX entry: {display(text)}")
+    return [entry_from_reference(reference, kind=kind, tags=tags)]
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    merged: int = 0
+    skipped: int = 0
+
+    def summary(self) -> str:
+        return f"{self.added} added, {self.merged} merged as duplicates, {self.skipped} skipped"
+
+
+def import_entries(
+    store: AlternativesList, entries: Iterable[Entry], *, now: datetime | None = None
+) -> ImportReport:
+    report = ImportReport()
+    for entry in entries:
+        added, _ = store.add_or_merge(entry, now=now)
+        if added:
+            report.added += 1
+        else:
+            report.merged += 1
+    return report

@@ -1,0 +1,1 @@
+"""Datasets: loading, profiling and the views the data tab plots."""

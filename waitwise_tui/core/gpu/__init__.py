@@ -1,0 +1,1 @@
+"""GPU and host sampling: NVML sampler, host (psutil), the fake NVML for tests."""

@@ -1,0 +1,1 @@
+"""Notes: the Markdown store, the note document, run snapshots."""

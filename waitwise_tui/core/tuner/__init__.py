@@ -1,0 +1,1 @@
+"""Hyperparameter tuning: search space, the ask/tell service and its runner."""

@@ -1,0 +1,1 @@
+"""The monitor pane: GPU + host panel and the training runs panel."""

@@ -1,0 +1,631 @@
+"""The training-run panel: run list with health badges, live chart, demo offer.
+
+A thread worker polls ``RunMonitor`` and reschedules itself only after the poll
+finished; charts are built in another thread worker sized to the widget. New alerts go
+up as ``RecordEvent`` (stored, notified, journalled by whoever listens). The run's
+writer process is matched to the GPU process table so both show each other.
+
+Run names (paths), metric names, alert texts and read errors come from logs the user
+does not control: they are shown through ``core.text.display`` in Rich ``Text`` (never
+markup, never a raw control), and widths are measured on the escaped text. Metric and
+run names reach the chart escaped too (``core.runs.chart``), since its ANSI output is
+parsed back with ``Text.from_ansi``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from waitwise_tui.core import events as core_events
+from waitwise_tui.core.text import display
+from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.poller import Poller
+
+if TYPE_CHECKING:
+    from waitwise_tui.core.runs.monitor import RunInfo, RunMonitor, RunsSnapshot
+    from waitwise_tui.ui.context import AppContext
+
+SMOOTHING_STEPS = (0.0, 0.6, 0.8, 0.9, 0.95, 0.99)
+X_AXES = ("step", "relative", "wall")
+ZOOMS = (None, 100, 1_000, 10_000, 100_000)
+BADGES = {
+    "live": ("● live", "success"),
+    "idle": ("○ idle", "text-muted"),
+    "stalled": ("◐ stalled", "warning"),
+    "finished": ("✔ done", "primary"),
+    "crashed": ("✖ crashed", "error"),
+    "gone": ("⌫ gone", "text-muted"),
+}
+EVENT_KINDS = {"finished": core_events.RUN_FINISHED, "crashed": core_events.RUN_CRASHED}
+
+
+class RunsUpdated(Message):
+    """A fresh snapshot; only the newest one matters."""
+
+    def __init__(self, snapshot: RunsSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunsUpdated)
+
+
+class ChartReady(Message):
+    def __init__(self, ansi: str, key: tuple) -> None:
+        super().__init__()
+        self.ansi = ansi
+        self.key = key
+
+
+class TotalScreen(ModalScreen[float | None]):
+    """Ask for a run's total step count (for progress and ETA)."""
+
+    DEFAULT_CSS = """
+    TotalScreen { align: center middle; }
+    TotalScreen > Vertical { width: 60; height: auto; padding: 1 2;
+        border: thick $primary; background: $surface; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.total_cancel")]
+
+    def __init__(self, run_name: str) -> None:
+        super().__init__()
+        self.run_name = run_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Total steps for {display(self.run_name)} (empty clears):"))
+            yield Input(placeholder="e.g. 100000", id="total-input")
+            yield Label("", id="total-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip().replace("_", "").replace(",", "")
+        if not text:
+            self.dismiss(None)
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            self.query_one("#total-error", Label).update(
+                Text(f"not a positive number: {display(repr(event.value))}", style="bold red")
+            )
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChartView(Static):
+    """The chart's Static; says when its size changes (Resize does not bubble)."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
+class RunsPanel(Widget, can_focus=True):
+    """Runs found in the workspace (or given on the command line), plotted live."""
+
+    HELP_TITLE = "Training runs (when the run panel has focus)"
+    DEFAULT_CSS = """
+    RunsPanel { height: auto; padding: 0 1; }
+    RunsPanel:focus { background: $boost; }
+    RunsPanel #runs-title { color: $primary; text-style: bold; }
+    RunsPanel #runs-list { height: auto; }
+    RunsPanel #runs-chart { height: 14; }
+    RunsPanel #runs-status { color: $text-muted; height: auto; }
+    RunsPanel #runs-empty { color: $text; height: auto; }
+    RunsPanel.compact #runs-chart { height: 9; }
+    """
+    BINDINGS = [
+        Binding("up,k", "select(-1)", "Prev run", show=False, id="runs.prev"),
+        Binding("down,j", "select(1)", "Next run", show=False, id="runs.next"),
+        Binding("m", "next_metric", "Metric", id="runs.metric"),
+        Binding("a", "toggle_overlay", "All runs", id="runs.overlay"),
+        Binding("s", "smoothing(1)", "Smooth", id="runs.smooth_more"),
+        Binding("S", "smoothing(-1)", "Less smooth", show=False, id="runs.smooth_less"),
+        Binding("l", "toggle_log", "Log y", id="runs.log_y"),
+        Binding("x", "next_x_axis", "X axis", id="runs.x_axis"),
+        Binding("o", "toggle_robust", "Outliers", show=False, id="runs.robust"),
+        Binding("z", "next_zoom", "Zoom", show=False, id="runs.zoom"),
+        Binding("t", "set_total", "Total", show=False, id="runs.total"),
+    ]
+
+    def __init__(
+        self, ctx: AppContext, *, id: str | None = None, monitor: RunMonitor | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.ctx = ctx
+        self._monitor = monitor
+        self.snapshot: RunsSnapshot | None = None
+        self.selected = 0
+        self.metric: str | None = None
+        self.overlay = False
+        self.smoothing_index = 0
+        self.x_axis_index = 0
+        self.zoom_index = 0
+        self.log_y = False
+        self.robust_y = True
+        self._chart_key: tuple | None = None
+        self._chart_busy = False
+        self._poller: Poller | None = None
+        self._shown_empty = False  # the last snapshot posted had no runs and no alerts
+        self._gpu_monitor: Any = None
+        self._shown: dict[str, Text] = {}
+        self._seen_runs: set[str] = set()  # runs read at least once before this poll
+        self._labels: dict[int, str] = {}
+
+    # -- composition and polling ------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("Training runs", id="runs-title", markup=False)
+        yield Static("looking for training logs…", id="runs-empty", markup=False)
+        yield Static("", id="runs-list")
+        yield ChartView("", id="runs-chart")
+        yield Static("", id="runs-status")
+
+    def on_mount(self) -> None:
+        self._show_lists(False)
+        self._poller = Poller(
+            self._poll_once, lambda: self.ctx.settings.interval, name="waitwise-runs"
+        )
+        self._poller.start()
+
+    def on_unmount(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
+
+    @property
+    def monitor(self) -> RunMonitor:
+        if self._monitor is None:
+            injected = self.ctx.backends.get("runs_monitor")
+            if injected is not None:
+                self._monitor = injected
+                return injected
+            from waitwise_tui.core.runs.monitor import RunMonitor
+
+            self._monitor = RunMonitor(
+                self.ctx.workspace.root, self.ctx.options.get("run_paths") or ()
+            )
+        return self._monitor
+
+    def _poll_once(self) -> None:
+        """One scan and read of the runs, on the poller's thread."""
+        try:
+            snapshot = self.monitor.poll()
+        except Exception as exc:  # keep polling; say what failed once per poll
+            self.app.call_from_thread(self._poll_failed, str(exc))
+        else:
+            empty = not snapshot.runs and not snapshot.new_alerts
+            if empty and self._shown_empty and self._poller is not None:
+                self._poller.handled()  # still no runs: nothing to redraw, no message
+                return
+            self._shown_empty = empty
+            self.post_message(RunsUpdated(snapshot))
+
+    def _poll_failed(self, reason: str) -> None:
+        self._show("#runs-status", Text(f"run scan failed: {display(reason)}", style="red"))
+        if self._poller is not None:
+            self._poller.handled()
+
+    # -- rendering ----------------------------------------------------------------
+
+    @on(RunsUpdated)
+    def _updated(self, message: RunsUpdated) -> None:
+        try:
+            self._show_snapshot(message.snapshot)
+        finally:  # the next poll waits for this; never leave it waiting
+            if self._poller is not None:
+                self._poller.handled()
+
+    def _show_snapshot(self, snapshot: RunsSnapshot) -> None:
+        self.snapshot = snapshot
+        for alert in snapshot.new_alerts:
+            if alert.run not in self._seen_runs:
+                # Found while reading a run's history (an old NaN, say): shown as a
+                # badge, not announced, stored or journalled again at every start.
+                continue
+            kind = EVENT_KINDS.get(alert.kind, core_events.ALERT)
+            self.post_message(
+                RecordEvent(
+                    core_events.Event(
+                        kind=kind,
+                        source=alert.run,
+                        message=alert.message
+                        if alert.run in alert.message
+                        else f"{alert.run}: {alert.message}",
+                        time=alert.time,
+                        data={"alert": alert.kind, "metric": alert.metric, "step": alert.step},
+                    )
+                )
+            )
+        self._seen_runs.update(run.name for run in snapshot.runs)
+        self._link_gpu_processes(snapshot)
+        self._render_runs()
+        self._request_chart()
+
+    def _show(self, widget_id: str, renderable: Text) -> None:
+        """Update a part only when its content changed: every update repaints it."""
+        if self._shown.get(widget_id) != renderable:
+            self._shown[widget_id] = renderable
+            self.query_one(widget_id, Static).update(renderable)
+
+    def _show_lists(self, has_runs: bool) -> None:
+        self.query_one("#runs-empty").display = not has_runs
+        for widget_id in ("#runs-list", "#runs-chart", "#runs-status"):
+            self.query_one(widget_id).display = has_runs
+
+    def _render_runs(self) -> None:
+        snapshot = self.snapshot
+        runs = snapshot.runs if snapshot else ()
+        self._show_lists(bool(runs))
+        if not runs:
+            where = self.ctx.options.get("run_paths") or [str(self.ctx.workspace.root)]
+            self._show(
+                "#runs-empty",
+                Text.assemble(
+                    f"No training log found in {display(', '.join(map(str, where)))}.\n",
+                    ("Press D", "bold reverse"),
+                    " to start a demo run (a small CPU training loop), or start with\n",
+                    ("waitwise-tui PATH/TO/LOGS", "bold"),
+                    " (TensorBoard, CSV, JSONL, HF trainer_state, text logs).",
+                ),
+            )
+            return
+        self.selected = max(0, min(self.selected, len(runs) - 1))
+        if self.size.width:
+            self.set_class(self.size.width < 70, "compact")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        # Before the first layout the width is unknown; on_resize renders again.
+        width = self.query_one("#runs-list").size.width
+        # Names as shown: a control character takes four cells once escaped.
+        names = [display(run.name) for run in runs]
+        name_width = max(8, min(28, max(len(name) for name in names)))
+        if width:
+            # Narrow panes: the name gives way first, down to a readable stub.
+            name_width = max(12, min(name_width, width - 34))
+        for index, run in enumerate(runs):
+            badge, colour = BADGES.get(run.status, (display(run.status), "text"))
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append("▶ " if index == self.selected else "  ", style="bold")
+            line.append(
+                _fit_tail(names[index], name_width).ljust(name_width),
+                style="bold" if index == self.selected else "",
+            )
+            line.append(f" {badge:<10}", style=self._colour(colour))
+            line.append(f" step {_fmt_step(run.last_step)}")
+            # Optional fields, most useful first; each is kept only if it fits whole.
+            extras: list[tuple[str, str]] = []
+            if run.progress is not None:
+                extras.append((f" {run.progress * 100:.0f}%", ""))
+            if run.eta_seconds is not None:
+                extras.append((f" ETA {_fmt_duration(run.eta_seconds)}", "bold"))
+            gpu = self._gpu_usage(run)
+            if gpu:
+                extras.append((f" · {gpu}", self._colour("accent")))
+            if run.age_seconds is not None:
+                extras.append((f" · {_fmt_duration(run.age_seconds)} ago", "dim"))
+            extras.append((f" · {display(run.format)}", "dim"))
+            for part, style in extras:
+                if not width or line.cell_len + len(part) <= width:
+                    line.append(part, style=style)
+            if index:
+                text.append("\n")
+            if width:
+                line.truncate(width, overflow="ellipsis")
+            text.append_text(line)
+        self._show("#runs-list", text)
+        self._render_status()
+
+    def _render_status(self) -> None:
+        run = self.current_run()
+        if run is None:
+            return
+        status = Text(no_wrap=False)
+        names = [m.name for m in run.metrics]
+        metric = self._metric_for(run)
+        if metric is not None:
+            summary = run.metric(metric)
+            status.append(display(metric), style="bold")
+            if summary is not None:
+                status.append(f" last {_fmt_value(summary.last)} min {_fmt_value(summary.min)}")
+        if len(names) > 1:
+            status.append(f"  [m] {len(names)} metrics")
+        options = self.chart_options()
+        status.append(
+            f"  smooth {options.smoothing:.2f} · x {options.x_axis}"
+            + (" · log" if options.log_y else "")
+            + ("" if options.robust_y else " · outliers")
+            + (f" · last {options.last_n_steps}" if options.last_n_steps else "")
+            + (" · all runs" if self.overlay else ""),
+            style="dim",
+        )
+        for alert in run.alerts:
+            status.append(f"\n⚠ {display(alert.message)}", style=self._colour("warning"))
+        if run.error:
+            status.append(f"\n{display(run.error)}", style=self._colour("error"))
+        self._show("#runs-status", status)
+
+    def _colour(self, name: str) -> str:
+        """A Rich style for a theme colour name (success, warning, ...)."""
+        if name in ("text-muted", "text"):
+            return "dim" if name == "text-muted" else ""
+        value = getattr(self.app.current_theme, name, None)
+        return value or ""
+
+    # -- chart ----------------------------------------------------------------------
+
+    def chart_options(self):
+        from waitwise_tui.core.runs.chart import ChartOptions
+
+        return ChartOptions(
+            smoothing=SMOOTHING_STEPS[self.smoothing_index],
+            log_y=self.log_y,
+            x_axis=X_AXES[self.x_axis_index],
+            robust_y=self.robust_y,
+            last_n_steps=ZOOMS[self.zoom_index],
+        )
+
+    def current_run(self) -> RunInfo | None:
+        if not self.snapshot or not self.snapshot.runs:
+            return None
+        return self.snapshot.runs[max(0, min(self.selected, len(self.snapshot.runs) - 1))]
+
+    def _metric_for(self, run: RunInfo) -> str | None:
+        names = [m.name for m in run.metrics]
+        if not names:
+            return None
+        if self.metric in names:
+            return self.metric
+        for preferred in ("loss", "train_loss", "train/loss", "val_loss"):
+            if preferred in names:
+                return preferred
+        loss_like = [n for n in names if "loss" in n.lower()]
+        return (loss_like or names)[0]
+
+    def _request_chart(self, force: bool = False) -> None:
+        run = self.current_run()
+        chart = self.query_one("#runs-chart", Static)
+        if run is None:
+            return
+        metric = self._metric_for(run)
+        if metric is None:
+            self._show("#runs-chart", Text("no numeric metrics yet", style="dim"))
+            return
+        from waitwise_tui.core.runs.chart import paired_metrics
+
+        metrics = paired_metrics(metric, [m.name for m in run.metrics])
+        run_names = [r.name for r in self.snapshot.runs] if self.overlay else [run.name]
+        width = max(20, chart.size.width or self.size.width - 2)
+        height = max(5, chart.size.height or 10)
+        counts = tuple(
+            (r.name, m.name, m.count)
+            for r in self.snapshot.runs
+            if r.name in run_names
+            for m in r.metrics
+        )
+        key = (
+            tuple(run_names),
+            tuple(metrics),
+            width,
+            height,
+            self.chart_options(),
+            counts,
+            self.app.theme,
+        )
+        if key == self._chart_key and not force:
+            return
+        if self._chart_busy:
+            return  # the running build re-checks when it finishes
+        self._chart_busy = True
+        self._build_chart(run_names, metrics, width, height, key)
+
+    @work(thread=True, exclusive=True, group="runs-chart", exit_on_error=False)
+    def _build_chart(
+        self, run_names: list[str], metrics: list[str], width: int, height: int, key: tuple
+    ) -> None:
+        try:
+            ansi = self.monitor.chart(
+                run_names, metrics, width, height, self.chart_options(), self._line_colours()
+            )
+        except Exception as exc:  # a chart bug must not stop the monitor
+            ansi = f"chart failed: {display(exc)}"  # parsed as ANSI: no ESC of its own
+        self.post_message(ChartReady(ansi, key))
+
+    def _line_colours(self) -> list[tuple[int, int, int]]:
+        from textual.color import Color
+
+        colours = []
+        for name in ("primary", "accent", "success", "secondary", "warning", "error"):
+            value = self.app.theme_variables.get(name)
+            if value:
+                colour = Color.parse(value)
+                colours.append((colour.r, colour.g, colour.b))
+        return colours or [(78, 161, 255), (255, 180, 84)]
+
+    @on(ChartReady)
+    def _chart_ready(self, message: ChartReady) -> None:
+        self._chart_busy = False
+        self._chart_key = message.key
+        self._show("#runs-chart", Text.from_ansi(message.ansi, no_wrap=True))
+        self._request_chart()
+
+    @on(ChartView.Resized)
+    def _chart_resized(self) -> None:
+        # The chart can change size without the panel doing so (the run list above
+        # it grew, the panel was mounted before layout): draw it for the new size.
+        self.call_after_refresh(self._request_chart)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 70, "compact")
+        self.call_after_refresh(self._render_runs)
+        self.call_after_refresh(self._request_chart)
+
+    # -- GPU link ---------------------------------------------------------------------
+
+    def _system_monitor(self) -> Any:
+        if self._gpu_monitor is None:
+            from waitwise_tui.ui.monitor.system import SystemMonitor
+
+            found = self.app.query(SystemMonitor)
+            self._gpu_monitor = found.first() if found else None
+        return self._gpu_monitor
+
+    def _link_gpu_processes(self, snapshot: RunsSnapshot) -> None:
+        labels = {run.writer_pid: run.name for run in snapshot.runs if run.writer_pid}
+        if labels == self._labels:
+            return  # relabelling repaints the process table; only do it on a change
+        monitor = self._system_monitor()
+        if monitor is not None:
+            self._labels = labels
+            monitor.set_process_labels(labels)
+
+    def _gpu_usage(self, run: RunInfo) -> str:
+        monitor = self._system_monitor()
+        snapshot = getattr(monitor, "latest_snapshot", None) if monitor else None
+        if not run.writer_pid or snapshot is None:
+            return ""
+        parts = []
+        for gpu in getattr(snapshot, "gpus", ()):
+            for proc in getattr(gpu, "processes", ()) or ():
+                if proc.pid == run.writer_pid:
+                    used = proc.gpu_memory_bytes
+                    mem = f"{used / 2**30:.1f}G" if used is not None else "N/A"
+                    util = f" {gpu.util_percent:.0f}%" if gpu.util_percent is not None else ""
+                    parts.append(f"GPU{gpu.index} {mem}{util}")
+        return " ".join(parts)
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_select(self, delta: int) -> None:
+        if self.snapshot and self.snapshot.runs:
+            self.selected = (self.selected + delta) % len(self.snapshot.runs)
+            self.metric = None
+            self._render_runs()
+            self._request_chart()
+
+    def action_next_metric(self) -> None:
+        run = self.current_run()
+        if run is None:
+            return
+        names = [m.name for m in run.metrics]
+        if not names:
+            return
+        current = self._metric_for(run)
+        index = names.index(current) if current in names else -1
+        self.metric = names[(index + 1) % len(names)]
+        self._refresh_view()
+
+    def action_toggle_overlay(self) -> None:
+        self.overlay = not self.overlay
+        self._refresh_view()
+
+    def action_smoothing(self, delta: int) -> None:
+        self.smoothing_index = max(0, min(len(SMOOTHING_STEPS) - 1, self.smoothing_index + delta))
+        self._refresh_view()
+
+    def action_toggle_log(self) -> None:
+        self.log_y = not self.log_y
+        self._refresh_view()
+
+    def action_next_x_axis(self) -> None:
+        self.x_axis_index = (self.x_axis_index + 1) % len(X_AXES)
+        self._refresh_view()
+
+    def action_toggle_robust(self) -> None:
+        self.robust_y = not self.robust_y
+        self._refresh_view()
+
+    def action_next_zoom(self) -> None:
+        self.zoom_index = (self.zoom_index + 1) % len(ZOOMS)
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        self._render_status()
+        self._request_chart()
+
+    def action_set_total(self) -> None:
+        run = self.current_run()
+        if run is None:
+            self.notify("no run selected", severity="warning")
+            return
+
+        def done(total: float | None) -> None:
+            self.monitor.set_total(run.name, total)
+            self.notify(
+                f"{run.name}: total set to {total:,.0f} steps"
+                if total
+                else f"{run.name}: total cleared",
+                markup=False,
+            )
+
+        self.app.push_screen(TotalScreen(run.name), done)
+
+    def start_demo(self) -> None:
+        self._start_demo()
+
+    @work(thread=True, exclusive=True, group="runs-demo", exit_on_error=False)
+    def _start_demo(self) -> None:
+        from waitwise_tui.core.runs.demo import start_demo
+
+        try:
+            pid, path = start_demo(self.ctx.workspace)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"demo run failed to start: {exc}", severity="error", markup=False
+            )
+            return
+        self.monitor.add_path(path)
+        self.app.call_from_thread(
+            self.notify,
+            f"demo run started (pid {pid}); curves appear in a few seconds",
+            markup=False,
+        )
+
+
+def _fit_tail(text: str, width: int) -> str:
+    """Shorten from the left: the end of a run's path is what tells runs apart."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _fmt_step(step: float | None) -> str:
+    if step is None or not math.isfinite(step):
+        return "–"
+    return f"{step:,.0f}" if float(step).is_integer() else f"{step:,.2f}"
+
+
+def _fmt_value(value: float | None) -> str:
+    if value is None:
+        return "N/A"
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def _fmt_duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+    if seconds < 86400:
+        return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
+    return f"{seconds // 86400:.0f}d{seconds % 86400 // 3600:02.0f}h"
+
+
+__all__ = ["RunsPanel", "RunsUpdated"]

@@ -1,0 +1,1 @@
+"""The alternatives (reading list) tab."""

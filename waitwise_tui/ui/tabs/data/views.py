@@ -1,0 +1,158 @@
+"""plotext chart builders for the data tab; each returns a rich ``Text`` ready to show.
+
+plotext keeps one global figure, so every build holds ``PLOTEXT_LOCK`` and starts with
+``clear_figure``. Builders are called from thread workers; their cost depends on the
+chart size (bins, bars, a point budget), not on the number of rows.
+
+Titles, axis labels, bar and tick labels and legend entries are column names and cell
+values: they reach plotext through ``display`` (``_start`` and ``_label``), because
+plotext copies them into its ANSI output and ``Text.from_ansi`` would then act on any
+escape sequence in them (colours, an OSC 8 link, a cleared screen).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
+from waitwise_tui.core.text import display
+from waitwise_tui.ui.plain import plain
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from waitwise_tui.core.data.views import Histogram, Projection
+
+LABEL_WIDTH = 12
+_SERIES_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white")
+
+
+def _start(width: int, height: int, title: str) -> object:
+    import plotext as plt
+
+    reset_figure(plt)
+    plt.plotsize(max(width, 20), max(height, 5))
+    plt.theme("clear")
+    plt.title(display(title))
+    return plt
+
+
+def _label(text: str) -> str:
+    text = display(" ".join(str(text).split()))
+    return text if len(text) <= LABEL_WIDTH else text[: LABEL_WIDTH - 1] + "…"
+
+
+def _tick(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def histogram_chart(
+    hist: Histogram, selected: int | None, width: int, height: int, title: str
+) -> Text:
+    """Bars for precomputed bins; the selected bin is drawn in another colour."""
+    if not hist.counts:
+        return Text("no finite values to plot")
+    centres = list(range(len(hist.counts)))
+    with PLOTEXT_LOCK:
+        plt = _start(width, height, title)
+        plt.bar(centres, hist.counts, color="cyan", width=0.9)
+        if selected is not None:
+            plt.bar([selected], [hist.counts[selected]], color="orange", width=0.9)
+        last = len(hist.counts) - 1
+        plt.xticks([0, last], [_tick(hist.edges[0]), _tick(hist.edges[-1])])
+        return Text.from_ansi(plt.build())
+
+
+def bars_chart(
+    items: list[tuple[str, int]], selected: int | None, width: int, height: int, title: str
+) -> Text:
+    """Horizontal frequency bars, most frequent on top."""
+    if not items:
+        return Text("no values to plot")
+    labels = [_label(name) for name, _ in items]
+    counts = [count for _, count in items]
+    with PLOTEXT_LOCK:
+        plt = _start(width, height, title)
+        plt.bar(labels[::-1], counts[::-1], orientation="horizontal", color="cyan", width=0.6)
+        if selected is not None:
+            # Draw over the selected bar; its position counts from the bottom.
+            highlight = [0] * len(counts)
+            highlight[len(counts) - 1 - selected] = counts[selected]
+            plt.bar(labels[::-1], highlight, orientation="horizontal", color="orange", width=0.6)
+        return Text.from_ansi(plt.build())
+
+
+def time_chart(labels: list[str], counts: list[int], width: int, height: int, title: str) -> Text:
+    if not counts:
+        return Text("no dates to plot")
+    with PLOTEXT_LOCK:
+        plt = _start(width, height, title)
+        positions = list(range(len(counts)))
+        plt.bar(positions, counts, color="cyan", width=0.9)
+        plt.xticks([0, len(counts) - 1], [display(labels[0]), display(labels[-1])])
+        return Text.from_ansi(plt.build())
+
+
+def scatter_chart(
+    xs: np.ndarray, ys: np.ndarray, width: int, height: int, title: str, x_name: str, y_name: str
+) -> Text:
+    if xs.size == 0:
+        return Text("no rows with both values finite")
+    with PLOTEXT_LOCK:
+        plt = _start(width, height, title)
+        plt.scatter(xs.tolist(), ys.tolist(), marker="dot", color="cyan")
+        plt.xlabel(_label(x_name))
+        plt.ylabel(_label(y_name))
+        return Text.from_ansi(plt.build())
+
+
+def projection_chart(proj: Projection, width: int, height: int, title: str) -> Text:
+    """PCA scatter, one colour per target class (the 7 largest; the rest together)."""
+    with PLOTEXT_LOCK:
+        plt = _start(width, height, title)
+        if proj.labels is None:
+            plt.scatter(proj.x.tolist(), proj.y.tolist(), marker="dot", color="cyan")
+        else:
+            from collections import Counter
+
+            common = [name for name, _ in Counter(proj.labels).most_common(7)]
+            groups: dict[str, tuple[list[float], list[float]]] = {}
+            for x, y, label in zip(proj.x.tolist(), proj.y.tolist(), proj.labels, strict=True):
+                key = label if label in common else "other"
+                xs, ys = groups.setdefault(key, ([], []))
+                xs.append(x)
+                ys.append(y)
+            for index, (label, (xs, ys)) in enumerate(sorted(groups.items())):
+                color = _SERIES_COLORS[index % len(_SERIES_COLORS)]
+                plt.scatter(xs, ys, marker="dot", color=color, label=_label(label))
+        plt.xlabel(f"PC1 {proj.explained[0]:.0%}")
+        plt.ylabel(f"PC2 {proj.explained[1]:.0%}")
+        return Text.from_ansi(plt.build())
+
+
+def correlation_table(names: list[str], matrix: np.ndarray) -> Table | Text:
+    """The correlation matrix as a table; cells coloured by sign and strength."""
+    import math
+
+    if not names:
+        return Text("no numeric columns to correlate")
+    table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold")
+    table.add_column("")
+    for name in names:
+        table.add_column(plain(_label(name)[:6]), justify="right")
+    for i, name in enumerate(names):
+        cells: list[Text] = [plain(_label(name))]
+        for j in range(len(names)):
+            value = float(matrix[i, j])
+            if math.isnan(value):
+                cells.append(Text("·", style="dim"))
+                continue
+            strength = abs(value)
+            colour = "red" if value < 0 else "green"
+            style = f"bold {colour}" if strength > 0.9 else colour if strength > 0.5 else "dim"
+            cells.append(Text(f"{value:+.2f}", style=style))
+        table.add_row(*cells)
+    return table

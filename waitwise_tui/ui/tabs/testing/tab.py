@@ -1,0 +1,558 @@
+"""The Tests tab: discover and run the project's pytest suite with live results.
+
+pytest runs in a thread worker through ``core.testing.runner``; its events land in a
+deque that the event loop drains every 100 ms, so thousands of results cost a few
+tree refreshes, not thousands. Watch mode polls file times off the loop. ``g`` writes
+data-quality tests from a saved data profile, confirming any overwrite with a diff.
+
+Test ids, messages, tracebacks and pytest's output come from the project under test:
+they are shown through ``plain`` (never markup; control characters escaped, newlines
+kept where the text is multi-line).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
+from waitwise_tui.core.testing.generate import (
+    GenerationPlan,
+    ProfileError,
+    plan_generation,
+    write_plan,
+)
+from waitwise_tui.core.testing.python_env import PythonEnv, SetupError, find_python
+from waitwise_tui.core.testing.runner import (
+    FAILING,
+    OUTCOMES,
+    Collected,
+    Finished,
+    RunEvent,
+    RunRequest,
+    TestResult,
+    TestRun,
+    summary_text,
+)
+from waitwise_tui.core.testing.watch import Debouncer, scan
+from waitwise_tui.core.text import display
+from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.messages import RecordEvent
+from waitwise_tui.ui.plain import plain
+from waitwise_tui.ui.tabs import TabCommands, TabWidget
+
+DRAIN_S = 0.1
+WATCH_S = 1.0
+SLOWEST = 10
+ICONS = {
+    "passed": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "error": ("E", "red"),
+    "skipped": ("s", "yellow"),
+    "xfailed": ("x", "yellow"),
+    "xpassed": ("X", "yellow"),
+}
+HELP = (
+    "enter run the node under the cursor · r run all · f run failed · F failed first · "
+    "c cancel · n/N next/prev failure · s slowest · l output · w watch · k courteous · "
+    "g data tests"
+)
+SHORT = {"xfailed": "xfail", "xpassed": "xpass"}
+
+
+def split_nodeid(nodeid: str) -> list[str]:
+    """``file::Class::test[param]`` -> ["file", "Class", "test", "[param]"]."""
+    parts = nodeid.split("::")
+    last = parts[-1]
+    if "[" in last and last.endswith("]"):
+        name, _, param = last.partition("[")
+        parts[-1:] = [name, f"[{param}"]
+    return parts
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    shown = [f"{counts[k]} {SHORT.get(k, k)}" for k in OUTCOMES if counts.get(k)]
+    return " ".join(shown) or "no results"
+
+
+class TestsTab(TabWidget):
+    """Tree of the project's tests, live counts, and the selected test's details."""
+
+    __test__ = False
+
+    DEFAULT_CSS = """
+    TestsTab #tests-status, TestsTab #tests-counts { height: 1; padding: 0 1; }
+    TestsTab #tests-body { height: 1fr; }
+    TestsTab #tests-tree { width: 1fr; min-width: 30; }
+    TestsTab #tests-detail { width: 1fr; border-left: solid $panel; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("r", "run_all", "Run all", id="tests.run_all"),
+        Binding("f", "run_failed", "Run failed", id="tests.run_failed"),
+        Binding("F", "failed_first", "Failed first", id="tests.failed_first"),
+        Binding("c", "cancel", "Cancel", id="tests.cancel"),
+        Binding("w", "toggle_watch", "Watch", id="tests.watch"),
+        Binding("n", "next_failure", "Next failure", id="tests.next_failure"),
+        Binding("N", "prev_failure", "Prev failure", id="tests.prev_failure"),
+        Binding("s", "slowest", "Slowest", id="tests.slowest"),
+        Binding("l", "show_log", "Output", id="tests.log"),
+        Binding("g", "generate", "Data tests", id="tests.generate"),
+        Binding("k", "toggle_courteous", "Courteous", id="tests.courteous"),
+    ]
+
+    def __init__(self, ctx: AppContext, *, id: str | None = None) -> None:
+        super().__init__(ctx, id=id)
+        self.project = Path(ctx.options.get("project_dir") or ctx.workspace.root).resolve()
+        self.env: PythonEnv = find_python(self.project, ctx.settings.tests_python)
+        self.courteous = bool(ctx.settings.tests_courteous)
+        self._discovered = False  # discovery runs on first activation
+        self.watching = False
+        self.results: dict[str, TestResult] = {}
+        self.order: list[str] = []
+        self.nodes: dict[str, TreeNode[str]] = {}
+        self.state = "discovering"
+        self._buffer: deque[RunEvent] = deque()
+        self._run: TestRun | None = None
+        self._run_counts: dict[str, int] = {}
+        self._run_seen = 0
+        self._run_total = 0
+        self._debounce = Debouncer()
+        # Tail of pytest's own output (bounded by the runner), shown with l.
+        self._last_log = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="tests-status")
+        yield Static(id="tests-counts")
+        with Horizontal(id="tests-body"):
+            tree: Tree[str] = Tree(plain(self.project.name), id="tests-tree")
+            tree.show_root = False
+            tree.auto_expand = False
+            yield tree
+            with VerticalScroll(id="tests-detail"):
+                yield Static(Text(HELP, style="dim"), id="tests-detail-text")
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    # -- hooks ---------------------------------------------------------------
+
+    def tab_activated(self) -> None:
+        self.query_one(Tree).focus()
+        if not self._discovered:
+            # Discovery starts pytest: do it when the tab is first shown, not at every
+            # start of the app (which may never open this tab).
+            self._discovered = True
+            self._start(collect_only=True)
+
+    @property
+    def working(self) -> bool:
+        """pytest is running (a test run or a discovery)."""
+        return self._run is not None
+
+    def busy_reason(self) -> str | None:
+        # Discovery only lists tests; quitting during it loses nothing.
+        if self._run is None or self._run.request.collect_only:
+            return None
+        return "a test run is in progress"
+
+    def before_quit(self) -> None:
+        self.watching = False
+        if self._run is not None:
+            self._run.cancel()
+
+    # -- running -------------------------------------------------------------
+
+    def _start(self, args: tuple[str, ...] = (), *, collect_only: bool = False) -> None:
+        if self._run is not None:
+            self.notify("a test run is in progress (c cancels it)", severity="warning")
+            return
+        request = RunRequest(
+            self.project,
+            self.env.python,
+            args,
+            collect_only=collect_only,
+            courteous=self.courteous,
+            extra_env=self.ctx.backends.get("tests_env", {}),
+        )
+        self._run = TestRun(request, self._buffer.append)
+        self._run_counts = dict.fromkeys(OUTCOMES, 0)
+        self._run_seen = 0
+        self._run_total = 0
+        self.state = "collecting" if collect_only else "running"
+        if collect_only:
+            self.query_one(Tree).clear()
+            self.nodes.clear()
+            self.order.clear()
+            self.results.clear()
+        elif not args or args == ("--ff",):
+            self._forget_results()
+        self._show_counts()
+        self._run_worker(self._run, collect_only)
+        self.set_timer(DRAIN_S, self._drain_tick)
+
+    def _forget_results(self) -> None:
+        """A full run or a rediscovery starts from a clean slate."""
+        self.results.clear()
+        for nodeid in self.order:
+            self.nodes[nodeid].set_label(self._label(nodeid, split_nodeid(nodeid)[-1]))
+
+    @work(thread=True, exclusive=True, group="tests-run", exit_on_error=False)
+    def _run_worker(self, test_run: TestRun, collect_only: bool) -> None:
+        try:
+            finished = test_run.run()
+        except SetupError as exc:
+            self.app.call_from_thread(self._setup_failed, str(exc), collect_only)
+            return
+        self.app.call_from_thread(self._finished, finished, collect_only)
+
+    def _drain_tick(self) -> None:
+        self._drain()
+        if self._run is not None:
+            self.set_timer(DRAIN_S, self._drain_tick)
+
+    def _drain(self) -> None:
+        if not self._buffer:
+            return
+        tree = self.query_one(Tree)
+        while self._buffer:
+            event = self._buffer.popleft()
+            if isinstance(event, Collected):
+                self._add_test(tree, event.nodeid)
+                self._run_total += 1
+            elif isinstance(event, TestResult):
+                self._apply_result(tree, event)
+        self._show_counts()
+
+    def _add_test(self, tree: Tree[str], nodeid: str) -> TreeNode[str]:
+        node = self.nodes.get(nodeid)
+        if node is not None:
+            return node
+        parent = tree.root
+        prefix = ""
+        parts = split_nodeid(nodeid)
+        for depth, part in enumerate(parts):
+            prefix = (
+                part if depth == 0 else (prefix + part if part[0] == "[" else f"{prefix}::{part}")
+            )
+            existing = self.nodes.get(prefix)
+            if existing is None:
+                if depth == len(parts) - 1:
+                    existing = parent.add_leaf(self._label(prefix, part), data=prefix)
+                    self.order.append(prefix)
+                else:
+                    existing = parent.add(plain(part), data=prefix, expand=True)
+                self.nodes[prefix] = existing
+            parent = existing
+        return parent
+
+    def _label(self, nodeid: str, name: str) -> Text:
+        result = self.results.get(nodeid)
+        icon, style = ICONS.get(result.outcome, ("·", "dim")) if result else ("·", "dim")
+        return Text.assemble((icon, style), " ", plain(name))
+
+    def _apply_result(self, tree: Tree[str], result: TestResult) -> None:
+        previous = self.results.get(result.nodeid)
+        # A failing teardown after a failing call: the call's failure says more.
+        if not (result.when == "teardown" and previous is not None and previous.outcome in FAILING):
+            self.results[result.nodeid] = result
+        self._run_counts[result.outcome] += 1
+        if result.when != "teardown":
+            self._run_seen += 1
+        node = self._add_test(tree, result.nodeid)
+        node.set_label(self._label(result.nodeid, split_nodeid(result.nodeid)[-1]))
+
+    def _finished(self, finished: Finished, collect_only: bool) -> None:
+        self._drain()
+        self._run = None
+        self._last_log = finished.log_tail
+        self._run_counts = dict(finished.counts)
+        if collect_only:
+            self.state = (
+                f"{len(self.order)} tests found"
+                if finished.exit_code in (0, 5)
+                else f"collection: {finished.explanation}"
+            )
+        else:
+            self.state = f"exit {finished.exit_code}: {finished.explanation}"
+            message = summary_text(finished.counts, finished.duration)
+            data = {**finished.counts, "exit_code": finished.exit_code}
+            self.post_message(
+                RecordEvent(
+                    Event(kind=TEST_RUN_FINISHED, source="tests", message=message, data=data)
+                )
+            )
+        self._show_counts()
+        tree = self.query_one(Tree)
+        if tree.cursor_line < 0 and self.order:
+            tree.cursor_line = 0
+        if finished.exit_code not in (0, 1, 5):
+            self._show_detail_text(
+                plain(f"{finished.explanation}\n\n{finished.log_tail}", multiline=True)
+            )
+        else:
+            self._show_detail(tree.cursor_node)
+
+    def _setup_failed(self, message: str, collect_only: bool = False) -> None:
+        self._run = None
+        self.state = "cannot run"
+        self._show_counts()
+        self._show_detail_text(plain(message, multiline=True))
+        if not collect_only:
+            # The discovery at start-up only reports inside the tab: a user who never
+            # opens it should not get an error toast for a project without pytest.
+            self.notify(message, severity="error")
+
+    # -- rendering -----------------------------------------------------------
+
+    def _show_status(self) -> None:
+        text = Text.assemble(
+            ("python ", "dim"),
+            plain(self.env.describe(self.project)),
+            ("  courteous ", "dim"),
+            "on" if self.courteous else "off",
+            ("  watch ", "dim"),
+            "on" if self.watching else "off",
+        )
+        self.query_one("#tests-status", Static).update(text)
+
+    def _show_counts(self) -> None:
+        if self._run is not None and self.state == "running":
+            progress = f"running {self._run_seen}/{self._run_total or '?'}"
+        else:
+            progress = self.state
+        text = plain(progress, "bold")
+        if self.state != "collecting":
+            text.append("  " + counts_text(self._run_counts))
+        self.query_one("#tests-counts", Static).update(text)
+
+    def _show_detail_text(self, text: Text) -> None:
+        self.query_one("#tests-detail-text", Static).update(text)
+
+    def _show_detail(self, node: TreeNode[str] | None) -> None:
+        if node is None or node.data is None:
+            return
+        nodeid = node.data
+        result = self.results.get(nodeid)
+        if result is None:
+            inside = [
+                n for n in self.order if n == nodeid or n.startswith((f"{nodeid}::", f"{nodeid}["))
+            ]
+            failing = [
+                n for n in inside if n in self.results and self.results[n].outcome in FAILING
+            ]
+            text = plain(nodeid, "bold")
+            text.append(f"\n{len(inside)} tests, {len(failing)} failing\nenter: run these")
+            self._show_detail_text(text)
+            return
+        icon, style = ICONS[result.outcome]
+        text = plain(nodeid, "bold")
+        text.append(
+            f"\n{icon} {result.outcome} ({display(result.when)}) {result.duration:.2f}s",
+            style=style,
+        )
+        if result.message:
+            text.append("\n")
+            text.append_text(plain(result.message, multiline=True))
+        for title, body in (
+            ("traceback", result.longrepr),
+            ("stdout", result.stdout),
+            ("stderr", result.stderr),
+        ):
+            if body and not (title == "traceback" and body == result.message):
+                text.append(f"\n\n── {title} ──\n", style="dim")
+                text.append_text(plain(body, multiline=True))
+        self._show_detail_text(text)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        self._show_detail(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        if event.node.data is not None:
+            self._start((event.node.data,))
+
+    # -- actions -------------------------------------------------------------
+
+    def failing(self) -> list[str]:
+        return [n for n in self.order if n in self.results and self.results[n].outcome in FAILING]
+
+    def action_run_all(self) -> None:
+        self._start()
+
+    def action_run_failed(self) -> None:
+        failed = self.failing()
+        if not failed:
+            self.notify("no failed tests to rerun")
+            return
+        self._start(tuple(failed))
+
+    def action_failed_first(self) -> None:
+        self._start(("--ff",))
+
+    def action_cancel(self) -> None:
+        if self._run is None:
+            self.notify("nothing is running")
+            return
+        self._run.cancel()
+        self.state = "cancelling"
+        self._show_counts()
+
+    def _jump(self, step: int) -> None:
+        failed = self.failing()
+        if not failed:
+            self.notify("no failures")
+            return
+        tree = self.query_one(Tree)
+        current = tree.cursor_node.data if tree.cursor_node is not None else None
+        if current in failed:
+            target = failed[(failed.index(current) + step) % len(failed)]
+        else:
+            target = failed[0] if step > 0 else failed[-1]
+        node = self.nodes[target]
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        tree.move_cursor(node)
+
+    def action_next_failure(self) -> None:
+        self._jump(1)
+
+    def action_prev_failure(self) -> None:
+        self._jump(-1)
+
+    def action_slowest(self) -> None:
+        ranked = sorted(self.results.values(), key=lambda r: r.duration, reverse=True)[:SLOWEST]
+        if not ranked:
+            self.notify("no results yet")
+            return
+        text = Text(f"slowest {len(ranked)}", style="bold")
+        for result in ranked:
+            text.append(f"\n{result.duration:7.2f}s  {display(result.nodeid)}")
+        self._show_detail_text(text)
+
+    def action_show_log(self) -> None:
+        if not self._last_log:
+            self.notify("no pytest output yet")
+            return
+        self._show_detail_text(plain(self._last_log, multiline=True))
+
+    def action_toggle_courteous(self) -> None:
+        self.courteous = not self.courteous
+        self._show_status()
+
+    def action_toggle_watch(self) -> None:
+        self.watching = not self.watching
+        self._debounce = Debouncer()
+        self._show_status()
+        if self.watching:
+            self._watch_scan()
+
+    @work(thread=True, exclusive=True, group="tests-watch", exit_on_error=False)
+    def _watch_scan(self) -> None:
+        snapshot = scan(self.project)
+        self.app.call_from_thread(self._watch_result, snapshot, time.monotonic())
+
+    def _watch_result(self, snapshot: dict[str, float], now: float) -> None:
+        if not self.watching:
+            return
+        if self._debounce.feed(snapshot, now) and self._run is None:
+            self._start()
+        self.set_timer(WATCH_S, self._watch_scan)
+
+    def action_generate(self) -> None:
+        from waitwise_tui.ui.tabs.testing.modals import ProfilePrompt
+
+        self.app.push_screen(ProfilePrompt(self._default_profile()), self._profile_chosen)
+
+    def _default_profile(self) -> str:
+        profiles = self.ctx.workspace.profiles_dir
+        try:
+            newest = max(profiles.glob("*.json"), key=lambda p: p.stat().st_mtime, default=None)
+        except OSError:
+            newest = None
+        if newest is None:
+            return ""
+        try:
+            return str(newest.relative_to(self.project))
+        except ValueError:
+            return str(newest)
+
+    def _profile_chosen(self, path: str | None) -> None:
+        if path:
+            self._plan_worker(path)
+
+    @work(thread=True, exclusive=True, group="tests-generate", exit_on_error=False)
+    def _plan_worker(self, path: str) -> None:
+        profile = Path(path)
+        if not profile.is_absolute():
+            profile = self.project / profile
+        try:
+            plan = plan_generation(profile, self.project)
+        except ProfileError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._plan_ready, plan)
+
+    def _plan_ready(self, plan: GenerationPlan) -> None:
+        from waitwise_tui.ui.tabs.testing.modals import DiffConfirm
+
+        if not plan.overwrites:
+            self._write_worker(plan)
+            return
+
+        def answered(overwrite: bool | None) -> None:
+            if overwrite:
+                self._write_worker(plan)
+            else:
+                self.notify("data tests left unchanged")
+
+        self.app.push_screen(DiffConfirm(plan.diff), answered)
+
+    @work(thread=True, exclusive=True, group="tests-generate", exit_on_error=False)
+    def _write_worker(self, plan: GenerationPlan) -> None:
+        try:
+            write_plan(plan)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"cannot write data tests: {exc}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self._written, plan.test_path)
+
+    def _written(self, path: Path) -> None:
+        try:
+            shown = path.relative_to(self.project)
+        except ValueError:
+            shown = path
+        self.notify(f"wrote {shown}")
+        self._start(collect_only=True)
+
+
+class TestsCommands(TabCommands):
+    """Command palette entries for the tests tab (offered when the tab exists)."""
+
+    __test__ = False
+
+    tab_class = TestsTab
+    help_text = "Tests tab"
+    entries = (
+        ("Tests: run all", "run_all"),
+        ("Tests: run failed", "run_failed"),
+        ("Tests: run with failed first", "failed_first"),
+        ("Tests: cancel the run", "cancel"),
+        ("Tests: toggle watch mode", "toggle_watch"),
+        ("Tests: toggle courteous mode (no GPU, low priority)", "toggle_courteous"),
+        ("Tests: show the slowest tests", "slowest"),
+        ("Tests: show pytest's output of the last run", "show_log"),
+        ("Tests: generate data-quality tests from a profile", "generate"),
+    )

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
-import re
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from waitwise_tui import __version__
+from waitwise_tui.commands import (
+    ArgumentParser,
+    CliError,
+    add_workspace_argument,
+    check_workspace,
+    positive_float,
+)
 from waitwise_tui.core.text import display
 
 # name -> (module under waitwise_tui.commands, one-line help)
@@ -35,53 +39,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 TAB_NAMES = ("tuner", "alternatives", "data", "tests", "notes")
-
-
-class CliError(Exception):
-    """A problem to report as one line on stderr with exit code 2.
-
-    The message may quote outside text (a file name, a study's error): ``main`` shows
-    it through ``display``, so nothing in it reaches the terminal raw.
-    """
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse whose error line shows the user's words inert.
-
-    argparse quotes what it could not parse (``unrecognized arguments: ...``) raw; a
-    pasted argument holding an escape sequence would otherwise act on the terminal.
-    Sub-parsers (``add_subparsers``) are built from this class too.
-    """
-
-    def error(self, message: str) -> NoReturn:
-        super().error(display(message))
-
-
-_JSON_UNSAFE = re.compile("[\x7f-\U0010ffff]")
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    char = match.group()
-    if char.isprintable():
-        return char
-    code = ord(char)
-    if code > 0xFFFF:  # JSON spells it as a UTF-16 surrogate pair
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-    return f"\\u{code:04x}"
-
-
-def json_text(data: Any, **kwargs: Any) -> str:
-    """``json.dumps`` for a terminal: strict JSON, readable non-ASCII text kept.
-
-    ``ensure_ascii=False`` escapes only C0 controls; DEL, C1 controls (``\\x9b`` is a
-    CSI), bidi overrides and lone surrogates (undecodable file names) would be written
-    raw. They can only occur inside JSON strings, so they are escaped as ``\\uXXXX``.
-    """
-    text = json.dumps(data, ensure_ascii=False, **kwargs)
-    if text.isascii() and "\x7f" not in text:
-        return text
-    return _JSON_UNSAFE.sub(_json_escape, text)
 
 
 def app_parser() -> argparse.ArgumentParser:
@@ -108,26 +65,6 @@ def app_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--workspace",
-        "-w",
-        metavar="DIR",
-        default=".",
-        help="project directory holding .waitwise/ (default: current directory)",
-    )
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -152,12 +89,6 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     module.add_arguments(parser)
     args = parser.parse_args(argv)
     return int(module.run(args) or 0)
-
-
-def check_workspace(path: str) -> str:
-    if not os.path.isdir(path):
-        raise CliError(f"workspace {path!r} is not a directory")
-    return path
 
 
 def run_app(argv: list[str]) -> int:

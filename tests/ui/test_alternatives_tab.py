@@ -11,7 +11,8 @@ from textual.events import Paste
 from textual.widgets import DataTable, Input
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.alternatives.store import AlternativesList, Entry, load_list, save_list
+from waitwise_tui.core.alternatives.model import Entry
+from waitwise_tui.core.alternatives.store import AlternativesList, load_list, save_list
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, PromptScreen, StatusPicker

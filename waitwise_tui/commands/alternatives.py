@@ -12,23 +12,25 @@ import json
 import sys
 from pathlib import Path
 
-from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
-from waitwise_tui.core.alternatives.store import (
+from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace
+from waitwise_tui.core.alternatives.exchange import (
+    ImportReport,
+    entries_from_text,
+    import_entries,
+    markdown_table,
+)
+from waitwise_tui.core.alternatives.model import (
     KINDS,
     STATUSES,
-    AlternativesList,
     Entry,
-    Filter,
-    ImportReport,
-    StoreError,
     apply_metadata,
-    entries_from_text,
     entry_to_json,
-    import_entries,
+)
+from waitwise_tui.core.alternatives.query import Filter, parse_filter, sort_entries
+from waitwise_tui.core.alternatives.store import (
+    AlternativesList,
+    StoreError,
     load_list,
-    markdown_table,
-    parse_filter,
-    sort_entries,
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text

@@ -18,9 +18,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from waitwise_tui.cli import add_workspace_argument, check_workspace, json_text
+from waitwise_tui.commands import add_workspace_argument, check_workspace
 from waitwise_tui.core.gpu.host import format_bytes
-from waitwise_tui.core.text import display
+from waitwise_tui.core.text import display, json_text
 
 if TYPE_CHECKING:
     from waitwise_tui.core.data.profile import Profile

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from waitwise_tui.cli import add_workspace_argument, check_workspace, positive_float
+from waitwise_tui.commands import add_workspace_argument, check_workspace, positive_float
 from waitwise_tui.core.text import display
 
 

@@ -10,7 +10,7 @@ import argparse
 import json
 import time
 
-from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
+from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace, positive_float
 from waitwise_tui.core.gpu.host import format_bytes as _bytes
 from waitwise_tui.core.gpu.sampler import (
     SystemSampler,

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace, positive_float
+from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace, positive_float
 from waitwise_tui.config import Settings
 from waitwise_tui.core.jobs.backend import BACKENDS
 from waitwise_tui.core.jobs.slurm import cancel_slurm_job

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date, datetime
 
-from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
+from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace
 from waitwise_tui.core.notes import store as notes
 from waitwise_tui.core.text import display
 from waitwise_tui.core.workspace import Workspace

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 
-from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
+from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace
 from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
 
 

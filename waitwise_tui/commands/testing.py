@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from waitwise_tui.cli import ArgumentParser, add_workspace_argument, positive_float
+from waitwise_tui.commands import ArgumentParser, add_workspace_argument, positive_float
 from waitwise_tui.core.text import display
 
 

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import replace
 
-from waitwise_tui.cli import CliError, add_workspace_argument, check_workspace
+from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace
 from waitwise_tui.config import Settings
 from waitwise_tui.core.events import TRIAL_FINISHED
 from waitwise_tui.core.text import display

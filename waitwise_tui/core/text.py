@@ -25,14 +25,17 @@ Rich/Textual markup is the UI's concern (``ui/plain.py`` wraps ``display`` in a 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 __all__ = [
     "display",
+    "json_text",
     "osc_payload",
     "slurm_job_name",
     "slurm_pattern",
@@ -197,3 +200,32 @@ def osc_payload(text: str, *, limit: int = 200) -> str:
     """
     shown = display(text, limit=limit)
     return "".join(c for c in shown if c.isprintable())[:limit]
+
+
+# -- JSON on a terminal -----------------------------------------------------------------
+
+_JSON_UNSAFE = re.compile("[\x7f-\U0010ffff]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code > 0xFFFF:  # JSON spells it as a UTF-16 surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_text(data: Any, **kwargs: Any) -> str:
+    """``json.dumps`` for a terminal: strict JSON, readable non-ASCII text kept.
+
+    ``ensure_ascii=False`` escapes only C0 controls; DEL, C1 controls (``\\x9b`` is a
+    CSI), bidi overrides and lone surrogates (undecodable file names) would be written
+    raw. They can only occur inside JSON strings, so they are escaped as ``\\uXXXX``.
+    """
+    text = json.dumps(data, ensure_ascii=False, **kwargs)
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _JSON_UNSAFE.sub(_json_escape, text)

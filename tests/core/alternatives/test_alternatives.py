@@ -8,19 +8,16 @@ from pathlib import Path
 import pytest
 
 from waitwise_tui.core.alternatives.arxiv import ArxivMetadata, parse_arxiv_id
+from waitwise_tui.core.alternatives.exchange import entries_from_text, markdown_table
+from waitwise_tui.core.alternatives.model import Entry
+from waitwise_tui.core.alternatives.query import parse_filter, pick_read_now, sort_entries
 from waitwise_tui.core.alternatives.store import (
     AlternativesList,
-    Entry,
     StoreSyntaxError,
     dump_list,
-    entries_from_text,
     load_list,
-    markdown_table,
-    parse_filter,
     parse_list,
-    pick_read_now,
     save_list,
-    sort_entries,
     update_list,
 )
 from waitwise_tui.core.text import display
@@ -182,7 +179,7 @@ def test_quick_add_title_is_replaced_by_real_metadata() -> None:
     added, merged = store.add_or_merge(Entry(0, "LoRA", arxiv_id="2106.09685", year=2021))
     assert not added and merged.title == "LoRA"
 
-    from waitwise_tui.core.alternatives.store import apply_metadata
+    from waitwise_tui.core.alternatives.model import apply_metadata
 
     meta = ArxivMetadata(parse_arxiv_id("2106.09685v2"), "LoRA", ("E. Hu",), 2021, "cs.CL")
     filled = apply_metadata(entry, meta)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from waitwise_tui.core.alternatives.bibtex import parse_bibtex, to_bibtex
-from waitwise_tui.core.alternatives.store import AlternativesList, Entry, import_entries
+from waitwise_tui.core.alternatives.exchange import import_entries
+from waitwise_tui.core.alternatives.model import Entry
+from waitwise_tui.core.alternatives.store import AlternativesList
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 

@@ -19,7 +19,7 @@ from waitwise_tui.core.alternatives.arxiv import (
     parse_arxiv_id,
     parse_reference,
 )
-from waitwise_tui.core.alternatives.store import Entry, is_placeholder_title
+from waitwise_tui.core.alternatives.model import Entry, is_placeholder_title
 
 _BRACES = re.compile(r"(?<!\\)[{}]")
 

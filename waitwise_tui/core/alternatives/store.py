@@ -1,4 +1,4 @@
-"""The alternatives reading list: entries, the TOML store file, and the queries on it.
+"""The alternatives reading list's store: the one human-editable TOML file.
 
 The list lives in one human-editable file, ``.waitwise/alternatives.toml``: a header
 with ``next_id`` and one ``[[entry]]`` table per paper, method or library, in the
@@ -23,36 +23,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from waitwise_tui.core.alternatives.arxiv import (
-    ArxivMetadata,
-    Reference,
     arxiv_base,
     normalize_doi,
     parse_arxiv_id,
-    parse_reference,
+)
+from waitwise_tui.core.alternatives.model import (
+    DEFAULT_PRIORITY,
+    KINDS,
+    PRIORITIES,
+    STATUSES,
+    Entry,
+    merge_entries,
+    normalise_choice,
+    utc_now,
 )
 from waitwise_tui.core.atomic import atomic_write_text
-from waitwise_tui.core.text import display
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-KINDS = (
-    "architecture",
-    "vectorisation",
-    "normalisation",
-    "feature extraction",
-    "optimiser",
-    "training trick",
-    "library",
-    "other",
-)
-STATUSES = ("to-read", "reading", "done", "tried", "dropped")
-UNREAD = ("to-read", "reading")
-PRIORITIES = (1, 2, 3, 4, 5)  # 1 is the most important
-DEFAULT_PRIORITY = 3
-SORT_KEYS = ("priority", "added", "status")
 
 # Key order in the file: short identifying fields first, the free-form notes last.
 _FIELD_ORDER = (
@@ -93,40 +84,6 @@ class StoreSyntaxError(StoreError):
     def __init__(self, message: str, line: int = 0) -> None:
         super().__init__(message)
         self.line = line
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One item of the reading list."""
-
-    id: int
-    title: str
-    kind: str = "other"
-    status: str = "to-read"
-    priority: int = DEFAULT_PRIORITY
-    arxiv_id: str = ""  # as written, version kept: "2106.09685v2", "hep-th/9901001"
-    doi: str = ""
-    url: str = ""
-    authors: tuple[str, ...] = ()
-    year: int | None = None
-    minutes: int | None = None  # estimated reading time
-    tags: tuple[str, ...] = ()
-    primary_class: str = ""  # arXiv primary category, e.g. "cs.CL"
-    links: tuple[str, ...] = ()  # "trial 12: val_loss 0.31 against 0.35"
-    added: datetime | None = None
-    updated: datetime | None = None
-    notes: str = ""  # Markdown
-    extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept as found
-
-    @property
-    def link(self) -> str:
-        """The URL to open: the stored one, else one derived from the arXiv id or DOI."""
-        if self.url:
-            return self.url
-        parsed = parse_arxiv_id(self.arxiv_id) if self.arxiv_id else None
-        if parsed is not None:
-            return parsed.abs_url
-        return f"https://doi.org/{self.doi}" if self.doi else ""
 
 
 @dataclass
@@ -216,81 +173,6 @@ class AlternativesList:
         if merged != existing:
             merged = self.put(merged, now=now)
         return False, merged
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def merge_entries(kept: Entry, incoming: Entry) -> Entry:
-    """Fill the blanks of ``kept`` from ``incoming``; what the user set always wins."""
-    title = kept.title
-    if is_placeholder_title(kept) and incoming.title and not is_placeholder_title(incoming):
-        title = incoming.title
-    tags = kept.tags + tuple(t for t in incoming.tags if t not in kept.tags)
-    links = kept.links + tuple(x for x in incoming.links if x not in kept.links)
-    return replace(
-        kept,
-        title=title,
-        arxiv_id=kept.arxiv_id or incoming.arxiv_id,
-        doi=kept.doi or incoming.doi,
-        url=kept.url or incoming.url,
-        authors=kept.authors or incoming.authors,
-        year=kept.year if kept.year is not None else incoming.year,
-        minutes=kept.minutes if kept.minutes is not None else incoming.minutes,
-        primary_class=kept.primary_class or incoming.primary_class,
-        tags=tags,
-        links=links,
-        notes=kept.notes or incoming.notes,
-    )
-
-
-def placeholder_title(reference: Reference) -> str:
-    """The title a quick-added entry gets until its real title is known."""
-    if reference.arxiv_id is not None:
-        return f"arXiv:{reference.arxiv_id}"
-    if reference.doi:
-        return f"doi:{reference.doi}"
-    return reference.url
-
-
-def is_placeholder_title(entry: Entry) -> bool:
-    title = entry.title.strip()
-    return not title or title in (
-        f"arXiv:{entry.arxiv_id}",
-        f"doi:{entry.doi}",
-        entry.url,
-    )
-
-
-def entry_from_reference(
-    reference: Reference, *, kind: str = "other", tags: Iterable[str] = ()
-) -> Entry:
-    """A new entry (id 0 until added) for a pasted id or URL."""
-    return Entry(
-        id=0,
-        title=placeholder_title(reference),
-        kind=kind,
-        arxiv_id=str(reference.arxiv_id) if reference.arxiv_id else "",
-        doi=reference.doi,
-        url=reference.url,
-        primary_class=reference.arxiv_id.archive if reference.arxiv_id else "",
-        tags=tuple(tags),
-    )
-
-
-def apply_metadata(entry: Entry, meta: ArxivMetadata) -> Entry:
-    """Fill an entry's blanks from an arXiv API record."""
-    incoming = Entry(
-        id=entry.id,
-        title=meta.title,
-        arxiv_id=str(meta.arxiv_id),
-        doi=meta.doi,
-        authors=meta.authors,
-        year=meta.year,
-        primary_class=meta.primary_class,
-    )
-    return merge_entries(entry, incoming)
 
 
 # ---------------------------------------------------------------- reading the file
@@ -391,8 +273,8 @@ def entry_from_table(table: dict[str, Any]) -> Entry:
     title = data.pop("title", "")
     if not isinstance(title, str) or not title.strip():
         raise ValueError("no title")
-    kind = _normalise_choice(data.pop("kind", "other"), KINDS, "kind")
-    status = _normalise_choice(data.pop("status", "to-read"), STATUSES, "status")
+    kind = normalise_choice(data.pop("kind", "other"), KINDS, "kind")
+    status = normalise_choice(data.pop("status", "to-read"), STATUSES, "status")
     priority = data.pop("priority", DEFAULT_PRIORITY)
     if priority not in PRIORITIES or isinstance(priority, bool):
         raise ValueError(f"priority {priority!r} is not 1 to 5")
@@ -424,24 +306,6 @@ def entry_from_table(table: dict[str, Any]) -> Entry:
         notes=_string(data, "notes"),
         extra=data,
     )
-
-
-def _normalise_choice(
-    value: Any, choices: tuple[str, ...], name: str, *, prefix: bool = False
-) -> str:
-    if isinstance(value, str):
-        wanted = _fold(value)
-        for choice in choices:
-            if _fold(choice) == wanted:
-                return choice
-        starts = [choice for choice in choices if _fold(choice).startswith(wanted)]
-        if prefix and wanted and len(starts) == 1:
-            return starts[0]
-    raise ValueError(f"{name} {value!r} is not one of: {', '.join(choices)}")
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
 
 
 def _string(data: dict[str, Any], key: str) -> str:
@@ -550,184 +414,3 @@ def update_list(path: Path, change: Callable[[AlternativesList], T]) -> tuple[Al
     result = change(store)
     save_list(path, store)
     return store, result
-
-
-# ---------------------------------------------------------------- queries
-
-
-@dataclass(frozen=True)
-class Filter:
-    """``status:S kind:K tag:T words`` — every given part must match."""
-
-    status: str = ""
-    kind: str = ""
-    tag: str = ""
-    text: str = ""
-
-    def matches(self, entry: Entry) -> bool:
-        if self.status and _fold(entry.status) != _fold(self.status):
-            return False
-        if self.kind and _fold(entry.kind) != _fold(self.kind):
-            return False
-        if self.tag and _fold(self.tag) not in {_fold(t) for t in entry.tags}:
-            return False
-        if self.text:
-            haystack = " ".join(
-                (
-                    entry.title,
-                    " ".join(entry.authors),
-                    " ".join(entry.tags),
-                    entry.notes,
-                    entry.arxiv_id,
-                    entry.doi,
-                    entry.url,
-                    " ".join(entry.links),
-                )
-            ).lower()
-            if not all(word in haystack for word in self.text.lower().split()):
-                return False
-        return True
-
-    def describe(self) -> str:
-        parts = [
-            f"{k}:{v}"
-            for k, v in (("status", self.status), ("kind", self.kind), ("tag", self.tag))
-            if v
-        ]
-        if self.text:
-            parts.append(repr(self.text))
-        return " ".join(parts)
-
-
-def parse_filter(query: str) -> Filter:
-    """``status:to-read kind:optim tag:nlp adam`` -> Filter (unique prefixes of a status
-    or kind are enough). Raises ValueError."""
-    fields_: dict[str, str] = {"status": "", "kind": "", "tag": ""}
-    words = []
-    for token in query.split():
-        key, sep, value = token.partition(":")
-        if sep and key.lower() in fields_ and value:
-            fields_[key.lower()] = value
-        else:
-            words.append(token)
-    if fields_["status"]:
-        fields_["status"] = _normalise_choice(fields_["status"], STATUSES, "status", prefix=True)
-    if fields_["kind"]:
-        fields_["kind"] = _normalise_choice(fields_["kind"], KINDS, "kind", prefix=True)
-    return Filter(text=" ".join(words), **fields_)
-
-
-def sort_entries(entries: Iterable[Entry], key: str) -> list[Entry]:
-    """Order for display: priority (1 first), added (newest first) or status."""
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
-    items = list(entries)
-    if key == "priority":
-        return sorted(items, key=lambda e: (e.priority, e.added or oldest, e.id))
-    if key == "added":
-        return sorted(items, key=lambda e: (e.added or oldest, e.id), reverse=True)
-    if key == "status":
-        return sorted(items, key=lambda e: (STATUSES.index(e.status), e.priority, e.id))
-    raise ValueError(f"unknown sort key {key!r}")
-
-
-@dataclass(frozen=True)
-class ReadNow:
-    entry: Entry | None
-    message: str
-
-
-def pick_read_now(entries: Iterable[Entry], eta_seconds: float | None) -> ReadNow:
-    """The highest-priority unread entry that fits the training ETA, when one is known."""
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
-    unread = sorted(
-        (e for e in entries if e.status in UNREAD),
-        key=lambda e: (e.priority, e.added or oldest, e.id),
-    )
-    if not unread:
-        return ReadNow(None, "nothing left to read")
-    if eta_seconds is None:
-        return ReadNow(unread[0], "training ETA unknown; highest priority unread")
-    left = format_minutes(eta_seconds / 60)
-    for entry in unread:
-        if entry.minutes is not None and entry.minutes * 60 <= eta_seconds:
-            return ReadNow(entry, f"{entry.minutes} min read fits the {left} of training left")
-    return ReadNow(None, f"no unread entry with a reading time fits the {left} left")
-
-
-def format_minutes(minutes: float) -> str:
-    if minutes < 60:
-        return f"{max(0, int(minutes))} min"
-    return f"{int(minutes // 60)} h {int(minutes % 60):02d} min"
-
-
-def entry_to_json(entry: Entry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "title": entry.title,
-        "arxiv_id": entry.arxiv_id,
-        "doi": entry.doi,
-        "url": entry.link,
-        "kind": entry.kind,
-        "status": entry.status,
-        "priority": entry.priority,
-        "tags": list(entry.tags),
-    }
-
-
-def markdown_table(entries: Iterable[Entry]) -> str:
-    """A Markdown table of the entries (pipes and newlines in cells escaped)."""
-
-    def cell(text: str) -> str:
-        return display(text.replace("\\", "\\\\").replace("|", "\\|"))
-
-    lines = [
-        "| id | title | kind | status | priority | link | tags |",
-        "|---:|---|---|---|---:|---|---|",
-    ]
-    for entry in entries:
-        link = entry.link
-        lines.append(
-            f"| {entry.id} | {cell(entry.title)} | {entry.kind} | {entry.status} "
-            f"| {entry.priority} | {f'<{cell(link)}>' if link else ''} "
-            f"| {cell(', '.join(entry.tags))} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def entries_from_text(text: str, *, kind: str, tags: list[str]) -> list[Entry]:
-    """Entries for a pasted id, URL, DOI or BibTeX record. Raises ValueError."""
-    from waitwise_tui.core.alternatives.bibtex import looks_like_bibtex, parse_bibtex
-
-    if looks_like_bibtex(text):
-        parsed = parse_bibtex(text, kind=kind, tags=tags)
-        if not parsed.entries:
-            reason = parsed.malformed[0] if parsed.malformed else "no entry found"
-            raise ValueError(f"BibTeX not readable: {reason}")
-        return parsed.entries
-    reference = parse_reference(text)
-    if reference is None:
-        raise ValueError(f"not an arXiv id, DOI, URL or BibTeX entry: {display(text)}")
-    return [entry_from_reference(reference, kind=kind, tags=tags)]
-
-
-@dataclass
-class ImportReport:
-    added: int = 0
-    merged: int = 0
-    skipped: int = 0
-
-    def summary(self) -> str:
-        return f"{self.added} added, {self.merged} merged as duplicates, {self.skipped} skipped"
-
-
-def import_entries(
-    store: AlternativesList, entries: Iterable[Entry], *, now: datetime | None = None
-) -> ImportReport:
-    report = ImportReport()
-    for entry in entries:
-        added, _ = store.add_or_merge(entry, now=now)
-        if added:
-            report.added += 1
-        else:
-            report.merged += 1
-    return report

@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from waitwise_tui.core.alternatives.arxiv import normalize_doi, parse_arxiv_id
-from waitwise_tui.core.alternatives.store import KINDS, PRIORITIES, STATUSES, Entry
+from waitwise_tui.core.alternatives.model import KINDS, PRIORITIES, STATUSES, Entry
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
 

@@ -21,20 +21,17 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from waitwise_tui.core.alternatives.store import (
-    SORT_KEYS,
-    AlternativesList,
-    Entry,
-    Filter,
-    StoreError,
-    apply_metadata,
+from waitwise_tui.core.alternatives.exchange import (
     entries_from_text,
     import_entries,
-    load_list,
     markdown_table,
-    parse_filter,
-    pick_read_now,
-    sort_entries,
+)
+from waitwise_tui.core.alternatives.model import SORT_KEYS, Entry, apply_metadata
+from waitwise_tui.core.alternatives.query import Filter, parse_filter, pick_read_now, sort_entries
+from waitwise_tui.core.alternatives.store import (
+    AlternativesList,
+    StoreError,
+    load_list,
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text

@@ -19,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from waitwise_tui.commands import add_workspace_argument, check_workspace
-from waitwise_tui.core.gpu.host import format_bytes
+from waitwise_tui.core import fmt
 from waitwise_tui.core.text import display, json_text
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def summary(profile: Profile) -> str:
 
     lines = [
         f"{display(profile.path)} ({profile.format}): {profile.n_rows} rows x"
-        f" {profile.n_columns} columns, {format_bytes(profile.memory_bytes)},"
+        f" {profile.n_columns} columns, {fmt.size(profile.memory_bytes)},"
         f" {profile.duplicate_rows} duplicate rows",
     ]
     if profile.sampled:

@@ -11,7 +11,7 @@ import json
 import time
 
 from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace, positive_float
-from waitwise_tui.core.gpu.host import format_bytes as _bytes
+from waitwise_tui.core import fmt
 from waitwise_tui.core.gpu.sampler import (
     SystemSampler,
     SystemSnapshot,
@@ -85,19 +85,19 @@ def summary(snapshot: SystemSnapshot) -> str:
             continue
         lines.append(
             f"[{gpu.index}] {display(gpu.name or 'N/A')} | {_num(gpu.util_percent, 'd', '%')}"
-            f" | {_bytes(gpu.memory_used_bytes)} / {_bytes(gpu.memory_total_bytes)}"
+            f" | {fmt.size(gpu.memory_used_bytes)} / {fmt.size(gpu.memory_total_bytes)}"
             f" | {_num(gpu.temperature_c, 'd', 'C')}"
             f" | {_num(gpu.power_w, '.0f')} / {_num(gpu.power_limit_w, '.0f', ' W')}"
         )
         for proc in gpu.processes or ():
             who = display(proc.user or ("other namespace" if not proc.visible else "N/A"))
             command = display(proc.command or "")
-            lines.append(f"    pid {proc.pid} {who} {_bytes(proc.gpu_memory_bytes)} {command}")
+            lines.append(f"    pid {proc.pid} {who} {fmt.size(proc.gpu_memory_bytes)} {command}")
     host = snapshot.host
     lines.append(
         f"host | CPU {_num(host.cpu_percent, '.0f', '%')}"
         f" | load {_num(host.load_1m, '.2f')}"
-        f" | RAM {_bytes(host.memory_used_bytes)} / {_bytes(host.memory_total_bytes)}"
-        f" | disk free {_bytes(host.disk_free_bytes)}"
+        f" | RAM {fmt.size(host.memory_used_bytes)} / {fmt.size(host.memory_total_bytes)}"
+        f" | disk free {fmt.size(host.disk_free_bytes)}"
     )
     return "\n".join(line.rstrip() for line in lines)

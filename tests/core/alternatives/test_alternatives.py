@@ -221,7 +221,7 @@ def test_read_now_respects_eta() -> None:
     assert pick_read_now(entries, 45 * 60).entry.id == 1
     assert pick_read_now(entries, 15 * 60).entry.id == 2
     nothing = pick_read_now(entries, 5 * 60)
-    assert nothing.entry is None and "5 min" in nothing.message
+    assert nothing.entry is None and "5m left" in nothing.message
     assert pick_read_now([], None).entry is None
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from waitwise_tui.core.gpu.host import HostSampler, format_bytes
+from waitwise_tui.core.fmt import size as format_bytes
+from waitwise_tui.core.gpu.host import HostSampler
 
 
 def test_first_poll_has_no_rates_second_has(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from waitwise_tui.core import fmt
 from waitwise_tui.core.alternatives.model import (
     KINDS,
     STATUSES,
@@ -111,14 +112,8 @@ def pick_read_now(entries: Iterable[Entry], eta_seconds: float | None) -> ReadNo
         return ReadNow(None, "nothing left to read")
     if eta_seconds is None:
         return ReadNow(unread[0], "training ETA unknown; highest priority unread")
-    left = format_minutes(eta_seconds / 60)
+    left = fmt.duration(eta_seconds, minutes=True)
     for entry in unread:
         if entry.minutes is not None and entry.minutes * 60 <= eta_seconds:
             return ReadNow(entry, f"{entry.minutes} min read fits the {left} of training left")
     return ReadNow(None, f"no unread entry with a reading time fits the {left} left")
-
-
-def format_minutes(minutes: float) -> str:
-    if minutes < 60:
-        return f"{max(0, int(minutes))} min"
-    return f"{int(minutes // 60)} h {int(minutes % 60):02d} min"

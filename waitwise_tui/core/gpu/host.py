@@ -38,22 +38,6 @@ class HostInfo:
     net_tx_bytes_per_s: float | None
 
 
-def format_bytes(value: float | None, *, compact: bool = False) -> str:
-    """``12.3 GiB`` (or ``12.3G`` when compact); ``N/A`` for None."""
-    if value is None:
-        return "N/A"
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
-    unit = 0
-    while abs(value) >= 1024 and unit < len(units) - 1:
-        value /= 1024
-        unit += 1
-    name = units[unit][0] if compact else units[unit]
-    sep = "" if compact else " "
-    if unit == 0:
-        return f"{value:.0f}{sep}{name}"
-    return f"{value:.1f}{sep}{name}" if value < 100 else f"{value:.0f}{sep}{name}"
-
-
 class HostSource(Protocol):
     """Anything that can produce a ``HostInfo`` (tests inject frozen ones)."""
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from waitwise_tui.core import fmt
 from waitwise_tui.core.atomic import atomic_write_bytes, atomic_write_text
 from waitwise_tui.core.events import Event
 from waitwise_tui.core.text import display
@@ -425,7 +426,7 @@ def snapshot_block(parts: SnapshotParts) -> str:
         )
         lines.append(f"- metrics: {shown}")
     if parts.eta_seconds is not None and math.isfinite(parts.eta_seconds):
-        lines.append(f"- ETA: {format_duration(parts.eta_seconds)}")
+        lines.append(f"- ETA: {fmt.duration(parts.eta_seconds)}")
     for gpu in parts.gpus:
         lines.append(f"- {_gpu_text(gpu)}")
     if parts.best_trial is not None:
@@ -438,17 +439,6 @@ def snapshot_block(parts: SnapshotParts) -> str:
     if len(lines) == 2:
         return heading + "\n"
     return "\n".join(lines) + "\n"
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def _gpu_text(gpu: GpuLine) -> str:

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from waitwise_tui.core import fmt
 from waitwise_tui.core.runs.series import Series
 
 STATUSES = ("live", "idle", "stalled", "finished", "crashed", "gone")
@@ -212,7 +213,7 @@ class RunHealth:
                     "nan",
                     series.metric,
                     step,
-                    f"{series.metric} is not finite at step {_fmt_step(step)}",
+                    f"{series.metric} is not finite at step {fmt.step(step, missing='?')}",
                     now,
                 )
             )
@@ -341,7 +342,7 @@ class RunHealth:
         step = self.last_step
         if status == "stalled":
             if ("stall", "") not in self.active:
-                message = f"no new point for {_fmt_seconds(age or 0.0)}"
+                message = f"no new point for {fmt.duration(age or 0.0)}"
                 alerts.append(self._fire("stall", "", step, message, now))
         else:
             self.active.pop(("stall", ""), None)
@@ -418,17 +419,3 @@ def _median_gap(walls: object) -> float | None:
     gaps = np.diff(np.asarray(walls, dtype="float64"))
     gaps = gaps[np.isfinite(gaps) & (gaps > 0)]
     return float(np.median(gaps)) if len(gaps) >= 2 else None
-
-
-def _fmt_step(step: float | None) -> str:
-    if step is None:
-        return "?"
-    return str(int(step)) if float(step).is_integer() else f"{step:g}"
-
-
-def _fmt_seconds(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

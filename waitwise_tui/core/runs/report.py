@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from waitwise_tui.core import fmt
 from waitwise_tui.core.runs.monitor import RunInfo, RunsSnapshot
 from waitwise_tui.core.text import display
 
@@ -65,15 +66,6 @@ def _cell(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
 def format_table(report: dict[str, Any]) -> str:
     """A readable plain-text rendering of :func:`runs_report`'s document.
 
@@ -88,7 +80,8 @@ def format_table(report: dict[str, Any]) -> str:
         progress = "-" if run["progress"] is None else f"{run['progress'] * 100:.1f}%"
         head = (
             f"{display(run['name'])}  [{display(run['format'])}]  {display(run['status'])}  "
-            f"progress {progress}  eta {_duration(run['eta_seconds'])}\n  {display(run['path'])}"
+            f"progress {progress}  eta {fmt.duration(run['eta_seconds'], missing='-')}\n"
+            f"  {display(run['path'])}"
         )
         rows = [("metric", "count", "last", "min", "max", "last step")]
         for name, m in run["metrics"].items():

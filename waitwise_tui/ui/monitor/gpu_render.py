@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
-from waitwise_tui.core.gpu.host import format_bytes
+from waitwise_tui.core import fmt
 from waitwise_tui.core.text import display
 
 if TYPE_CHECKING:
@@ -179,20 +179,6 @@ def short_name(name: str | None) -> str:
     return name.removeprefix("NVIDIA ").removeprefix("GeForce ")
 
 
-def elapsed(seconds: float | None) -> str:
-    """Minutes resolution, so the cell changes once a minute, not every poll."""
-    if seconds is None:
-        return NA
-    minutes = int(seconds) // 60
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m"
-
-
 def header_row(status: NvmlStatus, gpu_count: int, width: int, problem: str | None) -> Row:
     fields: list[Field] = []
     if problem:
@@ -256,8 +242,8 @@ def gpu_error_row(gpu: GpuInfo, width: int) -> Row:
 
 def _mem_text(gpu: GpuInfo) -> str:
     return (
-        f"{format_bytes(gpu.memory_used_bytes, compact=True)}"
-        f"/{format_bytes(gpu.memory_total_bytes, compact=True)}"
+        f"{fmt.size(gpu.memory_used_bytes, compact=True)}"
+        f"/{fmt.size(gpu.memory_total_bytes, compact=True)}"
     )
 
 
@@ -389,8 +375,8 @@ def process_rows(
             proc.user,
             proc.command,
             num(proc.cpu_percent, ".0f"),
-            format_bytes(proc.rss_bytes, compact=True),
-            elapsed(proc.elapsed_s),
+            fmt.size(proc.rss_bytes, compact=True),
+            fmt.duration(proc.elapsed_s, minutes=True, missing=NA),
             proc.own,
             proc.visible,
             label,
@@ -418,13 +404,13 @@ def _process_row(proc: GpuProcess, label: str | None, width: int, compact: bool)
     if not compact:
         row.append(Content(" ") + pad(_user_cell(proc), 10))
     row.append(pad(str(proc.gpu_index), 4, right=True))
-    row.append(pad(format_bytes(proc.gpu_memory_bytes, compact=True), 7 if compact else 8, True))
+    row.append(pad(fmt.size(proc.gpu_memory_bytes, compact=True), 7 if compact else 8, True))
     if not compact:
         row += [
             pad(num(proc.sm_percent), 5, right=True),
             pad(num(proc.cpu_percent, ".0f"), 6, right=True),
-            pad(format_bytes(proc.rss_bytes, compact=True), 8, right=True),
-            pad(elapsed(proc.elapsed_s), 7, right=True),
+            pad(fmt.size(proc.rss_bytes, compact=True), 8, right=True),
+            pad(fmt.duration(proc.elapsed_s, minutes=True, missing=NA), 7, right=True),
         ]
     used = sum(cell.cell_length for cell in row)
     tail: list[Content] = []

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from textual.content import Content
 
-from waitwise_tui.core.gpu.host import HostInfo, format_bytes
+from waitwise_tui.core import fmt
+from waitwise_tui.core.gpu.host import HostInfo
 from waitwise_tui.ui.monitor.gpu_render import (
     ELLIPSIS,
     NA,
@@ -40,7 +41,7 @@ def per_core_cells(values: Sequence[float] | None, width: int) -> Content:
 
 
 def _rate(value: float | None) -> str:
-    return NA if value is None else f"{format_bytes(value, compact=True)}/s"
+    return NA if value is None else f"{fmt.size(value, compact=True)}/s"
 
 
 def _fraction(used: int | None, total: int | None) -> float | None:
@@ -50,7 +51,7 @@ def _fraction(used: int | None, total: int | None) -> float | None:
 
 
 def _used_of(used: int | None, total: int | None) -> str:
-    return f"{format_bytes(used, compact=True)}/{format_bytes(total, compact=True)}"
+    return f"{fmt.size(used, compact=True)}/{fmt.size(total, compact=True)}"
 
 
 def host_rows(host: HostInfo, width: int, compact: bool) -> list[Row]:
@@ -67,7 +68,7 @@ def host_rows(host: HostInfo, width: int, compact: bool) -> list[Row]:
     ram = _used_of(host.memory_used_bytes, host.memory_total_bytes)
     disk_free = Content.assemble(
         "disk free ",
-        (format_bytes(host.disk_free_bytes, compact=True), level_style(disk_fraction, 0.85, 0.95)),
+        (fmt.size(host.disk_free_bytes, compact=True), level_style(disk_fraction, 0.85, 0.95)),
     )
     load_1m = pad(num(host.load_1m, ".2f"), 5, right=True)
     if compact:
@@ -127,7 +128,7 @@ def host_rows(host: HostInfo, width: int, compact: bool) -> list[Row]:
                     level_style(swap_fraction, 0.5, 0.8) if host.swap_total_bytes else "",
                 ),
             ),
-            Content.assemble(disk_free, f" of {format_bytes(host.disk_total_bytes, compact=True)}"),
+            Content.assemble(disk_free, f" of {fmt.size(host.disk_total_bytes, compact=True)}"),
         ],
         width,
     )

@@ -28,6 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from waitwise_tui.core import events as core_events
+from waitwise_tui.core import fmt
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.poller import Poller
@@ -308,18 +309,18 @@ class RunsPanel(Widget, can_focus=True):
                 style="bold" if index == self.selected else "",
             )
             line.append(f" {badge:<10}", style=self._colour(colour))
-            line.append(f" step {_fmt_step(run.last_step)}")
+            line.append(f" step {fmt.step(run.last_step)}")
             # Optional fields, most useful first; each is kept only if it fits whole.
             extras: list[tuple[str, str]] = []
             if run.progress is not None:
                 extras.append((f" {run.progress * 100:.0f}%", ""))
             if run.eta_seconds is not None:
-                extras.append((f" ETA {_fmt_duration(run.eta_seconds)}", "bold"))
+                extras.append((f" ETA {fmt.duration(run.eta_seconds)}", "bold"))
             gpu = self._gpu_usage(run)
             if gpu:
                 extras.append((f" · {gpu}", self._colour("accent")))
             if run.age_seconds is not None:
-                extras.append((f" · {_fmt_duration(run.age_seconds)} ago", "dim"))
+                extras.append((f" · {fmt.duration(run.age_seconds)} ago", "dim"))
             extras.append((f" · {display(run.format)}", "dim"))
             for part, style in extras:
                 if not width or line.cell_len + len(part) <= width:
@@ -603,29 +604,12 @@ def _fit_tail(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def _fmt_step(step: float | None) -> str:
-    if step is None or not math.isfinite(step):
-        return "–"
-    return f"{step:,.0f}" if float(step).is_integer() else f"{step:,.2f}"
-
-
 def _fmt_value(value: float | None) -> str:
     if value is None:
         return "N/A"
     if not math.isfinite(value):
         return str(value)
     return f"{value:.4g}"
-
-
-def _fmt_duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
-    if seconds < 86400:
-        return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
-    return f"{seconds // 86400:.0f}d{seconds % 86400 // 3600:02.0f}h"
 
 
 __all__ = ["RunsPanel", "RunsUpdated"]

@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
+from waitwise_tui.core import fmt
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.tabs import TabWidget
@@ -335,12 +336,11 @@ class DataTab(TabWidget):
         if profile is None:
             status.update(Text("No dataset open. Press o to open one (--data PATH also works)."))
             return
-        from waitwise_tui.core.gpu.host import format_bytes
 
         line = Text.assemble(
             plain(profile.path, "bold"),
             f" · {_count(profile.n_rows)}×{profile.n_columns}"
-            f" · {format_bytes(profile.memory_bytes)} · {_count(profile.duplicate_rows)} dup"
+            f" · {fmt.size(profile.memory_bytes)} · {_count(profile.duplicate_rows)} dup"
             f" · {len(profile.alerts)} alerts · view {VIEW_TITLES[self._view]}",
         )
         if self._target:

@@ -38,6 +38,7 @@ from textual.widgets import (
     Static,
 )
 
+from waitwise_tui.core import fmt
 from waitwise_tui.core.jobs.model import Job
 from waitwise_tui.core.jobs.slurm import SlurmConfig, SlurmQueue
 from waitwise_tui.core.jobs.slurm_cli import SlurmError, SlurmJob
@@ -106,17 +107,6 @@ class TunerPlotted(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
-
-
-def format_elapsed(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return ""
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def format_value(value: Any) -> str:
@@ -431,7 +421,7 @@ class TunerTab(TabWidget):
                     (job.name or " ".join(job.argv)) + reason,
                     where_cell(job.backend, job.backend_id),
                     job.gpus or "-",
-                    format_elapsed(elapsed),
+                    fmt.duration(elapsed, missing=""),
                     "" if job.exit_code is None else f"exit {job.exit_code}",
                 )
             return rows
@@ -450,7 +440,7 @@ class TunerTab(TabWidget):
                 format_params(trial.params),
                 where_cell(trial.backend, trial.backend_id),
                 trial.gpus or "-",
-                format_elapsed(elapsed),
+                fmt.duration(elapsed, missing=""),
                 value,
             )
         return rows

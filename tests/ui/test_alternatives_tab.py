@@ -256,7 +256,7 @@ async def test_open_link_copies_and_shows_url(tmp_path: Path) -> None:
     [
         (None, 1, "ETA unknown"),
         (20 * 60, 2, "fits"),
-        (60.0, None, "No unread entry with a reading time fits the 1 min"),
+        (60.0, None, "No unread entry with a reading time fits the 1m left"),
     ],
 )
 async def test_read_now(tmp_path: Path, eta, expected, text) -> None:

@@ -22,12 +22,13 @@ import sqlite3
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from waitwise_tui.core.jobs import model
-from waitwise_tui.core.jobs.model import Job
+from waitwise_tui.core.jobs.model import Job, JobSpec
 from waitwise_tui.core.jobs.result import RESULT_ENV, RESULT_FILE
 from waitwise_tui.core.jobs.store import JobStore
 from waitwise_tui.core.workspace import Workspace
@@ -81,35 +82,20 @@ class BackendBase(ABC):
     def log_path(self, job_id: int) -> Path:
         return self.jobdir(job_id) / "stdout.log"
 
-    def submit(
-        self,
-        argv: list[str],
-        *,
-        workdir: str,
-        env: dict[str, str] | None = None,
-        name: str = "",
-        gpus: int = 0,
-        max_attempts: int = 1,
-        timeout_seconds: float | None = None,
-        options: dict[str, Any] | None = None,
-        start: bool = True,
-    ) -> Job:
-        """Queue a job and, with ``start``, start it now where the backend can."""
-        if not argv:
+    def submit(self, spec: JobSpec | Sequence[str], *, start: bool = True, **fields: Any) -> Job:
+        """Queue a job and, with ``start``, start it now where the backend can.
+
+        ``spec`` is a ``JobSpec``, or the argv with the spec's other fields as keywords
+        (``submit(["python", "train.py"], workdir=".", gpus=1)``)."""
+        if not isinstance(spec, JobSpec):
+            spec = JobSpec(argv=list(spec), **fields)
+        elif fields:
+            spec = replace(spec, **fields)
+        if not spec.argv:
             raise ValueError("a job needs a command")
-        self._check_options(options or {})
+        self._check_options(spec.options or {})
         self.workspace.ensure()
-        job_id = self.store.create(
-            list(argv),
-            workdir=workdir,
-            env=env,
-            name=name,
-            gpus=gpus,
-            max_attempts=max_attempts,
-            timeout_seconds=timeout_seconds,
-            backend=self.name,
-            options=options,
-        )
+        job_id = self.store.create(spec, backend=self.name)
         if start:
             job = self.store.get(job_id)
             if job is not None:
@@ -201,8 +187,10 @@ class JobRunner:
     def log_path(self, job_id: int) -> Path:
         return self.local.log_path(job_id)
 
-    def submit(self, argv: list[str], *, backend: str = "local", **kwargs: Any) -> Job:
-        return self.backend(backend).submit(argv, **kwargs)
+    def submit(
+        self, spec: JobSpec | Sequence[str], *, backend: str = "local", **fields: Any
+    ) -> Job:
+        return self.backend(backend).submit(spec, **fields)
 
     def poll(self) -> list[Job]:
         """Poll every backend; returns the jobs that ended now."""

@@ -19,6 +19,21 @@ FINAL_STATES = (DONE, FAILED, CANCELLED, LOST)
 
 
 @dataclass(frozen=True)
+class JobSpec:
+    """What a submitter asks for: the command and how to run it. ``JobStore.create``
+    stores it, ``BackendBase.submit`` queues it; the fields are listed only here."""
+
+    argv: list[str]
+    workdir: str
+    env: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+    gpus: int = 0
+    max_attempts: int = 1
+    timeout_seconds: float | None = None
+    options: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Job:
     id: int
     name: str

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from waitwise_tui.core.jobs.model import ACTIVE_STATES, QUEUED, Job
+from waitwise_tui.core.jobs.model import ACTIVE_STATES, QUEUED, Job, JobSpec
 
 
 @contextmanager
@@ -35,35 +35,23 @@ class JobStore:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def create(
-        self,
-        argv: list[str],
-        *,
-        workdir: str,
-        env: dict[str, str] | None = None,
-        name: str = "",
-        gpus: int = 0,
-        max_attempts: int = 1,
-        timeout_seconds: float | None = None,
-        backend: str = "local",
-        options: dict[str, object] | None = None,
-    ) -> int:
+    def create(self, spec: JobSpec, *, backend: str = "local") -> int:
         cur = self.conn.execute(
             "INSERT INTO jobs (name, argv, env, workdir, state, gpus_requested, max_attempts,"
             " timeout_seconds, created, backend, options)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                name,
-                json.dumps(argv),
-                json.dumps(env or {}),
-                workdir,
+                spec.name,
+                json.dumps(list(spec.argv)),
+                json.dumps(spec.env or {}),
+                spec.workdir,
                 QUEUED,
-                gpus,
-                max_attempts,
-                timeout_seconds,
+                spec.gpus,
+                spec.max_attempts,
+                spec.timeout_seconds,
                 time.time(),
                 backend,
-                json.dumps(options or {}),
+                json.dumps(spec.options or {}),
             ),
         )
         return int(cur.lastrowid or 0)

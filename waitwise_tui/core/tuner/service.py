@@ -9,7 +9,8 @@ proposes what an uninterrupted run would have. hyperopt is imported only in ``as
 
 ``TunerService.tick`` is the whole runner: poll the job backend, turn ended jobs into
 finished trials (reading their results), and top each active study up to its parallel
-limit. The CLI calls it in a loop; the tab calls it from a thread worker.
+limit. The CLI calls it in a loop; the tab's poller calls it through ``WorkspaceTuner``,
+the one owner of the workspace's runner and of the lock around its database connection.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 import importlib
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waitwise_tui.core.db import connect
 from waitwise_tui.core.events import JOB_FINISHED, TRIAL_FINISHED, Event
@@ -31,6 +34,9 @@ from waitwise_tui.core.jobs.result import read_result
 from waitwise_tui.core.jobs.store import transaction
 from waitwise_tui.core.tuner.space import StudySpec, render_command, values_to_params
 from waitwise_tui.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from waitwise_tui.core.jobs.slurm import SlurmQueue
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -561,3 +567,55 @@ def open_service(
     slurm = SlurmBackend(workspace, conn, config=slurm_config, clock=clock)
     runner = JobRunner(local.store, {"local": local, "slurm": slurm})
     return TunerService(conn, runner, clock=clock)
+
+
+class WorkspaceTuner:
+    """A workspace's runner for a long-lived caller (the TUI): one owner, one lock.
+
+    The database is opened on first use (only created when asked: a workspace with
+    no ``.waitwise/`` stays untouched until a study is opened) and its connection is
+    used by one thread at a time: every use holds the lock, from the runner's tick to
+    a command like cancel. Jobs are detached, so ``close`` only closes the database.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        options: RunnerOptions | None = None,
+        *,
+        gpu_probe: GpuProbe | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.workspace = workspace
+        self.options = options or RunnerOptions()
+        self.clock = clock
+        self._gpu_probe = gpu_probe
+        self._lock = threading.Lock()
+        self._service: TunerService | None = None
+        self._queue: SlurmQueue | None = None
+
+    @contextmanager
+    def use(self, *, create: bool = False) -> Iterator[TunerService | None]:
+        """The service, locked for the block; None while there is no database and
+        ``create`` is false."""
+        with self._lock:
+            if self._service is None and (create or self.workspace.db_path.exists()):
+                self._service = open_service(
+                    self.workspace, self.options, gpu_probe=self._gpu_probe, clock=self.clock
+                )
+            yield self._service
+
+    def slurm_queue(self) -> SlurmQueue:
+        """The user's Slurm jobs when there is no database (so no Slurm backend) yet."""
+        from waitwise_tui.core.jobs.slurm import SlurmConfig, SlurmQueue
+
+        if self._queue is None:
+            config, _problems = SlurmConfig.from_table(self.options.slurm)
+            self._queue = SlurmQueue(config)
+        return self._queue
+
+    def close(self) -> None:
+        with self._lock:
+            if self._service is not None:
+                self._service.conn.close()
+                self._service = None

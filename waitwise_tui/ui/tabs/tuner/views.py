@@ -1,8 +1,9 @@
 """Tuner plots drawn with plotext: best-so-far curve and parameter-versus-objective scatter.
 
-plotext keeps one global figure, so drawing holds a lock and starts from
-``clear_figure``; callers run this in a thread worker. Cost depends on the plot size
-(plotext rasterises into ``width x height`` cells), not much on the trial count.
+Each call draws into a figure of its own (``new_figure``), never into plotext's global
+one, so it takes no lock and cannot meet another feature's half-built chart (the reason
+``core.plotlock`` exists); callers run this in a thread worker. Cost depends on the plot
+size (plotext rasterises into ``width x height`` cells), not much on the trial count.
 
 The metric and parameter names and categorical values come from the study file and the
 trials: they reach plotext through ``core.text.display``, since the ANSI text built here
@@ -16,7 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
 from waitwise_tui.core.text import display
 
 _TICK_LIMIT = 20  # characters of a categorical value under the x axis
@@ -42,6 +42,16 @@ def _versus(metric: str, param: str, room: int) -> str:
         else:
             metric, param = _cut(metric, half), _cut(param, room - half)
     return f"{metric} vs {param}"
+
+
+def new_figure() -> Any:
+    """A plotext figure of its own: the same object ``plt.clear_figure()`` resets the
+    global one to (plotext 5.3's ``_figure_class``, whose ``__init__`` that is), with no
+    state shared with any other figure; its methods are ``plotext.plot``'s and friends,
+    called on the figure (or the subplot that ``subplot`` returns) instead of the module."""
+    from plotext._figure import _figure_class
+
+    return _figure_class()
 
 
 def best_so_far(values: list[float], minimize: bool) -> list[float]:
@@ -76,41 +86,39 @@ def render_plots(
     room = (drawn // 2 if side_by_side else drawn) - _TITLE_MARGIN
     metric = display(metric)
     shown_param = None if param is None else display(param)
-    with PLOTEXT_LOCK:
-        reset_figure(plt)
-        plt.theme("clear")
-        plt.plotsize(width, height)
-        if side_by_side:
-            plt.subplots(1, 2)
+    fig = new_figure()
+    fig.theme("clear")
+    fig.plot_size(width, height)
+    if side_by_side:
+        fig.subplots(1, 2)
+    else:
+        fig.subplots(2, 1)
+    left = fig.subplot(1, 1)
+    numbers = [n for n, _, _ in done]
+    values = [v for _, _, v in done]
+    left.title(f"best {_cut(metric, room - len('best  so far'))} so far")
+    if done:
+        left.plot(numbers, best_so_far(values, minimize), marker="braille")
+        left.scatter(numbers, values, marker="dot")
+    left.xlabel("trial")
+    right = fig.subplot(1, 2) if side_by_side else fig.subplot(2, 1)
+    if param is not None and done:
+        xs, ys, labels = [], [], None
+        raw = [p.get(param) for _, p, _ in done]
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in raw):
+            xs = [float(x) for x in raw]
+            if all(x > 0 for x in xs) and max(xs) / min(xs) > 100:
+                xs = [math.log10(x) for x in xs]
+                shown_param = f"log10 {shown_param}"
         else:
-            plt.subplots(2, 1)
-        plt.subplot(1, 1)
-        numbers = [n for n, _, _ in done]
-        values = [v for _, _, v in done]
-        plt.title(f"best {_cut(metric, room - len('best  so far'))} so far")
-        if done:
-            plt.plot(numbers, best_so_far(values, minimize), marker="braille")
-            plt.scatter(numbers, values, marker="dot")
-        plt.xlabel("trial")
-        plt.subplot(1, 2) if side_by_side else plt.subplot(2, 1)
-        if param is not None and done:
-            xs, ys, labels = [], [], None
-            raw = [p.get(param) for _, p, _ in done]
-            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in raw):
-                xs = [float(x) for x in raw]
-                if all(x > 0 for x in xs) and max(xs) / min(xs) > 100:
-                    xs = [math.log10(x) for x in xs]
-                    shown_param = f"log10 {shown_param}"
-            else:
-                labels = sorted({str(x) for x in raw})
-                xs = [float(labels.index(str(x))) for x in raw]
-            ys = values
-            plt.scatter(xs, ys, marker="dot")
-            if labels is not None:
-                shown = [display(label, limit=_TICK_LIMIT) for label in labels]
-                plt.xticks(list(range(len(labels))), shown)
-        plt.title(_versus(metric, shown_param or "-", room))
-        plt.xlabel(_cut(shown_param or "", room))
-        text = plt.build()
-        reset_figure(plt)
+            labels = sorted({str(x) for x in raw})
+            xs = [float(labels.index(str(x))) for x in raw]
+        ys = values
+        right.scatter(xs, ys, marker="dot")
+        if labels is not None:
+            shown = [display(label, limit=_TICK_LIMIT) for label in labels]
+            right.xticks(list(range(len(labels))), shown)
+    right.title(_versus(metric, shown_param or "-", room))
+    right.xlabel(_cut(shown_param or "", room))
+    text = fig.build()
     return text

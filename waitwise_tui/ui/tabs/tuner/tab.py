@@ -1,10 +1,13 @@
 """The Tuner tab: studies, their trial queue, leaderboard, plots, job logs and the
 Slurm cluster view (the user's own Slurm jobs, waitwise's or not).
 
-A thread worker drives the runner (``TunerService.tick``: poll jobs, collect results,
-ask for new trials) and reads a ``TunerView`` snapshot from the workspace database;
-the widget only renders snapshots. Everything shown comes from the database, so it
-survives a restart. Finished trials and jobs go up as ``RecordEvent``.
+The tab shows snapshots and sends commands; core decides. A ``Poller`` thread runs
+``core.tuner.control.poll`` (one runner round through the ``WorkspaceTuner``, which owns
+the runner and its lock, then a ``TunerSnapshot`` read from the workspace database) and
+posts it as a message; commands (open, pause, launch, cancel, retry, scancel) run in
+``@work(thread=True)`` workers that post their ``Outcome`` back. Everything shown comes
+from the database, so it survives a restart. Finished trials and jobs go up as
+``RecordEvent``.
 
 Nearly everything shown is outside text: study names, trial parameters, job commands
 and output, Slurm's job names, states, reasons and node lists, error messages. Table
@@ -16,12 +19,9 @@ control character; job output lines are escaped before the ``Log`` sees them.
 from __future__ import annotations
 
 import contextlib
-import math
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -38,23 +38,26 @@ from textual.widgets import (
     Static,
 )
 
-from waitwise_tui.core import fmt
-from waitwise_tui.core.jobs.model import Job
-from waitwise_tui.core.jobs.slurm import SlurmConfig, SlurmQueue
-from waitwise_tui.core.jobs.slurm_cli import SlurmError, SlurmJob
+from waitwise_tui.core.jobs.slurm_cli import SlurmJob
 from waitwise_tui.core.text import display
+from waitwise_tui.core.tuner import control
+from waitwise_tui.core.tuner.control import Outcome, Polled, Severity
+from waitwise_tui.core.tuner.readmodel import (
+    JOBS,
+    LOG_LINES,
+    JobLog,
+    JobsStatus,
+    StudyStatus,
+    TunerSnapshot,
+    read_job_log,
+)
 from waitwise_tui.core.tuner.service import (
     ACTIVE,
     FINISHED,
     PAUSED,
     Study,
     Trial,
-    TunerService,
-    best_trial,
-    list_studies,
-    list_trials,
-    open_service,
-    update_study,
+    WorkspaceTuner,
 )
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.plain import plain
@@ -66,69 +69,48 @@ from waitwise_tui.ui.tabs.tuner.modals import TunerPrompt
 if TYPE_CHECKING:
     from waitwise_tui.ui.context import AppContext
 
-JOBS = -1  # picker value of the plain-jobs list
 VIEWS = ("queue", "board", "plots", "log", "cluster")
-_LOG_TAIL_BYTES = 64 * 1024
-_LOG_LINES = 500
 _CELL_LIMIT = 120  # characters of outside text in one table cell (a 1 MB parameter...)
 
 
-@dataclass(frozen=True)
-class TunerView:
-    """What the tab shows, read in one go off the event loop."""
-
-    studies: list[Study] = field(default_factory=list)
-    study: Study | None = None
-    trials: list[Trial] = field(default_factory=list)
-    jobs: list[Job] = field(default_factory=list)
-    now: float = 0.0
-    problems: list[str] = field(default_factory=list)  # backends that failed to answer
-    cluster: list[SlurmJob] | None = None  # squeue --me, read while the view shows
-    cluster_error: str = ""
-    ours: dict[str, int] = field(default_factory=dict)  # Slurm id -> waitwise job id
-
-
+@dataclass
 class TunerPolled(Message):
-    def __init__(self, view: TunerView | None, events: list[Any], error: str | None) -> None:
-        super().__init__()
-        self.view = view
-        self.events = events
-        self.error = error
+    """A poll's result: what to show (None: nothing to show yet) or why it failed."""
+
+    polled: Polled
+    error: str | None = None
 
 
+@dataclass
 class TunerLogRead(Message):
-    def __init__(self, job_id: int, lines: list[str]) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.lines = lines
+    log: JobLog
 
 
+@dataclass
 class TunerPlotted(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    text: str
 
 
-def format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    return str(value)
+@dataclass
+class TunerNotice(Message):
+    """A command's one line for the user; the next poll shows what it changed."""
+
+    message: str
+    severity: Severity = "information"
 
 
-def format_params(params: dict[str, Any]) -> str:
-    return " ".join(f"{k}={format_value(v)}" for k, v in params.items())
+@dataclass
+class TunerStudyOpened(Message):
+    study_id: int
+    name: str
 
 
-def where_cell(backend: str, backend_id: str | None) -> str:
-    """``local``, ``slurm`` (not submitted yet) or ``slurm 1234``."""
-    return f"{backend} {backend_id}" if backend_id else backend
+@dataclass
+class TunerStudyChanged(Message):
+    """The study file's parameter space changed: ask before starting a new study."""
 
-
-def state_cell(state: str, backend_state: str) -> str:
-    """Our state, or Slurm's own word while Slurm has the job (pending, completing)."""
-    if backend_state and state in ("queued", "running"):
-        return backend_state.lower()
-    return state
+    answer: str
+    problem: str
 
 
 class PlotView(Static, can_focus=True):
@@ -169,25 +151,28 @@ class TunerTab(TabWidget):
         backends = ctx.backends
         self._clock: Callable[[], float] = backends.get("tuner_clock", time.time)
         self._gpu_probe = backends.get("gpu_probe")
-        self._service: TunerService | None = None
-        # The database connection is shared by the worker threads; one at a time.
-        self._lock = threading.Lock()
+        # The one owner of this workspace's runner (and of the lock around its database).
+        self._tuner = WorkspaceTuner(
+            ctx.workspace,
+            ctx.settings.runner_options(),
+            gpu_probe=self._gpu_probe,
+            clock=self._clock,
+        )
         self._selected: int | None = None
-        self._view = TunerView()
+        self._view = TunerSnapshot()
         self._queue_rows: dict[str, tuple[Text, ...]] = {}
         self._board_rows: list[tuple[Text, ...]] = []
         self._log_job: int | None = None
-        self._log_shown: tuple[int, list[str]] | None = None  # what the Log holds
+        self._log_shown: tuple[int, tuple[str, ...]] | None = None  # what the Log holds
         self._status_shown: tuple[Any, ...] | None = None
         self._param_index = 0
         self._plot_key: tuple[Any, ...] | None = None
         self._picker_options: list[tuple[Text, int]] = []
         self._poller: Poller | None = None
-        # Set on the event loop, read by the poll worker: squeue only while it shows.
+        # Set on the event loop, read by the poll thread: squeue only while it shows.
         self._cluster_wanted = False
         self._cluster_rows: list[tuple[str, tuple[Text, ...]]] = []
         self._cluster_jobs: dict[str, SlurmJob] = {}  # shown rows' jobs, by Slurm id
-        self._own_queue: SlurmQueue | None = None
 
     # -- layout ---------------------------------------------------------------------
 
@@ -199,7 +184,7 @@ class TunerTab(TabWidget):
             yield DataTable(id="tuner-queue", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="tuner-board", cursor_type="row")
             yield PlotView(id="tuner-plots")
-            yield Log(id="tuner-log", max_lines=_LOG_LINES * 4)
+            yield Log(id="tuner-log", max_lines=LOG_LINES * 4)
             yield DataTable(id="tuner-cluster", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -237,109 +222,51 @@ class TunerTab(TabWidget):
         # Jobs are detached and keep running; only the database handle is ours.
         if self._poller is not None:
             self._poller.stop()
-        with self._lock:
-            if self._service is not None:
-                self._service.conn.close()
-                self._service = None
+        self._tuner.close()
 
     # -- polling ----------------------------------------------------------------------
 
-    def _open(self, create: bool) -> TunerService | None:
-        if self._service is None:
-            if not create and not self.ctx.workspace.db_path.exists():
-                return None
-            self._service = open_service(
-                self.ctx.workspace,
-                self.ctx.settings.runner_options(),
-                gpu_probe=self._gpu_probe,
-                clock=self._clock,
-            )
-        return self._service
-
     def _poll(self) -> None:
-        """Poll now rather than at the end of the current interval."""
+        """Poll now rather than at the end of the current interval (thread-safe)."""
         if self._poller is not None:
             self._poller.poke()
 
     def _poll_once(self) -> None:
         """One runner round and database read, on the poller's thread."""
-        view: TunerView | None = None
-        events: list[Any] = []
-        error: str | None = None
         try:
-            with self._lock:
-                service = self._open(create=False)
-                if service is not None:
-                    events = service.tick()
-                    view = self._read_view(service)
-                elif self._cluster_wanted:
-                    view = self._cluster_only_view()
+            polled = control.poll(self._tuner, self._selected, cluster=self._cluster_wanted)
         except Exception as exc:  # the tab keeps going; the problem is shown once
-            error = f"tuner: {exc}"
-        if view is None and not events and error is None and self._poller is not None:
+            self.post_message(TunerPolled(Polled(), f"tuner: {exc}"))
+            return
+        if polled.snapshot is None and not polled.events and self._poller is not None:
             self._poller.handled()  # no workspace database yet: nothing to show
             return
-        self.post_message(TunerPolled(view, events, error))
-
-    def _read_view(self, service: TunerService) -> TunerView:
-        studies = list_studies(service.conn)
-        chosen = self._selected
-        if chosen is None and studies:
-            chosen = studies[-1].id
-        study = next((s for s in studies if s.id == chosen), None)
-        trials = list_trials(service.conn, study.id) if study else []
-        jobs: list[Job] = []
-        if chosen == JOBS:
-            in_trials = {t.job_id for s in studies for t in list_trials(service.conn, s.id)}
-            jobs = [j for j in service.backend.store.list() if j.id not in in_trials]
-        cluster: list[SlurmJob] | None = None
-        cluster_error = ""
-        ours: dict[str, int] = {}
-        if self._cluster_wanted:
-            cluster, cluster_error = self._read_cluster(service.backend.backend("slurm").queue)
-            ours = {j.backend_id: j.id for j in service.backend.store.list() if j.backend_id}
-        return TunerView(
-            studies,
-            study,
-            trials,
-            jobs,
-            self._clock(),
-            problems=service.backend.problems(),
-            cluster=cluster,
-            cluster_error=cluster_error,
-            ours=ours,
-        )
-
-    def _read_cluster(self, queue: SlurmQueue) -> tuple[list[SlurmJob] | None, str]:
-        try:
-            return queue.recent(), ""
-        except SlurmError as exc:
-            return None, str(exc)
-
-    def _cluster_only_view(self) -> TunerView:
-        """No workspace database yet: the cluster view still shows the user's jobs."""
-        if self._own_queue is None:
-            config, _problems = SlurmConfig.from_table(self.ctx.settings.slurm)
-            self._own_queue = SlurmQueue(config)
-        cluster, error = self._read_cluster(self._own_queue)
-        return TunerView(now=self._clock(), cluster=cluster, cluster_error=error)
+        self.post_message(TunerPolled(polled))
 
     @on(TunerPolled)
     def _polled(self, message: TunerPolled) -> None:
         try:
-            for event in message.events:
+            for event in message.polled.events:
                 self.post_message(RecordEvent(event))
             if message.error:
                 self._set_status(plain(message.error, "red"))
-            if message.view is not None:
-                self._render_view(message.view)
+            snapshot = message.polled.snapshot
+            # Read before another study was picked: the poke after the pick brings its own.
+            stale = (
+                snapshot is not None
+                and snapshot.selected is not None
+                and self._selected is not None
+                and snapshot.selected != self._selected
+            )
+            if snapshot is not None and not stale:
+                self._render_view(snapshot)
         finally:  # the next poll waits for this; never leave it waiting
             if self._poller is not None:
                 self._poller.handled()
 
     # -- rendering --------------------------------------------------------------------
 
-    def _render_view(self, view: TunerView) -> None:
+    def _render_view(self, view: TunerSnapshot) -> None:
         self._view = view
         if self._selected is None and view.study is not None:
             self._selected = view.study.id
@@ -354,7 +281,7 @@ class TunerTab(TabWidget):
         if switcher.current == "tuner-log" and self._log_job is not None:
             self._read_log(self._log_job)
 
-    def _render_picker(self, view: TunerView) -> None:
+    def _render_picker(self, view: TunerSnapshot) -> None:
         options: list[tuple[Text, int]] = [(plain(s.name, limit=200), s.id) for s in view.studies]
         options.append((Text("plain jobs"), JOBS))
         if options == self._picker_options:
@@ -373,81 +300,44 @@ class TunerTab(TabWidget):
             self._status_shown = shown
             self.query_one("#tuner-status", Static).update(text)
 
-    def _render_status(self, view: TunerView) -> None:
+    def _render_status(self, view: TunerSnapshot) -> None:
         if self.query_one(ContentSwitcher).current == "tuner-cluster":
-            if view.cluster_error:
-                self._set_status(plain(f"Slurm: {view.cluster_error}", "red"))
-            elif view.cluster is not None:
-                pending = sum(1 for j in view.cluster if j.state == "PENDING")
-                running = sum(1 for j in view.cluster if j.state == "RUNNING")
+            cluster = view.cluster
+            if cluster is not None and cluster.error:
+                self._set_status(plain(f"Slurm: {cluster.error}", "red"))
+            elif cluster is not None and cluster.rows is not None:
                 self._set_status(
-                    Text(f"your Slurm jobs: {running} running · {pending} pending · c cancels")
+                    Text(
+                        f"your Slurm jobs: {cluster.running} running · {cluster.pending} pending"
+                        " · c cancels"
+                    )
                 )
             return
         if view.problems:
             self._set_status(plain(" · ".join(view.problems), "yellow"))
             return
-        if self._selected == JOBS:
-            active = sum(1 for j in view.jobs if j.active)
-            self._set_status(Text(f"plain jobs: {len(view.jobs)} ({active} active)"))
+        status = view.status
+        if isinstance(status, JobsStatus):
+            self._set_status(Text(f"plain jobs: {status.total} ({status.active} active)"))
             return
-        study = view.study
-        if study is None:
+        if not isinstance(status, StudyStatus):
             return
-        spec = study.spec
-        ended = sum(1 for t in view.trials if t.state not in ("queued", "running"))
-        running = sum(1 for t in view.trials if t.state == "running")
-        best = best_trial(study, view.trials)
         text = Text()
-        style = {ACTIVE: "green", PAUSED: "yellow", FINISHED: "dim"}.get(study.state, "")
-        text.append(study.state, style=style)
-        text.append(f" {ended}/{spec.max_trials} · {running} running · par {spec.parallel}")
-        if best is not None:
+        style = {ACTIVE: "green", PAUSED: "yellow", FINISHED: "dim"}.get(status.state, "")
+        text.append(status.state, style=style)
+        text.append(
+            f" {status.ended}/{status.max_trials} · {status.running} running"
+            f" · par {status.parallel}"
+        )
+        if status.best_value is not None:
             text.append(" · best ")
-            text.append(format_value(best.value), style="bold")
-            text.append(f" #{best.number}")
+            text.append(status.best_value, style="bold")
+            text.append(f" #{status.best_number}")
         self._set_status(text)
 
-    def _queue_cells(self, view: TunerView) -> dict[str, tuple[Text, ...]]:
-        rows: dict[str, tuple[Text, ...]] = {}
-        if self._selected == JOBS:
-            for job in view.jobs:
-                end = job.finished if job.finished is not None else view.now
-                elapsed = end - job.started if job.started else None
-                reason = f" ({job.reason})" if job.reason else ""
-                rows[f"j{job.id}"] = _cells(
-                    str(job.id),
-                    state_cell(job.state, job.backend_state),
-                    (job.name or " ".join(job.argv)) + reason,
-                    where_cell(job.backend, job.backend_id),
-                    job.gpus or "-",
-                    fmt.duration(elapsed, missing=""),
-                    "" if job.exit_code is None else f"exit {job.exit_code}",
-                )
-            return rows
-        for trial in view.trials:
-            end = trial.finished if trial.finished is not None else view.now
-            elapsed = end - trial.started if trial.started else None
-            if trial.value is not None:
-                value = format_value(trial.value)
-            elif trial.state in ("queued", "running") and trial.backend == "slurm":
-                value = trial.job_reason  # Slurm's pending reason, a failed submission
-            else:
-                value = trial.reason
-            rows[f"t{trial.id}"] = _cells(
-                str(trial.number),
-                state_cell(trial.state, trial.backend_state),
-                format_params(trial.params),
-                where_cell(trial.backend, trial.backend_id),
-                trial.gpus or "-",
-                fmt.duration(elapsed, missing=""),
-                value,
-            )
-        return rows
-
-    def _render_queue(self, view: TunerView) -> None:
+    def _render_queue(self, view: TunerSnapshot) -> None:
         table = self.query_one("#tuner-queue", DataTable)
-        rows = self._queue_cells(view)
+        rows = {row.key: _cells(*row.cells()) for row in view.queue}
         old = self._queue_rows
         if list(rows) != list(old):
             cursor = table.cursor_row
@@ -464,18 +354,8 @@ class TunerTab(TabWidget):
                         table.update_cell(key, column, new)
         self._queue_rows = rows
 
-    def _render_board(self, view: TunerView) -> None:
-        study = view.study
-        done = [t for t in view.trials if t.state == "done" and t.value is not None]
-        if study is not None and self._selected != JOBS:
-            sign = 1.0 if study.spec.direction == "minimize" else -1.0
-            done.sort(key=lambda t: (sign * (t.value or 0.0), t.number))
-        else:
-            done = []
-        rows = [
-            _cells(str(rank), str(t.number), format_value(t.value), format_params(t.params))
-            for rank, t in enumerate(done, start=1)
-        ]
+    def _render_board(self, view: TunerSnapshot) -> None:
+        rows = [_cells(*row.cells()) for row in view.board]
         if rows == self._board_rows:
             return
         self._board_rows = rows
@@ -484,38 +364,21 @@ class TunerTab(TabWidget):
         for row in rows:
             table.add_row(*row)
 
-    def _render_cluster(self, view: TunerView) -> None:
-        if view.cluster is None:
+    def _render_cluster(self, view: TunerSnapshot) -> None:
+        if view.cluster is None or view.cluster.rows is None:
             return
-        jobs = sorted(view.cluster, key=_cluster_order)
         # squeue's fields are outside text too (the job name is anyone's choice); the
         # row key keeps the raw id for scancel.
-        rows = [
-            (
-                j.job_id,
-                _cells(
-                    j.job_id,
-                    j.state.lower(),
-                    j.reason if j.state == "PENDING" else "",
-                    j.elapsed,
-                    j.nodes,
-                    str(j.gpus or ""),
-                    j.name,
-                    str(view.ours.get(j.job_id, "")),
-                ),
-            )
-            for j in jobs
-        ]
+        rows = [(row.job.job_id, _cells(*row.cells())) for row in view.cluster.rows]
         if rows == self._cluster_rows:
             return
         self._cluster_rows = rows
-        self._cluster_jobs = {j.job_id: j for j in jobs}
+        self._cluster_jobs = {row.job.job_id: row.job for row in view.cluster.rows}
         table = self.query_one("#tuner-cluster", DataTable)
         cursor = table.cursor_row
         table.clear()
         for key, cells in rows:
-            if key not in table.rows:  # squeue listed an id twice: show it once
-                table.add_row(*cells, key=key)
+            table.add_row(*cells, key=key)
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1), animate=False)
 
@@ -528,7 +391,7 @@ class TunerTab(TabWidget):
         if study is None or self._selected == JOBS:
             plots.update(Text("no study selected", style="dim"))
             return
-        done = [(t.number, t.params, t.value) for t in view.trials if t.value is not None]
+        done = view.plot_points()
         names = [p.name for p in study.spec.params]
         param = names[self._param_index % len(names)] if names else None
         size = plots.content_size
@@ -568,31 +431,22 @@ class TunerTab(TabWidget):
 
     @work(thread=True, exclusive=True, group="tuner-log", exit_on_error=False)
     def _read_log(self, job_id: int) -> None:
-        path = self.ctx.workspace.jobs_dir / str(job_id) / "stdout.log"
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(0, 2)
-                size = handle.tell()
-                handle.seek(max(0, size - _LOG_TAIL_BYTES))
-                data = handle.read()
-        except OSError:
-            data = b""
-        lines = data.decode("utf-8", errors="replace").splitlines()[-_LOG_LINES:]
-        self.post_message(TunerLogRead(job_id, lines))
+        self.post_message(TunerLogRead(read_job_log(self.ctx.workspace, job_id)))
 
     @on(TunerLogRead)
     def _log_read(self, message: TunerLogRead) -> None:
-        log = self.query_one("#tuner-log", Log)
-        if message.job_id != self._log_job:
+        job_log = message.log
+        if job_log.job_id != self._log_job:
             return
-        if (message.job_id, message.lines) == self._log_shown:
+        if (job_log.job_id, job_log.lines) == self._log_shown:
             return  # read again at each poll: rewrite (and repaint) only what changed
-        self._log_shown = (message.job_id, message.lines)
+        self._log_shown = (job_log.job_id, job_log.lines)
+        log = self.query_one("#tuner-log", Log)
         log.clear()
-        log.write_line(f"--- job {message.job_id} (.waitwise/jobs/{message.job_id}/stdout.log)")
+        log.write_line(f"--- job {job_log.job_id} ({job_log.label})")
         # The job's output: the Log widget blanks only some C0 controls and keeps ESC.
         log.write_lines(
-            [display(line, multiline=True) for line in message.lines] or ["(no output yet)"]
+            [display(line, multiline=True) for line in job_log.lines] or ["(no output yet)"]
         )
 
     # -- selection helpers ------------------------------------------------------------
@@ -609,7 +463,7 @@ class TunerTab(TabWidget):
         key = self._selected_key()
         if key is None or not key.startswith("t"):
             return None
-        return next((t for t in self._view.trials if t.id == int(key[1:])), None)
+        return self._view.trial(int(key[1:]))
 
     def _selected_job_id(self) -> int | None:
         key = self._selected_key()
@@ -692,35 +546,44 @@ class TunerTab(TabWidget):
 
     @work(thread=True, exclusive=True, group="tuner-action", exit_on_error=False)
     def _open_study(self, answer: str, fork: bool) -> None:
-        from waitwise_tui.core.tuner.service import StudyChanged, open_study
-        from waitwise_tui.core.tuner.space import StudyFileError, load_study_file
+        from waitwise_tui.core.tuner.service import StudyChanged
+        from waitwise_tui.core.tuner.space import StudyFileError
 
-        path = Path(answer).expanduser()
-        if not path.is_absolute():
-            path = self.ctx.workspace.root / path
         try:
-            spec = load_study_file(path)
-            with self._lock:
-                service = self._open(create=True)
-                assert service is not None
-                study = open_study(service.conn, spec, answer, fork=fork)
+            study = control.open_study_file(self._tuner, answer, fork=fork)
         except StudyFileError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            self.post_message(TunerNotice(str(exc), "error"))
             return
         except StudyChanged as exc:
-            self.app.call_from_thread(self._offer_fork, answer, str(exc))
+            self.post_message(TunerStudyChanged(answer, str(exc)))
             return
-        self.app.call_from_thread(self.notify, f"study {study.name} running", markup=False)
-        self.app.call_from_thread(self._choose, study.id)
+        self.post_message(TunerStudyOpened(study.id, study.name))
 
-    def _offer_fork(self, answer: str, problem: str) -> None:
+    @on(TunerStudyOpened)
+    def _study_opened(self, message: TunerStudyOpened) -> None:
+        self.notify(f"study {message.name} running", markup=False)
+        self._choose(message.study_id)
+
+    @on(TunerStudyChanged)
+    def _offer_fork(self, message: TunerStudyChanged) -> None:
         def decided(fork: bool | None) -> None:
             if fork:
-                self._open_study(answer, fork=True)
+                self._open_study(message.answer, fork=True)
 
         self.app.push_screen(
-            ConfirmScreen(Text(f"{display(problem)}.\nStart it as a new study?")), decided
+            ConfirmScreen(Text(f"{display(message.problem)}.\nStart it as a new study?")),
+            decided,
         )
+
+    @on(TunerNotice)
+    def _noticed(self, message: TunerNotice) -> None:
+        self.notify(message.message, severity=message.severity, markup=False)
+
+    def _tell(self, outcome: Outcome | None) -> None:
+        """On a worker thread: post a command's outcome and poll to show its effect."""
+        if outcome is not None:
+            self.post_message(TunerNotice(outcome.message, outcome.severity))
+        self._poll()
 
     def _current_study(self) -> Study | None:
         study = self._view.study
@@ -737,15 +600,11 @@ class TunerTab(TabWidget):
         def launch(answer: str | None) -> None:
             if answer is None:
                 return
-            try:
-                count = int(answer)
-            except ValueError:
-                count = 0
-            if count < 1:
+            count = control.parse_count(answer)
+            if count is None:
                 self.notify(f"not a positive number: {answer}", severity="error", markup=False)
                 return
-            # A finished study's budget is used up: extend from what it has.
-            target = max(study.spec.max_trials, len(self._view.trials)) + count
+            target = control.launch_target(study, len(self._view.trials), count)
             self._update(study.id, state=ACTIVE, max_trials=target)
 
         self.app.push_screen(
@@ -757,12 +616,11 @@ class TunerTab(TabWidget):
         study = self._current_study()
         if study is None:
             return
-        if study.state == ACTIVE:
-            self._update(study.id, state=PAUSED)
-        elif study.state == PAUSED:
-            self._update(study.id, state=ACTIVE)
-        else:
+        state = control.toggled_state(study)
+        if state is None:
             self.notify("study finished: press n to launch more trials", severity="warning")
+            return
+        self._update(study.id, state=state)
 
     def action_parallel(self, delta: int) -> None:
         study = self._current_study()
@@ -771,10 +629,8 @@ class TunerTab(TabWidget):
 
     @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
     def _update(self, study_id: int, **changes: Any) -> None:
-        with self._lock:
-            if self._service is not None:
-                update_study(self._service.conn, study_id, **changes)
-        self.app.call_from_thread(self._poll)
+        control.change_study(self._tuner, study_id, **changes)
+        self._poll()
 
     def action_cluster(self) -> None:
         self._show("cluster")
@@ -807,20 +663,17 @@ class TunerTab(TabWidget):
         job = self._cluster_jobs.get(str(key))
         if job is None:
             return
-        slurm_id, state = job.job_id, job.state.lower()
-        shown_id, shown_state = display(slurm_id, limit=40), display(state, limit=40)
-        if state not in ("pending", "running", "suspended", "requeued", "configuring"):
-            self.notify(
-                f"Slurm job {shown_id} already ended ({shown_state})",
-                severity="warning",
-                markup=False,
-            )
+        refusal = control.cluster_refusal(job)
+        if refusal is not None:
+            self.notify(refusal, severity="warning", markup=False)
             return
 
         def decided(yes: bool | None) -> None:
             if yes:
-                self._scancel(slurm_id)
+                self._scancel(job.job_id)
 
+        shown_id = display(job.job_id, limit=40)
+        shown_state = display(job.state.lower(), limit=40)
         name = display(job.name, limit=200)
         self.app.push_screen(
             ConfirmScreen(Text(f"Cancel Slurm job {shown_id} ({name}, {shown_state})?")), decided
@@ -828,57 +681,12 @@ class TunerTab(TabWidget):
 
     @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
     def _scancel(self, slurm_id: str) -> None:
-        from waitwise_tui.core.jobs.slurm import cancel_slurm_job
-
-        try:
-            with self._lock:
-                service = self._service
-                ours = None
-                if service is not None:
-                    ours = next(
-                        (j for j in service.backend.store.list() if j.backend_id == slurm_id),
-                        None,
-                    )
-                if service is not None and ours is not None and ours.active:
-                    service.backend.cancel(ours.id, "cancelled")
-                else:
-                    cancel_slurm_job(slurm_id)
-        except SlurmError as exc:
-            self.app.call_from_thread(
-                self.notify, f"not cancelled: {exc}", severity="error", markup=False
-            )
-            return
-        self.app.call_from_thread(
-            self.notify, f"Slurm job {display(slurm_id, limit=40)} cancelled", markup=False
-        )
-        self.app.call_from_thread(self._poll)
+        self._tell(control.cancel_cluster_job(self._tuner, slurm_id))
 
     @work(thread=True, exclusive=False, group="tuner-action", exit_on_error=False)
     def _control(self, what: str, trial: Trial | None, job_id: int) -> None:
-        with self._lock:
-            service = self._service
-            if service is None:
-                return
-            if what == "cancel":
-                try:
-                    ok = service.backend.cancel(job_id, "cancelled")
-                except SlurmError as exc:
-                    self.app.call_from_thread(
-                        self.notify, f"not cancelled: {exc}", severity="error", markup=False
-                    )
-                    return
-            elif trial is not None:
-                ok = service.retry_trial(trial)
-            else:
-                ok = service.backend.retry(job_id)
-        label = f"trial {trial.number}" if trial else f"job {job_id}"
-        if ok:
-            self.app.call_from_thread(self.notify, f"{what}: {label}")
-        else:
-            self.app.call_from_thread(
-                self.notify, f"cannot {what} {label} in its current state", severity="warning"
-            )
-        self.app.call_from_thread(self._poll)
+        command = control.cancel if what == "cancel" else control.retry
+        self._tell(command(self._tuner, job_id, trial))
 
 
 class TunerCommands(TabCommands):
@@ -899,9 +707,3 @@ class TunerCommands(TabCommands):
 def _cells(*texts: str) -> tuple[Text, ...]:
     """A table row of outside text: shown as it is, never read as markup or control."""
     return tuple(plain(text, limit=_CELL_LIMIT) for text in texts)
-
-
-def _cluster_order(job: SlurmJob) -> tuple[int, int]:
-    """Running, then pending, then ended jobs; newest first within each."""
-    rank = {"RUNNING": 0, "PENDING": 1}.get(job.state, 2)
-    return rank, -int(job.job_id) if job.job_id.isdigit() else 0

@@ -124,6 +124,19 @@ def _check_many(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[list
     return head.tolist(), data.tolist()
 
 
+def _verify(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[list[bool], list[bool]]:
+    """Each record's header and data checksums (data of huge records is trusted here
+    and checked only if they hold scalars, see ``_decode``); numpy for many records."""
+    if len(starts) >= _NUMPY_MIN:
+        return _check_many(buf, starts, lengths)
+    heads = [_header_ok(buf, s) for s in starts]
+    datas = [
+        h and (ln > _BIG_RECORD or _data_ok(buf, s, ln))
+        for s, ln, h in zip(starts, lengths, heads, strict=True)
+    ]
+    return heads, datas
+
+
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     result = 0
     shift = 0
@@ -326,17 +339,8 @@ class EventFileTail(FileTail):
             pos = end
         if pos + 12 <= n and not _header_ok(buf, pos):
             return None
-        if len(starts) >= _NUMPY_MIN:
-            heads, datas = _check_many(buf, starts, lengths)
-            if all(heads) and all(datas):
-                return pos
-            return None
-        for start, length in zip(starts, lengths, strict=True):
-            if not _header_ok(buf, start) or (
-                length <= _BIG_RECORD and not _data_ok(buf, start, length)
-            ):
-                return None
-        return pos
+        heads, datas = _verify(buf, starts, lengths)
+        return pos if all(heads) and all(datas) else None
 
     def _consume_careful(self, buf: bytes, out: list[Point]) -> tuple[int, int]:
         """Verify each record before decoding it; skip and count corrupted ones."""
@@ -355,14 +359,7 @@ class EventFileTail(FileTail):
                 starts.append(pos)
                 lengths.append(length)
                 pos = end
-            if len(starts) >= _NUMPY_MIN:
-                heads, datas = _check_many(buf, starts, lengths)
-            else:
-                heads = [_header_ok(buf, s) for s in starts]
-                datas = [
-                    h and (ln > _BIG_RECORD or _data_ok(buf, s, ln))
-                    for s, ln, h in zip(starts, lengths, heads, strict=True)
-                ]
+            heads, datas = _verify(buf, starts, lengths)
             resync = None
             for i, (start, length) in enumerate(zip(starts, lengths, strict=True)):
                 if not heads[i]:

@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from waitwise_tui.config import Settings, Workspace  # noqa: E402
+from waitwise_tui.config import Settings  # noqa: E402
+from waitwise_tui.core.workspace import Workspace  # noqa: E402
 from waitwise_tui.core.db import connect  # noqa: E402
 from waitwise_tui.core.tuner.service import DONE, ask, finish_trial, open_study  # noqa: E402
 from waitwise_tui.core.tuner.space import parse_study  # noqa: E402
@@ -148,7 +149,7 @@ def bench_launch(root: Path) -> None:
 def bench_tab(root: Path) -> None:
     from textual.app import App, ComposeResult
 
-    from waitwise_tui.ui.context import AppContext
+    from waitwise_tui.ui.context import AppContext, Fakes
     from waitwise_tui.ui.tabs.tuner.tab import TunerTab
 
     ws = Workspace(root / "tab")
@@ -170,7 +171,7 @@ def bench_tab(root: Path) -> None:
 
     class Harness(App[None]):
         def compose(self) -> ComposeResult:
-            ctx = AppContext(ws, Settings(), {}, {"gpu_probe": list})
+            ctx = AppContext(ws, Settings(), {}, Fakes(gpu_probe=list))
             yield TunerTab(ctx, id="tab-tuner")
 
     results: dict[str, float] = {}
@@ -181,7 +182,7 @@ def bench_tab(root: Path) -> None:
 
         class Empty(App[None]):
             def compose(self) -> ComposeResult:
-                yield TunerTab(AppContext(empty, Settings(), {}, {"gpu_probe": list}))
+                yield TunerTab(AppContext(empty, Settings(), {}, Fakes(gpu_probe=list)))
 
         async with Empty().run_test(size=(160, 48)) as pilot:
             await pilot.pause(0.3)

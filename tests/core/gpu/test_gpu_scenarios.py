@@ -9,6 +9,7 @@ import sys
 import pynvml
 import pytest
 from fakes import FrozenHost
+from waits import wait_until
 
 from waitwise_tui.core.gpu.fake import (
     FOREIGN_PID_BASE,
@@ -293,14 +294,98 @@ def test_command_with_newlines_stays_one_line() -> None:
     from waitwise_tui.core.text import display as one_line
 
     assert one_line("a\nb\tc\x1b[0m") == "a\\nb c\\x1b[0m"
-    child = subprocess.Popen([sys.executable, "-c", "import time\ntime.sleep(30)\n"])
+    argv = [sys.executable, "-c", "import time\ntime.sleep(30)\n"]
+    child = subprocess.Popen(argv)
     try:
+        # Popen returns once the exec has begun, not once the new command line is in.
+        wait_until(lambda: command_line(child.pid) == argv, "the child's exec")
         details = ProcessInspector().inspect({child.pid})[child.pid]
         assert details.command.endswith("-c import time\\ntime.sleep(30)\\n")
         assert "\n" not in details.command
     finally:
         child.kill()
         child.wait()
+
+
+def command_line(pid: int) -> list[str] | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return None
+
+
+def test_pid_seen_before_its_exec_gets_the_command_it_execs() -> None:
+    """A pid first seen before its exec (a launcher, a fork) is not stuck with the
+    command it had then: the exec shows up as another program behind the pid."""
+    import shutil
+    import subprocess
+
+    from waitwise_tui.core.gpu.sampler import ProcessInspector
+
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    script = f"import os, sys\nsys.stdin.readline()\nos.execv({sleep!r}, [{sleep!r}, '30'])"
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE)
+    try:
+        wait_until(lambda: command_line(child.pid) == [sys.executable, "-c", script], "python")
+        inspector = ProcessInspector()
+        before = inspector.inspect({child.pid})[child.pid]
+        assert before.command.startswith(f"{sys.executable} -c import os")
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        wait_until(lambda: command_line(child.pid) == [sleep, "30"], "the exec of sleep")
+        after = inspector.inspect({child.pid})[child.pid]
+        assert after.command == f"{sleep} 30"
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_pid_seen_mid_exec_gets_its_own_command_not_its_parents() -> None:
+    """Real fork+exec: Popen returns once the exec has begun, and for a moment the
+    kernel shows the child's command line empty and its parent's name ("python").
+    A pid first seen then gets its own command at a later poll."""
+    import shutil
+    import subprocess
+
+    from waitwise_tui.core.gpu.sampler import ProcessInspector
+
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    inspector = ProcessInspector()
+    mid_exec = 0
+    for _ in range(30):  # each a few ms; the window is caught a few times in a hundred
+        child = subprocess.Popen([sleep, "30"])
+        try:
+            first = inspector.inspect({child.pid}).get(child.pid)
+            mid_exec += first is not None and first.command != f"{sleep} 30"
+            pid = child.pid
+            wait_until(lambda: command_line(pid) == [sleep, "30"], "the exec of sleep")  # noqa: B023
+            later = inspector.inspect({child.pid})[child.pid]
+            assert later.command == f"{sleep} 30", f"seen mid-exec {mid_exec} times"
+        finally:
+            child.kill()
+            child.wait()
+
+
+def test_empty_command_line_is_read_again(monkeypatch) -> None:
+    """What the kernel answers mid-exec (an empty command line) is not cached."""
+    import psutil
+
+    from waitwise_tui.core.gpu.sampler import ProcessInspector
+
+    real = psutil.Process.cmdline
+    answers = [[]]  # the first read lands mid-exec
+    monkeypatch.setattr(
+        psutil.Process, "cmdline", lambda self: answers.pop() if answers else real(self)
+    )
+    inspector = ProcessInspector()
+    first = inspector.inspect({os.getpid()})[os.getpid()]
+    assert first.command == psutil.Process().name()  # the name is all there is yet
+    again = inspector.inspect({os.getpid()})[os.getpid()]
+    assert again.command == " ".join(real(psutil.Process()))
 
 
 class Clock:

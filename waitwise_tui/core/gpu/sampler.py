@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from waitwise_tui.core.gpu.host import HostInfo, HostSampler, HostSource
 from waitwise_tui.core.text import display
@@ -153,6 +153,17 @@ class ProcessDetails:
     own: bool = False
 
 
+class _Static(NamedTuple):
+    """What ``ProcessInspector`` reads once per process (not at every poll)."""
+
+    user: str | None
+    command: str | None
+    created: float | None
+    own: bool
+    exe: str | None  # the program file when read; another one later means an exec
+    complete: bool  # False while the command line reads empty: the process is mid-exec
+
+
 class ProcessInspector:
     """psutil look-ups for GPU pids; keeps ``Process`` objects so CPU % is a delta."""
 
@@ -161,16 +172,18 @@ class ProcessInspector:
     MISSING_RETRY_SECONDS = 10.0
 
     def __init__(self) -> None:
-        # pid -> (Process, the details that do not change: user, command, start, own)
-        self._procs: dict[int, tuple[Any, tuple[str | None, str | None, float | None, bool]]] = {}
+        # pid -> (Process, the details that change only with an exec)
+        self._procs: dict[int, tuple[Any, _Static]] = {}
         self._missing: dict[int, float] = {}  # pid -> when psutil last failed to find it
         self._uid = os.getuid() if hasattr(os, "getuid") else None
 
     def inspect(self, pids: set[int]) -> dict[int, ProcessDetails]:
         """Info for each pid psutil can see; pids it cannot see are absent.
 
-        User, command line and start time are read once per process; each poll reads
-        only CPU and memory (two /proc files instead of five)."""
+        User, command line and start time are read once per process, and again only
+        after an exec: a pid first seen while it execs (its command line still empty,
+        or still its parent's) gets its own name at a later poll, not its parent's for
+        life. Each poll reads CPU and memory (two /proc files) and the program link."""
         import psutil
 
         found: dict[int, ProcessDetails] = {}
@@ -193,8 +206,16 @@ class ProcessInspector:
                 self._missing.pop(pid, None)
                 fresh = True
                 self._procs[pid] = known
-            proc, (user, command, created, own) = known
-            info = ProcessDetails(user=user, command=command, own=own)
+            elif self._exec_since(pid, known[1]):
+                try:
+                    known = (known[0], self._static(known[0]))
+                except (psutil.Error, OSError):
+                    self._procs.pop(pid, None)
+                    continue
+                self._procs[pid] = known
+            proc, static = known
+            info = ProcessDetails(user=static.user, command=static.command, own=static.own)
+            created = static.created
             info.elapsed_s = max(0.0, now - created) if created is not None else None
             try:
                 with proc.oneshot():
@@ -213,7 +234,24 @@ class ProcessInspector:
             del self._missing[gone]
         return found
 
-    def _static(self, proc: Any) -> tuple[str | None, str | None, float | None, bool]:
+    @staticmethod
+    def _exe(pid: int) -> str | None:
+        """The program the process runs now (Linux; psutil caches its own answer)."""
+        try:
+            return os.readlink(f"/proc/{pid}/exe")
+        except OSError:  # not Linux, another user's process, gone
+            return None
+
+    def _exec_since(self, pid: int, static: _Static) -> bool:
+        """Whether the process may have exec'd since ``static`` was read."""
+        if not static.complete:
+            return True
+        return static.exe is not None and self._exe(pid) != static.exe
+
+    def _static(self, proc: Any) -> _Static:
+        # The program link first: an exec between the two reads then shows up as a
+        # changed link at the next poll, never as an old command cached for good.
+        exe = self._exe(proc.pid)
         with proc.oneshot():
             user = self._field(proc.username)
             cmdline = self._field(proc.cmdline)
@@ -221,7 +259,10 @@ class ProcessInspector:
             created = self._field(proc.create_time)
             uids = self._field(proc.uids) if self._uid is not None else None
         own = uids is not None and uids.real == self._uid
-        return user, display(command) if command is not None else None, created, own
+        shown = display(command) if command is not None else None
+        # Mid-exec the kernel shows an empty command line (and the parent's name); a
+        # zombie's, or one access is denied to, is None and will not change.
+        return _Static(user, shown, created, own, exe, complete=cmdline != [])
 
     @staticmethod
     def _field(getter: Any) -> Any:

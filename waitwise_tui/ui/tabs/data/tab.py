@@ -1,7 +1,9 @@
 """The Data tab: load a dataset, profile it, plot it, and show the rows behind the numbers.
 
-Loading, profiling, charts and drill-downs run in thread workers that post messages back;
-the event loop only moves widgets. Keys: o open, c compare, v/V views, t target,
+Loading, profiling, charts and drill-downs run in thread workers that post dataclass
+messages back (load progress coalesces: only the newest waiting one is shown); the event
+loop only moves widgets. Charts are drawn in the worker, each into a plotext figure of
+its own (``views.new_figure``). Keys: o open, c compare, v/V views, t target,
 [ ] pick a bin or bar, g rows behind it, n null rows, d duplicate rows, x exact profile,
 s save the profile, escape cancel a load or close a table.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -88,50 +91,56 @@ class DataTab(TabWidget):
         Binding("escape", "back", "Back/cancel", id="data.back"),
     ]
 
+    @dataclass
     class HeadReady(Message):
-        def __init__(self, count: int, preview: Text) -> None:
-            super().__init__()
-            self.count = count
-            self.preview = preview
+        """The first rows, read before the whole file, as a preview."""
 
+        count: int
+        preview: Text
+
+    @dataclass
     class Progress(Message):
-        def __init__(self, percent: int) -> None:
-            super().__init__()
-            self.percent = percent
+        """How far a load got; only the newest matters."""
 
+        percent: int
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DataTab.Progress)
+
+    @dataclass
     class DatasetReady(Message):
-        def __init__(self, loaded: Loaded, profile: Profile) -> None:
-            super().__init__()
-            self.loaded = loaded
-            self.profile = profile
+        loaded: Loaded
+        profile: Profile
 
+    @dataclass
     class Failed(Message):
-        def __init__(self, text: str, severity: str = "error") -> None:
-            super().__init__()
-            self.text = text
-            self.severity = severity
+        text: str
+        severity: str = "error"
 
+    @dataclass
     class Notice(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
+    @dataclass
+    class Recents(Message):
+        """The recently opened datasets, newest first, for the file picker."""
+
+        paths: list[str]
+
+    @dataclass
     class ChartReady(Message):
-        def __init__(self, token: int, renderable: RenderableType, picks: list[Any]) -> None:
-            super().__init__()
-            self.token = token
-            self.renderable = renderable
-            self.picks = picks
+        """A chart drawn for request ``token``; older ones are dropped on arrival."""
 
+        token: int
+        renderable: RenderableType
+        picks: list[Any]
+
+    @dataclass
     class TableReady(Message):
-        def __init__(
-            self, title: str, headers: list[Text], rows: list[list[Text]], ends_load: bool = False
-        ) -> None:
-            super().__init__()
-            self.ends_load = ends_load
-            self.title = title
-            self.headers = headers
-            self.rows = rows
+        title: str
+        headers: list[Text]
+        rows: list[list[Text]]
+        ends_load: bool = False
 
     def __init__(self, ctx: AppContext, *, id: str | None = None) -> None:
         super().__init__(ctx, id=id)
@@ -175,8 +184,10 @@ class DataTab(TabWidget):
     def _read_recents(self) -> None:
         from waitwise_tui.core.data.profile import load_recent
 
-        # A plain list swap: the picker reads whichever list is current.
-        self._recents = load_recent(self.ctx.workspace)
+        self.post_message(self.Recents(load_recent(self.ctx.workspace)))
+
+    def on_data_tab_recents(self, message: DataTab.Recents) -> None:
+        self._recents = message.paths
 
     def tab_activated(self) -> None:
         self._focus_main()
@@ -260,7 +271,7 @@ class DataTab(TabWidget):
         if worker.is_cancelled:
             return
         try:
-            self._recents = add_recent(self.ctx.workspace, path)
+            self.post_message(self.Recents(add_recent(self.ctx.workspace, path)))
         except OSError as exc:
             loaded.notices.append(f"recent files not saved: {exc}")
         self.post_message(self.DatasetReady(loaded, profile))

@@ -1,8 +1,10 @@
 """plotext chart builders for the data tab; each returns a rich ``Text`` ready to show.
 
-plotext keeps one global figure, so every build holds ``PLOTEXT_LOCK`` and starts with
-``clear_figure``. Builders are called from thread workers; their cost depends on the
-chart size (bins, bars, a point budget), not on the number of rows.
+Each build draws into a plotext figure of its own (``new_figure``), never into plotext's
+module-level figure, so charts built at the same time in different threads (this tab's
+worker, the runs chart, the tuner plots) cannot mix: no lock is needed. Builders are
+called from thread workers; their cost depends on the chart size (bins, bars, a point
+budget), not on the number of rows.
 
 Titles, axis labels, bar and tick labels and legend entries are column names and cell
 values: they reach plotext through ``display`` (``_start`` and ``_label``), because
@@ -12,12 +14,11 @@ escape sequence in them (colours, an OSC 8 link, a cleared screen).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 
-from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
 
@@ -30,14 +31,24 @@ LABEL_WIDTH = 12
 _SERIES_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white")
 
 
-def _start(width: int, height: int, title: str) -> object:
-    import plotext as plt
+def new_figure() -> Any:
+    """A plotext figure of its own, sharing no state with any other figure.
 
-    reset_figure(plt)
-    plt.plotsize(max(width, 20), max(height, 5))
-    plt.theme("clear")
-    plt.title(display(title))
-    return plt
+    plotext 5.3's ``_figure_class`` is what ``plotext.clear_figure()`` resets the global
+    figure to (it calls that ``__init__``); ``plotext.bar`` and friends are its methods
+    called on the global one. A figure per chart makes concurrent builds independent.
+    """
+    from plotext._figure import _figure_class
+
+    return _figure_class()
+
+
+def _start(width: int, height: int, title: str) -> Any:
+    fig = new_figure()
+    fig.plotsize(max(width, 20), max(height, 5))
+    fig.theme("clear")
+    fig.title(display(title))
+    return fig
 
 
 def _label(text: str) -> str:
@@ -56,14 +67,13 @@ def histogram_chart(
     if not hist.counts:
         return Text("no finite values to plot")
     centres = list(range(len(hist.counts)))
-    with PLOTEXT_LOCK:
-        plt = _start(width, height, title)
-        plt.bar(centres, hist.counts, color="cyan", width=0.9)
-        if selected is not None:
-            plt.bar([selected], [hist.counts[selected]], color="orange", width=0.9)
-        last = len(hist.counts) - 1
-        plt.xticks([0, last], [_tick(hist.edges[0]), _tick(hist.edges[-1])])
-        return Text.from_ansi(plt.build())
+    fig = _start(width, height, title)
+    fig.bar(centres, hist.counts, color="cyan", width=0.9)
+    if selected is not None:
+        fig.bar([selected], [hist.counts[selected]], color="orange", width=0.9)
+    last = len(hist.counts) - 1
+    fig.xticks([0, last], [_tick(hist.edges[0]), _tick(hist.edges[-1])])
+    return Text.from_ansi(fig.build())
 
 
 def bars_chart(
@@ -74,26 +84,24 @@ def bars_chart(
         return Text("no values to plot")
     labels = [_label(name) for name, _ in items]
     counts = [count for _, count in items]
-    with PLOTEXT_LOCK:
-        plt = _start(width, height, title)
-        plt.bar(labels[::-1], counts[::-1], orientation="horizontal", color="cyan", width=0.6)
-        if selected is not None:
-            # Draw over the selected bar; its position counts from the bottom.
-            highlight = [0] * len(counts)
-            highlight[len(counts) - 1 - selected] = counts[selected]
-            plt.bar(labels[::-1], highlight, orientation="horizontal", color="orange", width=0.6)
-        return Text.from_ansi(plt.build())
+    fig = _start(width, height, title)
+    fig.bar(labels[::-1], counts[::-1], orientation="horizontal", color="cyan", width=0.6)
+    if selected is not None:
+        # Draw over the selected bar; its position counts from the bottom.
+        highlight = [0] * len(counts)
+        highlight[len(counts) - 1 - selected] = counts[selected]
+        fig.bar(labels[::-1], highlight, orientation="horizontal", color="orange", width=0.6)
+    return Text.from_ansi(fig.build())
 
 
 def time_chart(labels: list[str], counts: list[int], width: int, height: int, title: str) -> Text:
     if not counts:
         return Text("no dates to plot")
-    with PLOTEXT_LOCK:
-        plt = _start(width, height, title)
-        positions = list(range(len(counts)))
-        plt.bar(positions, counts, color="cyan", width=0.9)
-        plt.xticks([0, len(counts) - 1], [display(labels[0]), display(labels[-1])])
-        return Text.from_ansi(plt.build())
+    fig = _start(width, height, title)
+    positions = list(range(len(counts)))
+    fig.bar(positions, counts, color="cyan", width=0.9)
+    fig.xticks([0, len(counts) - 1], [display(labels[0]), display(labels[-1])])
+    return Text.from_ansi(fig.build())
 
 
 def scatter_chart(
@@ -101,36 +109,34 @@ def scatter_chart(
 ) -> Text:
     if xs.size == 0:
         return Text("no rows with both values finite")
-    with PLOTEXT_LOCK:
-        plt = _start(width, height, title)
-        plt.scatter(xs.tolist(), ys.tolist(), marker="dot", color="cyan")
-        plt.xlabel(_label(x_name))
-        plt.ylabel(_label(y_name))
-        return Text.from_ansi(plt.build())
+    fig = _start(width, height, title)
+    fig.scatter(xs.tolist(), ys.tolist(), marker="dot", color="cyan")
+    fig.xlabel(_label(x_name))
+    fig.ylabel(_label(y_name))
+    return Text.from_ansi(fig.build())
 
 
 def projection_chart(proj: Projection, width: int, height: int, title: str) -> Text:
     """PCA scatter, one colour per target class (the 7 largest; the rest together)."""
-    with PLOTEXT_LOCK:
-        plt = _start(width, height, title)
-        if proj.labels is None:
-            plt.scatter(proj.x.tolist(), proj.y.tolist(), marker="dot", color="cyan")
-        else:
-            from collections import Counter
+    fig = _start(width, height, title)
+    if proj.labels is None:
+        fig.scatter(proj.x.tolist(), proj.y.tolist(), marker="dot", color="cyan")
+    else:
+        from collections import Counter
 
-            common = [name for name, _ in Counter(proj.labels).most_common(7)]
-            groups: dict[str, tuple[list[float], list[float]]] = {}
-            for x, y, label in zip(proj.x.tolist(), proj.y.tolist(), proj.labels, strict=True):
-                key = label if label in common else "other"
-                xs, ys = groups.setdefault(key, ([], []))
-                xs.append(x)
-                ys.append(y)
-            for index, (label, (xs, ys)) in enumerate(sorted(groups.items())):
-                color = _SERIES_COLORS[index % len(_SERIES_COLORS)]
-                plt.scatter(xs, ys, marker="dot", color=color, label=_label(label))
-        plt.xlabel(f"PC1 {proj.explained[0]:.0%}")
-        plt.ylabel(f"PC2 {proj.explained[1]:.0%}")
-        return Text.from_ansi(plt.build())
+        common = [name for name, _ in Counter(proj.labels).most_common(7)]
+        groups: dict[str, tuple[list[float], list[float]]] = {}
+        for x, y, label in zip(proj.x.tolist(), proj.y.tolist(), proj.labels, strict=True):
+            key = label if label in common else "other"
+            xs, ys = groups.setdefault(key, ([], []))
+            xs.append(x)
+            ys.append(y)
+        for index, (label, (xs, ys)) in enumerate(sorted(groups.items())):
+            color = _SERIES_COLORS[index % len(_SERIES_COLORS)]
+            fig.scatter(xs, ys, marker="dot", color=color, label=_label(label))
+    fig.xlabel(f"PC1 {proj.explained[0]:.0%}")
+    fig.ylabel(f"PC2 {proj.explained[1]:.0%}")
+    return Text.from_ansi(fig.build())
 
 
 def correlation_table(names: list[str], matrix: np.ndarray) -> Table | Text:

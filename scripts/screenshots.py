@@ -32,8 +32,13 @@ OUT = ROOT / "screenshots"
 
 async def shoot(name: str, size: tuple[int, int], workspace: Path, tab: str | None) -> Path:
     log = write_demo_log(workspace / "runs" / "mlp" / "metrics.jsonl")
-    ctx = make_context(workspace, gpus="still", run_paths=[str(log)], interval=3600)
-    ctx.backends["now"] = lambda: datetime(2026, 5, 4, 9, 30)
+    ctx = make_context(
+        workspace,
+        gpus="still",
+        run_paths=[str(log)],
+        interval=3600,
+        now=lambda: datetime(2026, 5, 4, 9, 30),
+    )
     app = WaitwiseApp(ctx, initial_tab=tab)
     async with app.run_test(size=size) as pilot:
         await tabs_ready(pilot)

@@ -4,13 +4,19 @@ screenshot script: a frozen host reading, fake NVML, and a fixed-clock run monit
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml, fake_from_spec
 from waitwise_tui.core.gpu.host import HostInfo
 from waitwise_tui.core.workspace import Workspace
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
+
+if TYPE_CHECKING:
+    from waitwise_tui.core.runs.monitor import RunsSnapshot
 
 FIXED_NOW = 1_790_000_000.0
 
@@ -73,28 +79,53 @@ def make_context(
     run_paths: list[str] | None = None,
     frozen_runs: bool = True,
     interval: float = 0.1,
+    now: Callable[[], datetime] | None = None,
     **options,
 ) -> AppContext:
     """A context whose sources are fake or frozen. ``gpus="still"`` is a fake NVML
-    whose processes are all foreign (no pid of this machine shows up)."""
-    backends: dict[str, object] = {"host": FrozenHost()}
+    whose processes are all foreign (no pid of this machine shows up); ``now`` fixes
+    the date the notes tab names today's note after."""
+    nvml = None
     if gpus == "still":
-        backends["nvml"] = FakeNvml(FakeConfig(gpus=2, processes=4, own_process=False))
+        nvml = FakeNvml(FakeConfig(gpus=2, processes=4, own_process=False))
     elif gpus is not None:
-        backends["nvml"] = fake_from_spec(gpus)
-    ctx = AppContext(
-        Workspace(workspace),
-        Settings(interval=interval),
-        options={"run_paths": run_paths or [], **options},
-        backends=backends,
-    )
+        nvml = fake_from_spec(gpus)
+    runs_monitor = None
     if frozen_runs:
         from waitwise_tui.core.runs.monitor import RunMonitor
 
-        backends["runs_monitor"] = RunMonitor(
+        runs_monitor = RunMonitor(
             workspace, run_paths or (), clock=lambda: FIXED_NOW, writers=False
         )
-    return ctx
+    return AppContext(
+        Workspace(workspace),
+        Settings(interval=interval),
+        options={"run_paths": run_paths or [], **options},
+        fakes=Fakes(nvml=nvml, host=FrozenHost(), runs_monitor=runs_monitor, now=now),
+    )
+
+
+def runs_reading(
+    *, eta_seconds: float | None = None, name: str = "mlp", writer_pid: int | None = None
+) -> RunsSnapshot:
+    """A live runs reading with one run (what ``ctx.live.publish_runs`` takes)."""
+    from waitwise_tui.core.runs.monitor import RunInfo, RunsSnapshot
+
+    run = RunInfo(
+        name=name,
+        path=f"{name}/metrics.jsonl",
+        format="jsonl",
+        status="live",
+        last_step=100.0,
+        age_seconds=1.0,
+        progress=None,
+        eta_seconds=eta_seconds,
+        step_rate=None,
+        writer_pid=writer_pid,
+        metrics=(),
+        alerts=(),
+    )
+    return RunsSnapshot(time=FIXED_NOW, runs=(run,), new_alerts=())
 
 
 async def tabs_ready(pilot) -> None:

@@ -40,8 +40,13 @@ def build(workspace: Path, *, with_run: bool, tab: str | None = None) -> Waitwis
     paths = []
     if with_run:
         paths = [str(write_demo_log(workspace / "runs" / "mlp" / "metrics.jsonl"))]
-    ctx = make_context(workspace, gpus="still", run_paths=paths, interval=3600)
-    ctx.backends["now"] = lambda: datetime(2026, 5, 4, 9, 30)
+    ctx = make_context(
+        workspace,
+        gpus="still",
+        run_paths=paths,
+        interval=3600,
+        now=lambda: datetime(2026, 5, 4, 9, 30),
+    )
     return WaitwiseApp(ctx, initial_tab=tab)
 
 

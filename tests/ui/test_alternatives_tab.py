@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from fakes import runs_reading
 from textual.app import App, ComposeResult
 from textual.events import Paste
 from textual.widgets import DataTable, Input
@@ -14,7 +15,7 @@ from waitwise_tui.config import Settings
 from waitwise_tui.core.alternatives.model import Entry
 from waitwise_tui.core.alternatives.store import AlternativesList, load_list, save_list
 from waitwise_tui.core.workspace import Workspace
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
 from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, PromptScreen, StatusPicker
 from waitwise_tui.ui.tabs.alternatives.tab import (
     AlternativesCommands,
@@ -74,9 +75,9 @@ def seed(root: Path) -> Workspace:
 
 
 class AltHarness(App[None]):
-    def __init__(self, ws: Workspace, backends: dict | None = None, settings=None) -> None:
+    def __init__(self, ws: Workspace, fakes: Fakes | None = None, settings=None) -> None:
         super().__init__()
-        self.ctx = AppContext(ws, settings or Settings(), backends=backends or {})
+        self.ctx = AppContext(ws, settings or Settings(), fakes=fakes or Fakes())
         self.copied: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -260,7 +261,9 @@ async def test_open_link_copies_and_shows_url(tmp_path: Path) -> None:
     ],
 )
 async def test_read_now(tmp_path: Path, eta, expected, text) -> None:
-    app = AltHarness(seed(tmp_path), backends={"training_eta": lambda: eta})
+    app = AltHarness(seed(tmp_path))
+    if eta is not None:  # the monitor's live runs reading: one run with this ETA
+        app.ctx.live.publish_runs(runs_reading(eta_seconds=eta))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("f", *"kind:optim", "enter")
@@ -340,7 +343,7 @@ async def test_online_lookup_failure_is_reported_and_entry_kept(tmp_path: Path) 
     ws = seed(tmp_path)
     app = AltHarness(
         ws,
-        backends={"arxiv_api_url": f"http://127.0.0.1:{port}/api/query"},
+        Fakes(arxiv_api_url=f"http://127.0.0.1:{port}/api/query"),
         settings=LookupSettings(),
     )
     async with app.run_test(size=(80, 24)) as pilot:
@@ -378,7 +381,7 @@ class PaletteHarness(AltHarness):
 
 
 async def test_command_palette_runs_tab_actions(tmp_path: Path) -> None:
-    app = PaletteHarness(seed(tmp_path), backends={"training_eta": lambda: None})
+    app = PaletteHarness(seed(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("ctrl+p")

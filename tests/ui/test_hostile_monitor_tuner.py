@@ -34,7 +34,7 @@ from waitwise_tui.core.tuner.service import FINISHED, open_study, update_study
 from waitwise_tui.core.tuner.space import parse_study
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.app import WaitwiseApp
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
 from waitwise_tui.ui.monitor.runs import RunsPanel
 from waitwise_tui.ui.monitor.system import SystemMonitor
 from waitwise_tui.ui.screens import ConfirmScreen
@@ -138,10 +138,9 @@ class HostileSampler:
 
 
 class MonitorHarness(App[None]):
-    def __init__(self, ctx: AppContext, sampler: HostileSampler) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.monitor = SystemMonitor(ctx, id="monitor")
-        self.monitor._sampler = sampler  # instead of NVML and psutil
 
     def compose(self) -> ComposeResult:
         yield self.monitor
@@ -149,8 +148,9 @@ class MonitorHarness(App[None]):
 
 async def test_gpu_panel_shows_outside_text_escaped_and_aligned(tmp_path: Path) -> None:
     strings = [*identifier_corpus(tmp_path), "new\nline", "nul\x00byte"]
-    ctx = AppContext(Workspace(tmp_path), Settings(interval=0.1), backends={})
-    app = MonitorHarness(ctx, HostileSampler(strings))
+    # The hostile sampler stands in for NVML and psutil.
+    fakes = Fakes(sampler=HostileSampler(strings))
+    app = MonitorHarness(AppContext(Workspace(tmp_path), Settings(interval=0.1), fakes=fakes))
     async with app.run_test(size=(200, 60)) as pilot:
         monitor = app.monitor
         await wait_for(pilot, lambda: monitor.latest_snapshot is not None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -333,7 +334,7 @@ async def test_tests_tab_shows_hostile_ids_and_output_literally(
     project = write_hostile_project(tmp_path)
     ids = identifier_corpus(tmp_path)
     app = make_app(tmp_path, "tests", project_dir=str(project))
-    app.ctx.backends["tests_env"] = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    app.ctx.fakes = replace(app.ctx.fakes, tests_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     async with app.run_test(size=SIZE) as pilot:
         await tabs_ready(pilot)
         tab = app.query_one(TestsTab)

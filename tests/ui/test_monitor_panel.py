@@ -20,7 +20,7 @@ from waitwise_tui.config import Settings
 from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml, fake_from_spec
 from waitwise_tui.core.gpu.host import HostInfo
 from waitwise_tui.core.workspace import Workspace
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
 from waitwise_tui.ui.monitor.gpu_render import History, bar_cells, fit, row_plain, sparkline
 from waitwise_tui.ui.monitor.system import SystemMonitor
 
@@ -55,10 +55,9 @@ class MonitorHarness(App):
 
 
 def make_app(tmp_path: Path, spec: str | None) -> MonitorHarness:
-    backends: dict[str, object] = {"host": FrozenHost(HOST)}
-    if spec is not None:
-        backends["nvml"] = fake_from_spec(spec)
-    ctx = AppContext(Workspace(tmp_path), Settings(interval=0.1), backends=backends)
+    nvml = fake_from_spec(spec) if spec is not None else None
+    fakes = Fakes(nvml=nvml, host=FrozenHost(HOST))
+    ctx = AppContext(Workspace(tmp_path), Settings(interval=0.1), fakes=fakes)
     return MonitorHarness(ctx)
 
 
@@ -205,9 +204,9 @@ class FlakyHost:
 
 async def test_failed_poll_is_reported_and_next_poll_recovers(tmp_path: Path) -> None:
     host = FlakyHost()
-    backends = {"nvml": fake_from_spec("two"), "host": host}
+    fakes = Fakes(nvml=fake_from_spec("two"), host=host)
     # A long interval: the test starts the second poll itself, so nothing races.
-    app = MonitorHarness(AppContext(Workspace(tmp_path), Settings(interval=60), backends=backends))
+    app = MonitorHarness(AppContext(Workspace(tmp_path), Settings(interval=60), fakes=fakes))
     async with app.run_test(size=(120, 40)) as pilot:
         monitor = app.query_one(SystemMonitor)
         await wait_for(pilot, lambda: bool(shown(monitor)) and "exploded" in shown(monitor)[0])
@@ -247,8 +246,8 @@ async def test_sampling_line_is_in_the_first_frame(tmp_path: Path) -> None:
     # With height auto the panel used to be 0 lines tall until the Resize after the
     # first layout built its rows, so the first frame showed nothing of the monitor.
     host = BlockedHost()
-    backends = {"nvml": fake_from_spec("two"), "host": host}
-    app = FrameRecorder(AppContext(Workspace(tmp_path), Settings(interval=60), backends=backends))
+    fakes = Fakes(nvml=fake_from_spec("two"), host=host)
+    app = FrameRecorder(AppContext(Workspace(tmp_path), Settings(interval=60), fakes=fakes))
     async with app.run_test(size=(80, 24)) as pilot:
         monitor = app.query_one(SystemMonitor)
         await pilot.pause()
@@ -302,8 +301,8 @@ def test_sparkline_buckets_are_stable() -> None:
 def test_monitor_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Deterministic: seeded fake, no process of ours on the GPUs, frozen host, one poll.
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    backends = {"nvml": FakeNvml(FakeConfig(own_process=False)), "host": FrozenHost(HOST)}
-    ctx = AppContext(Workspace(tmp_path), Settings(interval=60.0), backends=backends)
+    fakes = Fakes(nvml=FakeNvml(FakeConfig(own_process=False)), host=FrozenHost(HOST))
+    ctx = AppContext(Workspace(tmp_path), Settings(interval=60.0), fakes=fakes)
 
     async def first_poll(pilot: Pilot) -> None:
         monitor = pilot.app.query_one(SystemMonitor)

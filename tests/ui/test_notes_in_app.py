@@ -17,7 +17,7 @@ from waitwise_tui.ui.tabs.notes.tab import NotesTab
 async def test_app_keys_type_into_the_note_and_quit_saves(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("WAITWISE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WAITWISE_FAKE_NVML", "two")
-    ctx = AppContext(Workspace(tmp_path), Settings(), {"run_paths": []}, {})
+    ctx = AppContext(Workspace(tmp_path), Settings(), {"run_paths": []})
     app = WaitwiseApp(ctx, initial_tab="notes")
     # Only this tab: the test is about the app's keys against the editor.
     app.tab_specs = [spec for spec in TABS if spec.name == "notes"]

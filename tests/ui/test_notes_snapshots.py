@@ -8,6 +8,7 @@ import pytest
 
 from tests.ui.test_notes_tab import NotesHarness
 from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml
+from waitwise_tui.ui.context import Fakes
 
 NOTE = """# 2026-03-14
 
@@ -36,7 +37,8 @@ def _harness(tmp_path: Path) -> NotesHarness:
     notes_dir = root / ".waitwise" / "notes"
     notes_dir.mkdir(parents=True)
     (notes_dir / "2026-03-14.md").write_text(NOTE)
-    return NotesHarness(root, nvml=FakeNvml(FakeConfig(init_error="LibraryNotFound")))
+    no_gpu = FakeNvml(FakeConfig(init_error="LibraryNotFound"))
+    return NotesHarness(root, fakes=Fakes(nvml=no_gpu))
 
 
 async def _ready(pilot) -> None:

@@ -16,7 +16,7 @@ from waitwise_tui.core.events import RUN_FINISHED, TRIAL_FINISHED, Event
 from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml
 from waitwise_tui.core.notes import store as notes
 from waitwise_tui.core.workspace import Workspace
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
 from waitwise_tui.ui.messages import EventBroadcast
 from waitwise_tui.ui.tabs.notes.tab import NotesTab
 
@@ -44,12 +44,12 @@ class NotesHarness(App[None]):
         *,
         now: datetime = FIXED_NOW,
         clock: FakeClock | None = None,
-        backends: dict[str, Any] | None = None,
+        fakes: Fakes | None = None,
         settings: Settings | None = None,
         **tab_options: Any,
     ) -> None:
         super().__init__()
-        self.ctx = AppContext(Workspace(root), settings or Settings(), {}, backends or {})
+        self.ctx = AppContext(Workspace(root), settings or Settings(), {}, fakes or Fakes())
         self.clock = clock or FakeClock()
         tab_options.setdefault("watch_interval", 0)
         self.tab = NotesTab(
@@ -74,7 +74,7 @@ def _notes_dir(tmp_path):
 
 def _app(tmp_path, **options) -> NotesHarness:
     (tmp_path / "ws").mkdir(exist_ok=True)
-    options.setdefault("nvml", FakeNvml(FakeConfig(init_error="LibraryNotFound")))
+    options.setdefault("fakes", Fakes(nvml=FakeNvml(FakeConfig(init_error="LibraryNotFound"))))
     return NotesHarness(tmp_path / "ws", **options)
 
 
@@ -215,11 +215,8 @@ class _Runs:
 
 
 async def test_snapshot_inserts_block_at_cursor(tmp_path) -> None:
-    app = _app(
-        tmp_path,
-        backends={"runs_snapshot": _Runs},
-        nvml=FakeNvml(FakeConfig(gpus=1)),
-    )
+    app = _app(tmp_path, fakes=Fakes(nvml=FakeNvml(FakeConfig(gpus=1))))
+    app.ctx.live.publish_runs(_Runs())  # the monitor's latest runs reading
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(app, pilot)
         await pilot.press("a", "b", "ctrl+t")
@@ -237,7 +234,7 @@ async def test_snapshot_inserts_block_at_cursor(tmp_path) -> None:
 
 
 async def test_snapshot_without_sources_has_only_the_time(tmp_path) -> None:
-    app = _app(tmp_path, backends={"runs_snapshot": lambda: None})
+    app = _app(tmp_path)  # no runs reading, no GPU
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(app, pilot)
         await pilot.press("ctrl+t")

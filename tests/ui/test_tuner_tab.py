@@ -24,7 +24,7 @@ from waitwise_tui.core.tuner.service import (
 )
 from waitwise_tui.core.tuner.space import parse_study
 from waitwise_tui.core.workspace import Workspace
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.tabs.tuner.modals import TunerPrompt
 from waitwise_tui.ui.tabs.tuner.tab import TunerCommands, TunerTab
@@ -66,12 +66,10 @@ class TunerHarness(App[None]):
 
     def __init__(self, root: Path, *, clock: Any = None) -> None:
         super().__init__()
-        backends: dict[str, Any] = {"gpu_probe": list}
-        if clock is not None:
-            backends["tuner_clock"] = clock
         settings = Settings()
         settings.interval = 0.1
-        self.ctx = AppContext(Workspace(root), settings, {}, backends)
+        fakes = Fakes(gpu_probe=list, clock=clock)
+        self.ctx = AppContext(Workspace(root), settings, {}, fakes)
         self.tab = TunerTab(self.ctx, id="tab-tuner")
         self.events: list[Any] = []
 

@@ -4,7 +4,8 @@ The monitor pane (GPU + host, training runs) sits beside the to-do tabs on a wid
 terminal and above them on a narrow one. Tabs are listed in ``ui/tabs/__init__.py`` and only
 appear once their feature exists. Features never call each other: a core ``Event``
 comes up as ``RecordEvent``, is stored and notified here, and goes down to every tab
-as ``EventBroadcast``.
+as ``EventBroadcast``. Live readings (GPU, host, runs) have one owner, ``ctx.live``
+(``ui/live.py``), whose messages the monitor pane and any tab subscribe to.
 """
 
 from __future__ import annotations
@@ -83,9 +84,9 @@ class WaitwiseApp(App[int]):
         self.tab_specs: list[TabSpec] = list(TABS)
         self._db = None
         self.tabs_mounted = False  # True once every tab widget is mounted
-        # What tabs may read from the monitor without importing it (see AppContext).
-        ctx.backends.setdefault("runs_snapshot", self.runs_snapshot)
-        ctx.backends.setdefault("training_eta", self.training_eta)
+        # The one owner of live data (GPU, host, runs): the monitor pane shows it, tabs
+        # read it from their context. Its pollers start with the first view on screen.
+        self.live = ctx.live
         self._install_themes()
 
     # -- layout ---------------------------------------------------------------
@@ -471,33 +472,6 @@ class WaitwiseApp(App[int]):
         panels = self.query(RunsPanel)
         if panels:  # absent only during the first few milliseconds
             panels.first().start_demo()
-
-    # -- what the monitor tells the tabs -------------------------------------
-
-    def runs_snapshot(self):
-        """The latest training-runs snapshot, or None before the first poll."""
-        from waitwise_tui.ui.monitor.runs import RunsPanel
-
-        panels = self.query(RunsPanel)
-        return panels.first().snapshot if panels else None
-
-    def training_eta(self) -> float | None:
-        """Seconds until the watched run ends: the selected run's ETA, else the
-        longest ETA among live runs; None when no run knows its end."""
-        from waitwise_tui.ui.monitor.runs import RunsPanel
-
-        panels = self.query(RunsPanel)
-        if not panels:
-            return None
-        panel = panels.first()
-        current = panel.current_run()
-        if current is not None and current.eta_seconds is not None:
-            return current.eta_seconds
-        snapshot = panel.snapshot
-        etas = [
-            r.eta_seconds for r in (snapshot.runs if snapshot else ()) if r.eta_seconds is not None
-        ]
-        return max(etas) if etas else None
 
     # -- quitting -------------------------------------------------------------
 

@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from waitwise_tui.core import db
 from waitwise_tui.core.gpu.fake import FakeConfig, FakeNvml
-from waitwise_tui.core.notes.sources import best_trial, git_state, gpu_lines, run_parts
+from waitwise_tui.core.gpu.sampler import GpuSampler
+from waitwise_tui.core.notes.sources import (
+    best_trial,
+    gather_snapshot,
+    git_state,
+    gpu_lines,
+    run_parts,
+)
+from waitwise_tui.core.notes.store import SnapshotParts
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
@@ -73,11 +82,22 @@ def test_best_trial_without_direction_is_left_out(tmp_path) -> None:
     assert best_trial(tmp_path / "w.db") is None
 
 
-def test_gpu_lines_from_fake_nvml_and_failure() -> None:
-    lines = gpu_lines(FakeNvml(FakeConfig(gpus=2)))
+def test_gpu_lines_from_a_reading_and_a_failing_reader(tmp_path) -> None:
+    _status, gpus = GpuSampler(FakeNvml(FakeConfig(gpus=2))).sample()
+    lines = gpu_lines(gpus)
     assert [line.index for line in lines] == [0, 1]
     assert all(line.mem_total_mib and line.util_percent is not None for line in lines)
-    assert gpu_lines(FakeNvml(FakeConfig(init_error="LibraryNotFound"))) == []
+    assert gpu_lines(()) == []
+    assert gpu_lines([replace(gpus[0], error="lost")]) == []
+
+    def broken() -> list:
+        raise RuntimeError("driver gone")
+
+    base = SnapshotParts(time=datetime(2026, 3, 14, 9, 0))
+    parts = gather_snapshot(base, root=tmp_path, db_path=tmp_path / "no.db", gpus=broken)
+    assert parts.gpus == ()
+    parts = gather_snapshot(base, root=tmp_path, db_path=tmp_path / "no.db", gpus=lambda: gpus)
+    assert [line.index for line in parts.gpus] == [0, 1]
 
 
 def test_run_parts_duck_typed() -> None:

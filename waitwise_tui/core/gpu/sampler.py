@@ -603,3 +603,17 @@ class SystemSampler:
 
     def close(self) -> None:
         self.gpu.close()
+
+
+def probe_readings(
+    status: NvmlStatus, gpus: tuple[GpuInfo, ...]
+) -> list[tuple[int, int, int | None]]:
+    """What the job runner's GPU probe reports of a reading: (index, memory used in MiB,
+    util % or None) per healthy GPU; [] without NVML."""
+    if not status.ok:
+        return []
+    return [
+        (gpu.index, (gpu.memory_used_bytes or 0) // (1024 * 1024), gpu.util_percent)
+        for gpu in gpus
+        if gpu.error is None
+    ]

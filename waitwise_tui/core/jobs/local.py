@@ -32,24 +32,14 @@ _SPAWN_STALE_SECONDS = 30.0
 
 
 def default_gpu_probe() -> GpuProbe:
-    """A probe over the app's NVML sampler (empty when there is no GPU or no NVML)."""
-    from waitwise_tui.core.gpu.sampler import GpuSampler, nvml_from_env
+    """A probe with an NVML sampler of its own, for headless use (the CLI); the app
+    passes the probe of its live readings instead (``ui/live.py``: one sampler)."""
+    from waitwise_tui.core.gpu.sampler import GpuSampler, nvml_from_env, probe_readings
 
     sampler = GpuSampler(nvml_from_env())
 
     def probe() -> list[tuple[int, int, int | None]]:
-        status, gpus = sampler.sample()
-        if not status.ok:
-            return []
-        return [
-            (
-                gpu.index,
-                (gpu.memory_used_bytes or 0) // (1024 * 1024),
-                gpu.util_percent,
-            )
-            for gpu in gpus
-            if gpu.error is None
-        ]
+        return probe_readings(*sampler.sample())
 
     return probe
 

@@ -1,19 +1,17 @@
-"""Where a notes snapshot's parts come from: git, the GPU sampler, the tuner db, the runs.
+"""Where a notes snapshot's parts come from: git, the GPU reading, the tuner db, the runs.
 
 Each reader returns None (or an empty result) when its source is missing or fails, so
 the snapshot simply leaves that part out. All of them may block briefly (subprocess,
-SQLite, NVML): call them off the UI thread.
+SQLite, the GPU reader): call them off the UI thread.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
 import math
 import sqlite3
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -111,24 +109,12 @@ def _direction(spec: str) -> str | None:
     return None
 
 
-def gpu_lines(nvml: Any = None) -> list[GpuLine]:
-    """One line per healthy GPU from ``waitwise_tui.core.gpu.sampler``; [] when it is unavailable.
+def gpu_lines(devices: Iterable[Any]) -> list[GpuLine]:
+    """One line per healthy GPU of a reading (``core.gpu.sampler.GpuInfo``, duck-typed).
 
-    ``nvml`` is a pynvml-shaped backend (tests pass a fake); None means the real one
-    (or the ``$WAITWISE_FAKE_NVML`` testing hook).
+    The reading is the app's latest (``ui/live.py`` owns the one NVML sampler); this
+    module never opens NVML itself.
     """
-    try:
-        gpu = importlib.import_module("waitwise_tui.core.gpu.sampler")
-        sampler = gpu.GpuSampler(nvml if nvml is not None else gpu.nvml_from_env())
-    except (ImportError, AttributeError, TypeError):
-        return []
-    try:
-        _status, devices = sampler.sample()
-    except Exception:  # any NVML/driver failure just drops the GPU lines
-        return []
-    finally:
-        with contextlib.suppress(Exception):
-            sampler.close()
     lines = []
     for device in devices:
         if getattr(device, "error", None):
@@ -191,13 +177,25 @@ def run_parts(snapshot: Any) -> dict[str, Any]:
 
 
 def gather_snapshot(
-    base: SnapshotParts, *, root: Path, db_path: Path, nvml: Any = None
+    base: SnapshotParts,
+    *,
+    root: Path,
+    db_path: Path,
+    gpus: Callable[[], Iterable[Any]] | None = None,
 ) -> SnapshotParts:
-    """``base`` (time and run fields) completed with git, GPU and best-trial parts."""
+    """``base`` (time and run fields) completed with git, GPU and best-trial parts.
+
+    ``gpus`` reads the GPUs to list (the app's live reading); a failing reader only
+    drops the GPU lines.
+    """
     git = git_state(root)
+    try:
+        devices = tuple(gpus()) if gpus is not None else ()
+    except Exception:  # any NVML/driver failure just drops the GPU lines
+        devices = ()
     return replace(
         base,
-        gpus=tuple(gpu_lines(nvml)),
+        gpus=tuple(gpu_lines(devices)),
         best_trial=best_trial(db_path),
         git_commit=git[0] if git else None,
         git_dirty=git[1] if git else None,

@@ -1,9 +1,12 @@
 """The training-run panel: run list with health badges, live chart, demo offer.
 
-A thread worker polls ``RunMonitor`` and reschedules itself only after the poll
-finished; charts are built in another thread worker sized to the widget. New alerts go
-up as ``RecordEvent`` (stored, notified, journalled by whoever listens). The run's
-writer process is matched to the GPU process table so both show each other.
+A view of the live runs readings: ``ui/live.py`` polls the ``RunMonitor`` on its
+poller thread and sends each ``RunsSnapshot`` here as ``RunsUpdated``; charts are built
+in a thread worker sized to the widget. New alerts go up as ``RecordEvent`` (stored,
+notified, journalled by whoever listens). A run's writer process is looked up in the
+latest GPU reading to show its GPU use (the GPU panel labels the process from the same
+runs readings).
+
 
 Run names (paths), metric names, alert texts and read errors come from logs the user
 does not control: they are shown through ``core.text.display`` in Rich ``Text`` (never
@@ -15,7 +18,8 @@ parsed back with ``Text.from_ansi``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -30,8 +34,7 @@ from textual.widgets import Input, Label, Static
 from waitwise_tui.core import events as core_events
 from waitwise_tui.core import fmt
 from waitwise_tui.core.text import display
-from waitwise_tui.ui.messages import RecordEvent
-from waitwise_tui.ui.poller import Poller
+from waitwise_tui.ui.messages import RecordEvent, RunsUpdated
 
 if TYPE_CHECKING:
     from waitwise_tui.core.runs.monitor import RunInfo, RunMonitor, RunsSnapshot
@@ -51,22 +54,12 @@ BADGES = {
 EVENT_KINDS = {"finished": core_events.RUN_FINISHED, "crashed": core_events.RUN_CRASHED}
 
 
-class RunsUpdated(Message):
-    """A fresh snapshot; only the newest one matters."""
-
-    def __init__(self, snapshot: RunsSnapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RunsUpdated)
-
-
+@dataclass
 class ChartReady(Message):
-    def __init__(self, ansi: str, key: tuple) -> None:
-        super().__init__()
-        self.ansi = ansi
-        self.key = key
+    """A chart was drawn (ANSI text) for the options in ``key``."""
+
+    ansi: str
+    key: tuple
 
 
 class TotalScreen(ModalScreen[float | None]):
@@ -147,12 +140,9 @@ class RunsPanel(Widget, can_focus=True):
         Binding("t", "set_total", "Total", show=False, id="runs.total"),
     ]
 
-    def __init__(
-        self, ctx: AppContext, *, id: str | None = None, monitor: RunMonitor | None = None
-    ) -> None:
+    def __init__(self, ctx: AppContext, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ctx = ctx
-        self._monitor = monitor
         self.snapshot: RunsSnapshot | None = None
         self.selected = 0
         self.metric: str | None = None
@@ -164,12 +154,8 @@ class RunsPanel(Widget, can_focus=True):
         self.robust_y = True
         self._chart_key: tuple | None = None
         self._chart_busy = False
-        self._poller: Poller | None = None
-        self._shown_empty = False  # the last snapshot posted had no runs and no alerts
-        self._gpu_monitor: Any = None
         self._shown: dict[str, Text] = {}
         self._seen_runs: set[str] = set()  # runs read at least once before this poll
-        self._labels: dict[int, str] = {}
 
     # -- composition and polling ------------------------------------------------
 
@@ -182,57 +168,25 @@ class RunsPanel(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self._show_lists(False)
-        self._poller = Poller(
-            self._poll_once, lambda: self.ctx.settings.interval, name="waitwise-runs"
-        )
-        self._poller.start()
+        self.ctx.live.subscribe_runs(self)  # starts polling the runs
 
     def on_unmount(self) -> None:
-        if self._poller is not None:
-            self._poller.stop()
+        self.ctx.live.unsubscribe(self)
 
     @property
     def monitor(self) -> RunMonitor:
-        if self._monitor is None:
-            injected = self.ctx.backends.get("runs_monitor")
-            if injected is not None:
-                self._monitor = injected
-                return injected
-            from waitwise_tui.core.runs.monitor import RunMonitor
-
-            self._monitor = RunMonitor(
-                self.ctx.workspace.root, self.ctx.options.get("run_paths") or ()
-            )
-        return self._monitor
-
-    def _poll_once(self) -> None:
-        """One scan and read of the runs, on the poller's thread."""
-        try:
-            snapshot = self.monitor.poll()
-        except Exception as exc:  # keep polling; say what failed once per poll
-            self.app.call_from_thread(self._poll_failed, str(exc))
-        else:
-            empty = not snapshot.runs and not snapshot.new_alerts
-            if empty and self._shown_empty and self._poller is not None:
-                self._poller.handled()  # still no runs: nothing to redraw, no message
-                return
-            self._shown_empty = empty
-            self.post_message(RunsUpdated(snapshot))
-
-    def _poll_failed(self, reason: str) -> None:
-        self._show("#runs-status", Text(f"run scan failed: {display(reason)}", style="red"))
-        if self._poller is not None:
-            self._poller.handled()
+        """The app's run monitor (owned by ``ctx.live``)."""
+        return self.ctx.live.run_monitor
 
     # -- rendering ----------------------------------------------------------------
 
     @on(RunsUpdated)
     def _updated(self, message: RunsUpdated) -> None:
-        try:
-            self._show_snapshot(message.snapshot)
-        finally:  # the next poll waits for this; never leave it waiting
-            if self._poller is not None:
-                self._poller.handled()
+        if message.snapshot is None:
+            reason = message.problem or "unknown error"
+            self._show("#runs-status", Text(f"run scan failed: {display(reason)}", style="red"))
+            return
+        self._show_snapshot(message.snapshot)
 
     def _show_snapshot(self, snapshot: RunsSnapshot) -> None:
         self.snapshot = snapshot
@@ -256,7 +210,6 @@ class RunsPanel(Widget, can_focus=True):
                 )
             )
         self._seen_runs.update(run.name for run in snapshot.runs)
-        self._link_gpu_processes(snapshot)
         self._render_runs()
         self._request_chart()
 
@@ -289,6 +242,7 @@ class RunsPanel(Widget, can_focus=True):
             )
             return
         self.selected = max(0, min(self.selected, len(runs) - 1))
+        self.ctx.live.watch_run(runs[self.selected].name)  # whose ETA "read now" uses
         if self.size.width:
             self.set_class(self.size.width < 70, "compact")
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -479,30 +433,12 @@ class RunsPanel(Widget, can_focus=True):
 
     # -- GPU link ---------------------------------------------------------------------
 
-    def _system_monitor(self) -> Any:
-        if self._gpu_monitor is None:
-            from waitwise_tui.ui.monitor.system import SystemMonitor
-
-            found = self.app.query(SystemMonitor)
-            self._gpu_monitor = found.first() if found else None
-        return self._gpu_monitor
-
-    def _link_gpu_processes(self, snapshot: RunsSnapshot) -> None:
-        labels = {run.writer_pid: run.name for run in snapshot.runs if run.writer_pid}
-        if labels == self._labels:
-            return  # relabelling repaints the process table; only do it on a change
-        monitor = self._system_monitor()
-        if monitor is not None:
-            self._labels = labels
-            monitor.set_process_labels(labels)
-
     def _gpu_usage(self, run: RunInfo) -> str:
-        monitor = self._system_monitor()
-        snapshot = getattr(monitor, "latest_snapshot", None) if monitor else None
+        snapshot = self.ctx.live.system
         if not run.writer_pid or snapshot is None:
             return ""
         parts = []
-        for gpu in getattr(snapshot, "gpus", ()):
+        for gpu in snapshot.gpus:
             for proc in getattr(gpu, "processes", ()) or ():
                 if proc.pid == run.writer_pid:
                     used = proc.gpu_memory_bytes
@@ -612,4 +548,4 @@ def _fmt_value(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-__all__ = ["RunsPanel", "RunsUpdated"]
+__all__ = ["RunsPanel"]

@@ -1,14 +1,14 @@
-"""``SystemMonitor``: the GPU + host panel and its poller.
+"""``SystemMonitor``: the GPU + host panel, a view of the live readings.
 
-A poller thread takes one ``SystemSnapshot`` and posts it; the handler renders and
-only then lets the next poll be scheduled, so polls never overlap and the event loop
-never waits on NVML or psutil. The panel is one line-API widget: each poll re-renders the
-rows as ``Content`` cells and refreshes only the regions whose cells changed, so
-steady state costs little CPU and writes little to the terminal.
+``ui/live.py`` samples GPUs and host on its poller thread and sends each
+``SystemSnapshot`` here as ``SystemUpdated``; the next poll waits until this panel has
+handled it, so polls never overlap and the event loop never waits on NVML or psutil.
+The runs readings (``RunsUpdated``) label GPU processes with the run they write.
+The panel is one line-API widget: each poll re-renders the rows as ``Content`` cells
+and refreshes only the regions whose cells changed, so steady state costs little CPU
+and writes little to the terminal.
 
-Backends: ``ctx.backends["nvml"]`` (a pynvml-shaped module), else the
-``$WAITWISE_FAKE_NVML`` testing hook, else the real pynvml. ``ctx.backends["host"]``
-may hold a host source with ``sample() -> HostInfo`` (tests freeze host values with it).
+Tests replace the sources through ``ctx.fakes`` (nvml, host, or a whole sampler).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
+from textual import on
 from textual.content import Content
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from waitwise_tui.ui.messages import RunsUpdated, SystemUpdated
 from waitwise_tui.ui.monitor.gpu_render import (
     History,
     Row,
@@ -35,12 +36,11 @@ from waitwise_tui.ui.monitor.gpu_render import (
     row_plain,
 )
 from waitwise_tui.ui.monitor.host_render import host_rows
-from waitwise_tui.ui.poller import Poller
 
 if TYPE_CHECKING:
     from textual.events import Resize
 
-    from waitwise_tui.core.gpu.sampler import SystemSampler, SystemSnapshot
+    from waitwise_tui.core.gpu.sampler import SystemSnapshot
     from waitwise_tui.ui.context import AppContext
 
 COMPACT_BELOW = 70  # columns; narrower panes get one line per GPU
@@ -85,7 +85,7 @@ def dirty_spans(old: Row | None, new: Row) -> list[tuple[int, int]]:
 
 
 class SystemMonitor(ScrollView):
-    """GPU blocks, GPU process table and host lines, updated by its own poller.
+    """GPU blocks, GPU process table and host lines, updated by the live readings.
 
     One widget drawn line by line (Textual's line API): each poll builds the rows,
     compares them cell by cell with what is shown and refreshes only the screen
@@ -102,17 +102,6 @@ class SystemMonitor(ScrollView):
     }
     """
 
-    class SnapshotReady(Message, bubble=False):
-        """A poll finished. Replaces an unhandled predecessor when the UI is slow."""
-
-        def __init__(self, snapshot: SystemSnapshot | None, problem: str | None) -> None:
-            super().__init__()
-            self.snapshot = snapshot
-            self.problem = problem
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, SystemMonitor.SnapshotReady)
-
     def __init__(self, ctx: AppContext, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ctx = ctx
@@ -121,10 +110,7 @@ class SystemMonitor(ScrollView):
         self.force_compact = False
         self.tight = False  # also drop the process table and blank rows
         self.interval = max(0.1, float(ctx.settings.interval))
-        self._sampler: SystemSampler | None = None
-        self._poller: Poller | None = None
-        self._setup_problem: str | None = None
-        self._poll_problem: str | None = None
+        self._problem: str | None = None  # why the last reading is missing or partial
         self._labels: dict[int, str] = {}
         self._capacity = max(10, int(HISTORY_SECONDS / self.interval))
         self._util: dict[int, History] = {}
@@ -137,55 +123,34 @@ class SystemMonitor(ScrollView):
         self._base: tuple[Any, Any] | None = None  # (visual style, rich style)
         self.repaints = 0  # cells repainted so far (tests read it)
 
-    # -- polling ------------------------------------------------------------------------
+    # -- live readings ----------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._poller = Poller(self._sample, lambda: self.interval, name="waitwise-monitor")
-        self._poller.start()
+        # Starts the sampler's poller: its modules import on that thread, so the first
+        # frame (the "sampling" line) does not wait for them. The runs are only
+        # listened to: the run panel starts their poller once it is mounted.
+        self.ctx.live.subscribe_system(self)
+        self.ctx.live.subscribe_runs(self, start=False)
 
     def on_unmount(self) -> None:
-        if self._poller is not None:
-            self._poller.stop()
+        self.ctx.live.unsubscribe(self)
 
     def _poll(self) -> None:
         """Sample now rather than at the end of the current interval."""
-        if self._poller is not None:
-            self._poller.poke()
+        self.ctx.live.poll_system()
 
-    def _make_sampler(self) -> SystemSampler:
-        # Imported here, on the poller's thread: the first frame does not wait for it.
-        from waitwise_tui.core.gpu.sampler import SystemSampler, nvml_from_env
+    @on(SystemUpdated)
+    def _system_updated(self, message: SystemUpdated) -> None:
+        self._problem = message.problem
+        if message.snapshot is not None:
+            self._record(message.snapshot)
+        self._render_lines()
 
-        nvml: Any = self.ctx.backends.get("nvml")
-        if nvml is None:
-            try:
-                nvml = nvml_from_env()
-            except ValueError as exc:
-                self._setup_problem = str(exc)
-        return SystemSampler(
-            nvml, host=self.ctx.backends.get("host"), disk_path=self.ctx.workspace.root
-        )
-
-    def _sample(self) -> None:
-        """One poll, on the poller's thread."""
-        try:
-            if self._sampler is None:
-                self._sampler = self._make_sampler()
-            snapshot = self._sampler.sample()
-        except Exception as exc:  # a poll must never take the app down; say why instead
-            self.post_message(self.SnapshotReady(None, f"monitor poll failed: {exc}"))
-            return
-        self.post_message(self.SnapshotReady(snapshot, None))
-
-    def on_system_monitor_snapshot_ready(self, message: SystemMonitor.SnapshotReady) -> None:
-        try:
-            self._poll_problem = message.problem
-            if message.snapshot is not None:
-                self._record(message.snapshot)
-            self._render_lines()
-        finally:  # the next poll waits for this; never leave it waiting
-            if self._poller is not None:
-                self._poller.handled()
+    @on(RunsUpdated)
+    def _runs_updated(self, message: RunsUpdated) -> None:
+        if message.snapshot is not None:
+            runs = message.snapshot.runs
+            self.set_process_labels({run.writer_pid: run.name for run in runs if run.writer_pid})
 
     def _record(self, snapshot: SystemSnapshot) -> None:
         self.latest_snapshot = snapshot
@@ -222,7 +187,7 @@ class SystemMonitor(ScrollView):
     def build_rows(self, width: int) -> list[Row]:
         """The panel's rows for a width (what the line widgets will show)."""
         snapshot = self.latest_snapshot
-        problem = self._setup_problem or self._poll_problem
+        problem = self._problem
         if snapshot is None:
             if problem:  # an exception's text: it may quote a path or a driver message
                 return [fit([outside(problem, "$error")], width)]

@@ -1,4 +1,6 @@
-"""Modal screens of the alternatives tab: the entry form, prompts, status picker, confirm.
+"""Modal screens of the alternatives tab: the entry form and the status picker.
+
+One-line questions (quick add, import, export) are ``ui.prompts.TextPrompt``.
 
 Titles, authors, links and notes come from BibTeX files and arXiv: the form shows them
 with control characters escaped (``display``) and keeps the original text for every
@@ -14,7 +16,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Paste
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
@@ -34,48 +35,6 @@ _MODAL_CSS = """
 {name} .hint {{ color: $text-muted; }}
 {name} .error {{ color: $error; }}
 """
-
-
-class PasteInput(Input):
-    """An Input that keeps a multi-line paste (a BibTeX record) as one line."""
-
-    def _on_paste(self, event: Paste) -> None:
-        if event.text:
-            text = " ".join(event.text.split())
-            selection = self.selection
-            if selection.is_empty:
-                self.insert_text_at_cursor(text)
-            else:
-                self.replace(text, *selection)
-        event.stop()
-
-
-class PromptScreen(ModalScreen[str | None]):
-    """One line of input: quick add, import path, export path. Enter accepts."""
-
-    DEFAULT_CSS = _MODAL_CSS.format(name="PromptScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, hint: str, value: str = "", placeholder: str = "") -> None:
-        super().__init__()
-        self._title = title
-        self._hint = hint
-        self._value = value
-        self._placeholder = placeholder
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self._title), classes="title")
-            yield PasteInput(self._value, placeholder=self._placeholder, id="prompt-input")
-            yield Label(Text(self._hint), classes="hint")
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class StatusPicker(ModalScreen[str | None]):

@@ -396,7 +396,7 @@ class AlternativesTab(TabWidget):
         )
 
         # Tests point this at a local port; nothing else sets it.
-        api_url = self.ctx.backends.get("arxiv_api_url", ARXIV_API)
+        api_url = self.ctx.fakes.arxiv_api_url or ARXIV_API
         for entry in entries:
             arxiv = parse_arxiv_id(entry.arxiv_id)
             if arxiv is None:
@@ -514,11 +514,8 @@ class AlternativesTab(TabWidget):
         )
 
     def _training_eta(self) -> float | None:
-        source = self.ctx.backends.get("training_eta")
-        if source is None:
-            return None
         try:
-            value = source()
+            value = self.ctx.live.training_eta()
         except Exception:  # the monitor's ETA is advisory; never let it break the tab
             return None
         return float(value) if isinstance(value, (int, float)) and value >= 0 else None

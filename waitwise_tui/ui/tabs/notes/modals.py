@@ -1,4 +1,6 @@
-"""Modal screens of the notes tab: confirm, name prompt, new note, note list, search.
+"""Modal screens of the notes tab: new note, note list, search.
+
+The rename prompt is ``ui.prompts.TextPrompt``; the delete question ``ConfirmScreen``.
 
 Each is a typed ``ModalScreen[T]`` that answers through ``dismiss``; note names, file
 names and matched lines are external text, so they are shown through ``plain`` (a
@@ -8,14 +10,15 @@ names and matched lines are external text, so they are shown through ``plain`` (
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -61,25 +64,6 @@ class NotesModal(ModalScreen[T]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class NamePrompt(NotesModal["str | None"]):
-    """Ask for a note name (rename)."""
-
-    def __init__(self, title: str, value: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.value = value
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(self.title_text))
-            yield Input(value=self.value, placeholder="note name", id="name-input")
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
 
 
 class NewNoteScreen(NotesModal["tuple[str, str] | None"]):
@@ -154,6 +138,14 @@ class NoteListScreen(NotesModal["str | None"]):
         self.dismiss(event.option.id)
 
 
+@dataclass
+class _SearchDone(Message, bubble=False):
+    """The matches for ``query``, found by a search worker."""
+
+    query: str
+    hits: list[SearchHit]
+
+
 class SearchScreen(NotesModal["SearchHit | None"]):
     """Full-text search across notes; answers the chosen match."""
 
@@ -176,10 +168,11 @@ class SearchScreen(NotesModal["SearchHit | None"]):
 
     @work(thread=True, exclusive=True, group="notes-search", exit_on_error=False)
     def _run_search(self, query: str) -> None:
-        hits = self.search(query)
-        self.app.call_from_thread(self._show_hits, query, hits)
+        self.post_message(_SearchDone(query, self.search(query)))
 
-    def _show_hits(self, query: str, hits: list[SearchHit]) -> None:
+    @on(_SearchDone)
+    def _show_hits(self, message: _SearchDone) -> None:
+        query, hits = message.query, message.hits
         if query != self.query_one("#search-input", Input).value:
             return  # an older query finished after a newer one started
         self.hits = hits

@@ -126,17 +126,14 @@ class NotesTab(TabWidget):
         monotonic: Callable[[], float] = time.monotonic,
         autosave_delay: float = 2.0,
         watch_interval: float = 2.0,
-        nvml: Any = None,
     ) -> None:
         super().__init__(ctx, id=id)
         # The app's clock may be injected (snapshots and screenshots fix the date).
-        self.now = now or ctx.backends.get("now") or datetime.now
+        self.now = now or ctx.fakes.now or datetime.now
         self.monotonic = monotonic
         self.autosave_delay = autosave_delay
         self.watch_interval = watch_interval
         self._watcher: Poller | None = None
-        # A pynvml-shaped backend for the snapshot's GPU lines (tests inject a fake).
-        self.nvml = nvml if nvml is not None else ctx.backends.get("nvml")
         self.notes_dir: Path = ctx.workspace.notes_dir
         self.doc = NoteDoc(notes.note_path(self.notes_dir, self.today_name()))
         self.loaded = False
@@ -664,11 +661,8 @@ class NotesTab(TabWidget):
         self._gather_snapshot(base)
 
     def _run_parts(self) -> dict[str, Any]:
-        source = self.ctx.backends.get("runs_snapshot")
-        if not callable(source):
-            return {}
         try:
-            return run_parts(source())
+            return run_parts(self.ctx.live.runs)
         except Exception:  # a broken runs source only drops the run lines
             return {}
 
@@ -678,7 +672,7 @@ class NotesTab(TabWidget):
             base,
             root=self.ctx.workspace.root,
             db_path=self.ctx.workspace.db_path,
-            nvml=self.nvml,
+            gpus=self.ctx.live.gpus_now,  # the app's GPU reading: no NVML of its own
         )
         self.post_message(_Snapshot(notes.snapshot_block(parts)))
 

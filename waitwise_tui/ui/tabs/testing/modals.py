@@ -1,4 +1,5 @@
-"""Modals of the tests tab: ask for a data profile, confirm an overwrite by its diff.
+"""Modals of the tests tab: ask for a data profile (a ``TextPrompt``), confirm an
+overwrite by its diff.
 
 The diff quotes column names from the profile: it is shown through ``plain``.
 """
@@ -9,37 +10,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from waitwise_tui.ui.plain import plain
+from waitwise_tui.ui.prompts import TextPrompt
 
 
-class ProfilePrompt(ModalScreen[str | None]):
-    """Ask which saved data profile to generate data tests from."""
+class ProfilePrompt(TextPrompt):
+    """The ``TextPrompt`` asking for a data profile; its cancel key keeps its keymap id."""
 
-    DEFAULT_CSS = """
-    ProfilePrompt { align: center middle; }
-    ProfilePrompt > Vertical {
-        width: 70; max-width: 100%; height: auto; border: round $accent; padding: 0 1;
-        background: $surface;
-    }
-    """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="tests.prompt_cancel")]
-
-    def __init__(self, default: str) -> None:
-        super().__init__()
-        self.default = default
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("Data profile JSON to generate tests from (enter: go, esc: cancel)")
-            yield Input(value=self.default, placeholder="path/to/profile.json", id="profile-path")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class DiffConfirm(ModalScreen[bool]):

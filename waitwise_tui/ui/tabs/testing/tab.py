@@ -182,7 +182,7 @@ class TestsTab(TabWidget):
             args,
             collect_only=collect_only,
             courteous=self.courteous,
-            extra_env=self.ctx.backends.get("tests_env", {}),
+            extra_env=dict(self.ctx.fakes.tests_env),
         )
         self._run = TestRun(request, self._buffer.append)
         self._run_counts = dict.fromkeys(OUTCOMES, 0)

@@ -148,9 +148,9 @@ class TunerTab(TabWidget):
 
     def __init__(self, ctx: AppContext, *, id: str | None = None) -> None:
         super().__init__(ctx, id=id)
-        backends = ctx.backends
-        self._clock: Callable[[], float] = backends.get("tuner_clock", time.time)
-        self._gpu_probe = backends.get("gpu_probe")
+        self._clock: Callable[[], float] = ctx.fakes.clock or time.time
+        # Free GPUs are judged from the app's live GPU readings: no NVML of its own.
+        self._gpu_probe = ctx.fakes.gpu_probe or ctx.live.gpu_probe
         # The one owner of this workspace's runner (and of the lock around its database).
         self._tuner = WorkspaceTuner(
             ctx.workspace,

@@ -16,7 +16,8 @@ from waitwise_tui.core.alternatives.model import Entry
 from waitwise_tui.core.alternatives.store import AlternativesList, load_list, save_list
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext, Fakes
-from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, PromptScreen, StatusPicker
+from waitwise_tui.ui.prompts import TextPrompt
+from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, StatusPicker
 from waitwise_tui.ui.tabs.alternatives.tab import (
     AlternativesCommands,
     AlternativesTab,
@@ -166,7 +167,7 @@ async def test_quick_add_arxiv_url_bibtex_and_rubbish(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("p")
-        assert isinstance(app.screen, PromptScreen)
+        assert isinstance(app.screen, TextPrompt)
         await pilot.press(*"hep-th/9901001", "enter")
         await settle(pilot, app)
         await pilot.press("p")

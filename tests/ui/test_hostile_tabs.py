@@ -479,7 +479,7 @@ async def test_notes_tab_shows_hostile_note_names_and_content_literally(
         await pilot.press("n")
 
         await pilot.press("ctrl+r")  # rename to markup that Textual cannot parse
-        await wait_for(pilot, lambda: app.screen.query("#name-input"), "rename prompt")
+        await wait_for(pilot, lambda: app.screen.query("#prompt-input"), "rename prompt")
         await pilot.press("ctrl+u", *"[link=mailto:x]y", "enter")
         await wait_for(pilot, lambda: tab.doc.path.stem == "[link=mailto:x]y", "rename")
         header = app.query_one("#notes-header", Static)
@@ -513,7 +513,8 @@ def write_hostile_bib(tmp: Path) -> tuple[Path, list[str]]:
 async def test_alternatives_tab_imports_hostile_bibtex_and_shows_it_literally(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failed_workers
 ) -> None:
-    from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, PromptScreen
+    from waitwise_tui.ui.prompts import TextPrompt
+    from waitwise_tui.ui.tabs.alternatives.modals import EntryForm
     from waitwise_tui.ui.tabs.alternatives.tab import AlternativesTab
 
     monkeypatch.chdir(tmp_path)
@@ -523,7 +524,7 @@ async def test_alternatives_tab_imports_hostile_bibtex_and_shows_it_literally(
         await tabs_ready(pilot)
         tab = app.query_one(AlternativesTab)
         await pilot.press("i")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "import prompt")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), "import prompt")
         await pilot.press(*"hostile.bib", "enter")
         await wait_for(pilot, lambda: len(tab._store.entries()) == len(titles), "import")
         stored = [e.title for e in tab._store.entries()]

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static, Tree
 from waitwise_tui.config import Settings
 from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
 from waitwise_tui.core.workspace import Workspace
-from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.context import AppContext, Fakes
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.tabs.testing.modals import DiffConfirm, ProfilePrompt
 from waitwise_tui.ui.tabs.testing.tab import TestsCommands, TestsTab, split_nodeid
@@ -41,7 +41,7 @@ class Harness(App):
     def __init__(self, root: Path, project: Path) -> None:
         super().__init__()
         self.ctx = AppContext(
-            Workspace(root), Settings(), {"project_dir": str(project)}, {"tests_env": FAST_ENV}
+            Workspace(root), Settings(), {"project_dir": str(project)}, Fakes(tests_env=FAST_ENV)
         )
         self.recorded: list[Event] = []
 

@@ -3,13 +3,16 @@
 The table shows the store file (``core.alternatives``); every change runs in a thread
 worker that loads the file, applies the change and writes it back, so hand edits made
 meanwhile are kept and a broken file is never overwritten (the last good state stays on
-screen with the error in the status line).
+screen with the error in the status line). Workers reach the tab by posting dataclass
+messages: ``Loaded`` (a store or the error reading it), ``_Notice`` (a line to show) and
+``_LookUp`` (entries to complete from arXiv).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Input, Static
 
 from waitwise_tui.core.alternatives.exchange import (
@@ -37,13 +41,10 @@ from waitwise_tui.core.alternatives.store import (
 from waitwise_tui.core.atomic import atomic_write_text
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
+from waitwise_tui.ui.prompts import TextPrompt
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
-from waitwise_tui.ui.tabs.alternatives.modals import (
-    EntryForm,
-    PromptScreen,
-    StatusPicker,
-)
+from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, StatusPicker
 
 _KIND_LABELS = {
     "architecture": "arch",
@@ -64,6 +65,21 @@ _COLUMNS = (
     ("kind", "kind", 8),
     ("min", "min", 3),
 )
+
+
+@dataclass
+class _Notice(Message, bubble=False):
+    """A line for the user from a worker (a failed lookup, an export done)."""
+
+    text: str
+    severity: SeverityLevel = "information"
+
+
+@dataclass
+class _LookUp(Message, bubble=False):
+    """Entries just added with an arXiv id, to complete from arXiv's metadata."""
+
+    entries: list[Entry]
 
 
 class AlternativesTab(TabWidget):
@@ -98,16 +114,13 @@ class AlternativesTab(TabWidget):
         Binding("x", "export", "Export", id="alternatives.export", show=False),
     ]
 
+    @dataclass
     class Loaded(Message):
         """A fresh store (or the error that stopped reading it) from a worker."""
 
-        def __init__(
-            self, store: AlternativesList | None, error: str | None, note: str | None = None
-        ) -> None:
-            super().__init__()
-            self.store = store
-            self.error = error
-            self.note = note
+        store: AlternativesList | None
+        error: str | None
+        note: str | None = None
 
     def __init__(self, ctx: Any, *, id: str | None = None) -> None:
         super().__init__(ctx, id=id)
@@ -168,6 +181,12 @@ class AlternativesTab(TabWidget):
     def _change(
         self, change: Callable[[AlternativesList], Any], describe: Callable[[Any], str]
     ) -> None:
+        self._apply_change(change, describe)
+
+    def _apply_change(
+        self, change: Callable[[AlternativesList], Any], describe: Callable[[Any], str]
+    ) -> None:
+        """Load, change, save and post the store, on the calling worker's thread."""
         # Workers of this group run in parallel threads; the lock keeps each
         # load-change-save-post cycle whole.
         with self._write_lock:
@@ -184,6 +203,10 @@ class AlternativesTab(TabWidget):
                 self.post_message(self.Loaded(None, None, note=f"Not saved: {exc.strerror or exc}"))
                 return
             self.post_message(self.Loaded(store, None, note=describe(result)))
+
+    @on(_Notice)
+    def _noticed(self, message: _Notice) -> None:
+        self.notify(message.text, severity=message.severity, markup=False)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -354,10 +377,11 @@ class AlternativesTab(TabWidget):
     def action_paste(self) -> None:
         if self._refuse_if_broken():
             return
-        prompt = PromptScreen(
+        prompt = TextPrompt(
             "Quick add",
-            "Paste an arXiv id, an arXiv/DOI/other URL, a DOI or a BibTeX entry; enter adds.",
+            hint="Paste an arXiv id, an arXiv/DOI/other URL, a DOI or a BibTeX entry; enter adds.",
             placeholder="2106.09685",
+            join_paste=True,
         )
         self.app.push_screen(prompt, self._quick_add)
 
@@ -379,12 +403,16 @@ class AlternativesTab(TabWidget):
                 verb = "Added" if added else "Already listed as"
                 lines.append(f"{verb} #{entry.id}: {display(entry.title)}")
             if getattr(self.ctx.settings, "alt_online_lookup", False):
-                # describe() runs in the write worker; workers start on the loop.
+                # describe() runs in the write worker; the lookup starts from the loop.
                 found = [entry for _, entry in results if entry.arxiv_id]
-                self.app.call_from_thread(self._lookup, found)
+                self.post_message(_LookUp(found))
             return "\n".join(lines)
 
         self._change(change, describe)
+
+    @on(_LookUp)
+    def _look_up(self, message: _LookUp) -> None:
+        self._lookup(message.entries)
 
     @work(thread=True, group="alternatives-lookup", exit_on_error=False)
     def _lookup(self, entries: list[Entry]) -> None:
@@ -404,9 +432,7 @@ class AlternativesTab(TabWidget):
             try:
                 meta = fetch_arxiv_metadata(arxiv, timeout=5.0, api_url=api_url)
             except ArxivLookupError as exc:
-                self.app.call_from_thread(
-                    self.notify, f"#{entry.id}: {exc}", severity="warning", markup=False
-                )
+                self.post_message(_Notice(f"#{entry.id}: {exc}", "warning"))
                 continue
 
             def fill(store: AlternativesList, entry_id: int = entry.id, meta=meta) -> Entry:
@@ -415,9 +441,7 @@ class AlternativesTab(TabWidget):
                     raise KeyError(entry_id)
                 return store.put(apply_metadata(current, meta))
 
-            self.app.call_from_thread(
-                self._change, fill, lambda e: f"Looked up #{e.id}: {display(e.title)}"
-            )
+            self._apply_change(fill, lambda e: f"Looked up #{e.id}: {display(e.title)}")
 
     def action_status(self) -> None:
         targets = self._targets()
@@ -540,10 +564,11 @@ class AlternativesTab(TabWidget):
     def action_import(self) -> None:
         if self._refuse_if_broken():
             return
-        prompt = PromptScreen(
+        prompt = TextPrompt(
             "Import BibTeX",
-            "Path of a .bib file, relative to the workspace; duplicates are merged.",
+            hint="Path of a .bib file, relative to the workspace; duplicates are merged.",
             placeholder="references.bib",
+            join_paste=True,
         )
         self.app.push_screen(prompt, self._import)
 
@@ -558,9 +583,7 @@ class AlternativesTab(TabWidget):
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
-            self.app.call_from_thread(
-                self.notify, f"Cannot read {name}: {reason}", severity="error", markup=False
-            )
+            self.post_message(_Notice(f"Cannot read {name}: {reason}", "error"))
             return
         parsed = parse_bibtex(text)
 
@@ -569,15 +592,14 @@ class AlternativesTab(TabWidget):
             first = f" ({display(parsed.malformed[0])})" if parsed.malformed else ""
             return f"{name}: {report.summary()}{first}"
 
-        self.app.call_from_thread(
-            self._change, lambda s: import_entries(s, parsed.entries), describe
-        )
+        self._apply_change(lambda s: import_entries(s, parsed.entries), describe)
 
     def action_export(self) -> None:
-        prompt = PromptScreen(
+        prompt = TextPrompt(
             "Export",
-            "A .bib path writes BibTeX, .md a Markdown table (relative to the workspace).",
-            value="alternatives.bib",
+            "alternatives.bib",
+            hint="A .bib path writes BibTeX, .md a Markdown table (relative to the workspace).",
+            join_paste=True,
         )
         self.app.push_screen(prompt, self._export)
 
@@ -593,23 +615,14 @@ class AlternativesTab(TabWidget):
         elif name.endswith(".md"):
             text = markdown_table(entries)
         else:
-            self.app.call_from_thread(
-                self.notify, "Export path must end in .bib or .md", severity="error", markup=False
-            )
+            self.post_message(_Notice("Export path must end in .bib or .md", "error"))
             return
         try:
             atomic_write_text(self.ctx.workspace.root / Path(name).expanduser(), text)
         except OSError as exc:
-            self.app.call_from_thread(
-                self.notify,
-                f"Cannot write {name}: {exc.strerror or exc}",
-                severity="error",
-                markup=False,
-            )
+            self.post_message(_Notice(f"Cannot write {name}: {exc.strerror or exc}", "error"))
             return
-        self.app.call_from_thread(
-            self.notify, f"Exported {len(entries)} entries to {name}", markup=False
-        )
+        self.post_message(_Notice(f"Exported {len(entries)} entries to {name}"))
 
 
 def detail_lines(entry: Entry) -> list[str]:

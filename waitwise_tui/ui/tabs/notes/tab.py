@@ -39,14 +39,10 @@ from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import EventBroadcast
 from waitwise_tui.ui.plain import plain
 from waitwise_tui.ui.poller import Poller
+from waitwise_tui.ui.prompts import TextPrompt
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
-from waitwise_tui.ui.tabs.notes.modals import (
-    NamePrompt,
-    NewNoteScreen,
-    NoteListScreen,
-    SearchScreen,
-)
+from waitwise_tui.ui.tabs.notes.modals import NewNoteScreen, NoteListScreen, SearchScreen
 
 JOURNAL_KINDS = frozenset(
     {ev.ALERT, ev.RUN_FINISHED, ev.RUN_CRASHED, ev.TRIAL_FINISHED, ev.TEST_RUN_FINISHED}
@@ -91,6 +87,25 @@ class _DiskChecked(Message):
 @dataclass
 class _Snapshot(Message):
     block: str
+
+
+@dataclass
+class _Listed(Message, bubble=False):
+    """The saved notes, read for the open list."""
+
+    notes: list[notes.NoteInfo]
+
+
+@dataclass
+class _TemplatesRead(Message, bubble=False):
+    """The note templates (name -> text), read for a new note."""
+
+    templates: dict[str, str]
+
+
+@dataclass
+class _Renamed(Message, bubble=False):
+    target: Path
 
 
 class NotesTab(TabWidget):
@@ -532,27 +547,29 @@ class NotesTab(TabWidget):
 
     @work(thread=True, group="notes-list", exit_on_error=False)
     def _list_for_open(self) -> None:
-        found = notes.list_notes(self.notes_dir)
-        self.app.call_from_thread(self._show_list, found)
+        self.post_message(_Listed(notes.list_notes(self.notes_dir)))
 
-    def _show_list(self, found: list[notes.NoteInfo]) -> None:
+    @on(_Listed)
+    def _show_list(self, message: _Listed) -> None:
         current = self.doc.path.stem
 
         def picked(name: str | None) -> None:
             if name:
                 self.open_note(name)
 
-        self.app.push_screen(NoteListScreen(found, current), picked)
+        self.app.push_screen(NoteListScreen(message.notes, current), picked)
 
     def action_new_note(self) -> None:
         self._templates_for_new()
 
     @work(thread=True, group="notes-list", exit_on_error=False)
     def _templates_for_new(self) -> None:
-        templates = notes.list_templates(self.notes_dir)
-        self.app.call_from_thread(self._ask_new, templates)
+        self.post_message(_TemplatesRead(notes.list_templates(self.notes_dir)))
 
-    def _ask_new(self, templates: dict[str, str]) -> None:
+    @on(_TemplatesRead)
+    def _ask_new(self, message: _TemplatesRead) -> None:
+        templates = message.templates
+
         def answered(answer: tuple[str, str] | None) -> None:
             if answer is None:
                 return
@@ -587,7 +604,10 @@ class NotesTab(TabWidget):
             if target != self.doc.path:
                 self._rename(self.doc, target)
 
-        self.app.push_screen(NamePrompt("Rename note to:", self.doc.path.stem), answered)
+        prompt = TextPrompt(
+            "Rename note to:", self.doc.path.stem, placeholder="note name", empty="refuse"
+        )
+        self.app.push_screen(prompt, answered)
 
     @work(thread=True, group="notes-io", exit_on_error=False)
     def _rename(self, doc: NoteDoc, target: Path) -> None:
@@ -596,10 +616,11 @@ class NotesTab(TabWidget):
         except (OSError, notes.NoteError) as exc:
             self.post_message(_Failed(_describe(exc)))
             return
-        self.app.call_from_thread(self._renamed, target)
+        self.post_message(_Renamed(target))
 
-    def _renamed(self, target: Path) -> None:
-        self.notify(f"renamed to {target.name}")
+    @on(_Renamed)
+    def _renamed(self, message: _Renamed) -> None:
+        self.notify(f"renamed to {message.target.name}")
         self._refresh_header()
 
     def action_delete(self) -> None:

@@ -1,9 +1,12 @@
 """The Tests tab: discover and run the project's pytest suite with live results.
 
-pytest runs in a thread worker through ``core.testing.runner``; its events land in a
-deque that the event loop drains every 100 ms, so thousands of results cost a few
-tree refreshes, not thousands. Watch mode polls file times off the loop. ``g`` writes
-data-quality tests from a saved data profile, confirming any overwrite with a diff.
+pytest runs in a thread worker through ``core.testing.runner``; its events gather in a
+``LiveResults`` batch that reaches the tab as one ``_ResultsArrived`` message at a time
+(the next is posted only once the tab took the last batch), so thousands of results cost
+a few tree refreshes, not thousands of messages. Watch mode is a ``Poller`` scanning
+file times off the loop. ``g`` writes data-quality tests from a saved data profile,
+confirming any overwrite with a diff. Every worker reaches the tab by posting a
+dataclass message.
 
 Test ids, messages, tracebacks and pytest's output come from the project under test:
 they are shown through ``plain`` (never markup; control characters escaped, newlines
@@ -12,15 +15,18 @@ kept where the text is multi-line).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -48,9 +54,9 @@ from waitwise_tui.core.text import display
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.messages import RecordEvent
 from waitwise_tui.ui.plain import plain
+from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
 
-DRAIN_S = 0.1
 WATCH_S = 1.0
 SLOWEST = 10
 ICONS = {
@@ -82,6 +88,88 @@ def split_nodeid(nodeid: str) -> list[str]:
 def counts_text(counts: dict[str, int]) -> str:
     shown = [f"{counts[k]} {SHORT.get(k, k)}" for k in OUTCOMES if counts.get(k)]
     return " ".join(shown) or "no results"
+
+
+class LiveResults:
+    """One run's events, from pytest's thread to the tab in batches.
+
+    ``add`` (runner thread) keeps each event and posts a signal only when none is in
+    flight; ``take`` (event loop) hands over everything gathered so far and lets the next
+    signal go. However fast pytest reports, at most one message waits in the queue.
+    """
+
+    def __init__(self, signal: Callable[[LiveResults], None]) -> None:
+        self._signal = signal
+        self._lock = threading.Lock()
+        self._events: list[RunEvent] = []
+        self._signalled = False
+
+    def add(self, event: RunEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+            if self._signalled:
+                return
+            self._signalled = True
+        self._signal(self)
+
+    def take(self) -> list[RunEvent]:
+        with self._lock:
+            events, self._events = self._events, []
+            self._signalled = False
+        return events
+
+
+@dataclass
+class _ResultsArrived(Message, bubble=False):
+    """``results`` holds new events of a run (take them with ``results.take()``)."""
+
+    results: LiveResults
+
+    def can_replace(self, message: Message) -> bool:
+        # A signal, not a payload: the batch keeps every event, so a newer signal of the
+        # same run makes an unhandled older one redundant.
+        return isinstance(message, _ResultsArrived) and message.results is self.results
+
+
+@dataclass
+class _RunFinished(Message, bubble=False):
+    finished: Finished
+    collect_only: bool
+
+
+@dataclass
+class _RunNotStarted(Message, bubble=False):
+    """pytest could not be started (no interpreter, no pytest): ``problem`` says why."""
+
+    problem: str
+    collect_only: bool
+
+
+@dataclass
+class _WatchScanned(Message, bubble=False):
+    """Modification times of the project's files, read at ``when`` by the watch poller
+    started ``watch``-th (an older poller's last scan is ignored)."""
+
+    watch: int
+    snapshot: dict[str, float]
+    when: float
+
+
+@dataclass
+class _PlanReady(Message, bubble=False):
+    plan: GenerationPlan
+
+
+@dataclass
+class _Written(Message, bubble=False):
+    path: Path
+
+
+@dataclass
+class _Problem(Message, bubble=False):
+    """A generation step failed; ``text`` is the error line to show."""
+
+    text: str
 
 
 class TestsTab(TabWidget):
@@ -121,7 +209,9 @@ class TestsTab(TabWidget):
         self.order: list[str] = []
         self.nodes: dict[str, TreeNode[str]] = {}
         self.state = "discovering"
-        self._buffer: deque[RunEvent] = deque()
+        self._live: LiveResults | None = None
+        self._watcher: Poller | None = None
+        self._watches = 0  # pollers started so far; a scan says which one read it
         self._run: TestRun | None = None
         self._run_counts: dict[str, int] = {}
         self._run_seen = 0
@@ -143,6 +233,9 @@ class TestsTab(TabWidget):
 
     def on_mount(self) -> None:
         self._show_status()
+
+    def on_unmount(self) -> None:
+        self._stop_watching()
 
     # -- hooks ---------------------------------------------------------------
 
@@ -167,6 +260,7 @@ class TestsTab(TabWidget):
 
     def before_quit(self) -> None:
         self.watching = False
+        self._stop_watching()
         if self._run is not None:
             self._run.cancel()
 
@@ -184,7 +278,8 @@ class TestsTab(TabWidget):
             courteous=self.courteous,
             extra_env=dict(self.ctx.fakes.tests_env),
         )
-        self._run = TestRun(request, self._buffer.append)
+        self._live = LiveResults(lambda live: self.post_message(_ResultsArrived(live)))
+        self._run = TestRun(request, self._live.add)
         self._run_counts = dict.fromkeys(OUTCOMES, 0)
         self._run_seen = 0
         self._run_total = 0
@@ -198,7 +293,6 @@ class TestsTab(TabWidget):
             self._forget_results()
         self._show_counts()
         self._run_worker(self._run, collect_only)
-        self.set_timer(DRAIN_S, self._drain_tick)
 
     def _forget_results(self) -> None:
         """A full run or a rediscovery starts from a clean slate."""
@@ -211,21 +305,21 @@ class TestsTab(TabWidget):
         try:
             finished = test_run.run()
         except SetupError as exc:
-            self.app.call_from_thread(self._setup_failed, str(exc), collect_only)
+            self.post_message(_RunNotStarted(str(exc), collect_only))
             return
-        self.app.call_from_thread(self._finished, finished, collect_only)
+        self.post_message(_RunFinished(finished, collect_only))
 
-    def _drain_tick(self) -> None:
-        self._drain()
-        if self._run is not None:
-            self.set_timer(DRAIN_S, self._drain_tick)
+    @on(_ResultsArrived)
+    def _results_arrived(self, message: _ResultsArrived) -> None:
+        if message.results is self._live:
+            self._drain()
 
     def _drain(self) -> None:
-        if not self._buffer:
+        events = self._live.take() if self._live is not None else []
+        if not events:
             return
         tree = self.query_one(Tree)
-        while self._buffer:
-            event = self._buffer.popleft()
+        for event in events:
             if isinstance(event, Collected):
                 self._add_test(tree, event.nodeid)
                 self._run_total += 1
@@ -271,8 +365,11 @@ class TestsTab(TabWidget):
         node = self._add_test(tree, result.nodeid)
         node.set_label(self._label(result.nodeid, split_nodeid(result.nodeid)[-1]))
 
-    def _finished(self, finished: Finished, collect_only: bool) -> None:
+    @on(_RunFinished)
+    def _finished(self, message: _RunFinished) -> None:
+        finished, collect_only = message.finished, message.collect_only
         self._drain()
+        self._live = None
         self._run = None
         self._last_log = finished.log_tail
         self._run_counts = dict(finished.counts)
@@ -302,15 +399,17 @@ class TestsTab(TabWidget):
         else:
             self._show_detail(tree.cursor_node)
 
-    def _setup_failed(self, message: str, collect_only: bool = False) -> None:
+    @on(_RunNotStarted)
+    def _setup_failed(self, message: _RunNotStarted) -> None:
+        self._live = None
         self._run = None
         self.state = "cannot run"
         self._show_counts()
-        self._show_detail_text(plain(message, multiline=True))
-        if not collect_only:
+        self._show_detail_text(plain(message.problem, multiline=True))
+        if not message.collect_only:
             # The discovery at start-up only reports inside the tab: a user who never
             # opens it should not get an error toast for a project without pytest.
-            self.notify(message, severity="error")
+            self.notify(message.problem, severity="error")
 
     # -- rendering -----------------------------------------------------------
 
@@ -454,25 +553,42 @@ class TestsTab(TabWidget):
         self.watching = not self.watching
         self._debounce = Debouncer()
         self._show_status()
+        self._stop_watching()
         if self.watching:
-            self._watch_scan()
+            self._watches += 1
+            watch = self._watches
+            self._watcher = Poller(
+                lambda: self._watch_scan(watch), lambda: WATCH_S, name="waitwise-tests-watch"
+            )
+            self._watcher.start()
 
-    @work(thread=True, exclusive=True, group="tests-watch", exit_on_error=False)
-    def _watch_scan(self) -> None:
+    def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def _watch_scan(self, watch: int) -> None:
+        """One scan, on the watch poller's thread."""
         snapshot = scan(self.project)
-        self.app.call_from_thread(self._watch_result, snapshot, time.monotonic())
+        self.post_message(_WatchScanned(watch, snapshot, time.monotonic()))
 
-    def _watch_result(self, snapshot: dict[str, float], now: float) -> None:
-        if not self.watching:
-            return
-        if self._debounce.feed(snapshot, now) and self._run is None:
+    @on(_WatchScanned)
+    def _watch_result(self, message: _WatchScanned) -> None:
+        if message.watch != self._watches or self._watcher is None or not self.watching:
+            return  # watching stopped (or restarted) since this scan began
+        self._watcher.handled()  # the next scan starts WATCH_S after this one
+        if self._debounce.feed(message.snapshot, message.when) and self._run is None:
             self._start()
-        self.set_timer(WATCH_S, self._watch_scan)
 
     def action_generate(self) -> None:
         from waitwise_tui.ui.tabs.testing.modals import ProfilePrompt
 
-        self.app.push_screen(ProfilePrompt(self._default_profile()), self._profile_chosen)
+        prompt = ProfilePrompt(
+            "Data profile JSON to generate tests from (enter: go, esc: cancel)",
+            self._default_profile(),
+            placeholder="path/to/profile.json",
+        )
+        self.app.push_screen(prompt, self._profile_chosen)
 
     def _default_profile(self) -> str:
         profiles = self.ctx.workspace.profiles_dir
@@ -499,13 +615,19 @@ class TestsTab(TabWidget):
         try:
             plan = plan_generation(profile, self.project)
         except ProfileError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.post_message(_Problem(str(exc)))
             return
-        self.app.call_from_thread(self._plan_ready, plan)
+        self.post_message(_PlanReady(plan))
 
-    def _plan_ready(self, plan: GenerationPlan) -> None:
+    @on(_Problem)
+    def _problem(self, message: _Problem) -> None:
+        self.notify(message.text, severity="error")
+
+    @on(_PlanReady)
+    def _plan_ready(self, message: _PlanReady) -> None:
         from waitwise_tui.ui.tabs.testing.modals import DiffConfirm
 
+        plan = message.plan
         if not plan.overwrites:
             self._write_worker(plan)
             return
@@ -523,13 +645,13 @@ class TestsTab(TabWidget):
         try:
             write_plan(plan)
         except OSError as exc:
-            self.app.call_from_thread(
-                self.notify, f"cannot write data tests: {exc}", severity="error"
-            )
+            self.post_message(_Problem(f"cannot write data tests: {exc}"))
             return
-        self.app.call_from_thread(self._written, plan.test_path)
+        self.post_message(_Written(plan.test_path))
 
-    def _written(self, path: Path) -> None:
+    @on(_Written)
+    def _written(self, message: _Written) -> None:
+        path = message.path
         try:
             shown = path.relative_to(self.project)
         except ValueError:

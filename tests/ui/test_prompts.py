@@ -109,3 +109,14 @@ async def test_join_paste_keeps_a_multi_line_paste_as_one_line():
             field.post_message(Paste("@misc{k,\n  title = {x}\n}"))
             await wait_for(pilot, lambda field=field: bool(field.value))
             assert field.value == expected
+
+
+async def test_the_run_total_prompt_refuses_non_positive_numbers_and_escape_keeps_the_total():
+    from waitwise_tui.ui.monitor.runs import TotalScreen, parse_total
+
+    assert await answer(TotalScreen("run-a"), *"1_000", "enter") == ["1_000"]
+    assert parse_total("1_000") == 1000.0 and parse_total("1e5") == 100000.0
+    assert parse_total("-3") is None and parse_total("nan") is None
+    assert await answer(TotalScreen("run-a"), "enter") == [""]  # empty: clear the total
+    assert await answer(TotalScreen("run-a"), "escape") == [None]  # cancel: keep it
+    assert await answer(TotalScreen("run-a"), *"-3", "enter") == ["<open>"]

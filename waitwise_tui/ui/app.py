@@ -350,9 +350,8 @@ class WaitwiseApp(App[int]):
                 self._db = connect(self.ctx.workspace.db_path)
             core_events.record_event(self._db, event)
         except Exception as exc:  # the event still reached the UI; say why it wasn't kept
-            self.call_from_thread(
-                self.notify, f"could not store event: {exc}", severity="error", markup=False
-            )
+            # notify posts Textual's Notify message: thread-safe, no call_from_thread.
+            self.notify(f"could not store event: {exc}", severity="error", markup=False)
 
     def _announce(self, event: core_events.Event) -> None:
         from waitwise_tui.core import events as core_events

@@ -7,7 +7,6 @@ notified, journalled by whoever listens). A run's writer process is looked up in
 latest GPU reading to show its GPU use (the GPU panel labels the process from the same
 runs readings).
 
-
 Run names (paths), metric names, alert texts and read errors come from logs the user
 does not control: they are shown through ``core.text.display`` in Rich ``Text`` (never
 markup, never a raw control), and widths are measured on the escaped text. Metric and
@@ -25,16 +24,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Static
 
 from waitwise_tui.core import events as core_events
 from waitwise_tui.core import fmt
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import RecordEvent, RunsUpdated
+from waitwise_tui.ui.prompts import TextPrompt
 
 if TYPE_CHECKING:
     from waitwise_tui.core.runs.monitor import RunInfo, RunMonitor, RunsSnapshot
@@ -62,44 +60,29 @@ class ChartReady(Message):
     key: tuple
 
 
-class TotalScreen(ModalScreen[float | None]):
-    """Ask for a run's total step count (for progress and ETA)."""
+class TotalScreen(TextPrompt):
+    """The ``TextPrompt`` for a run's total step count (for progress and ETA): an empty
+    line answers "" (clear the total), escape cancels; its cancel key keeps its id."""
 
-    DEFAULT_CSS = """
-    TotalScreen { align: center middle; }
-    TotalScreen > Vertical { width: 60; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface; }
-    """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.total_cancel")]
 
     def __init__(self, run_name: str) -> None:
-        super().__init__()
+        super().__init__(
+            Text(f"Total steps for {display(run_name)} (empty clears):"),
+            placeholder="e.g. 100000",
+            validate=lambda text: None if parse_total(text) else f"not a positive number: {text!r}",
+            empty="answer",
+        )
         self.run_name = run_name
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(f"Total steps for {display(self.run_name)} (empty clears):"))
-            yield Input(placeholder="e.g. 100000", id="total-input")
-            yield Label("", id="total-error")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip().replace("_", "").replace(",", "")
-        if not text:
-            self.dismiss(None)
-            return
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            self.query_one("#total-error", Label).update(
-                Text(f"not a positive number: {display(repr(event.value))}", style="bold red")
-            )
-            return
-        self.dismiss(value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+def parse_total(text: str) -> float | None:
+    """A positive step count typed as ``100000``, ``100_000``, ``100,000`` or ``1e5``."""
+    try:
+        value = float(text.strip().replace("_", "").replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 class ChartView(Static):
@@ -502,7 +485,10 @@ class RunsPanel(Widget, can_focus=True):
             self.notify("no run selected", severity="warning")
             return
 
-        def done(total: float | None) -> None:
+        def done(answer: str | None) -> None:
+            if answer is None:
+                return  # escape: the total stays as it was
+            total = parse_total(answer) if answer else None
             self.monitor.set_total(run.name, total)
             self.notify(
                 f"{run.name}: total set to {total:,.0f} steps"

@@ -509,16 +509,11 @@ class RunsPanel(Widget, can_focus=True):
         try:
             pid, path = start_demo(self.ctx.workspace)
         except OSError as exc:
-            self.app.call_from_thread(
-                self.notify, f"demo run failed to start: {exc}", severity="error", markup=False
-            )
+            # notify posts Textual's Notify message: thread-safe, no call_from_thread.
+            self.notify(f"demo run failed to start: {exc}", severity="error", markup=False)
             return
         self.monitor.add_path(path)
-        self.app.call_from_thread(
-            self.notify,
-            f"demo run started (pid {pid}); curves appear in a few seconds",
-            markup=False,
-        )
+        self.notify(f"demo run started (pid {pid}); curves appear in a few seconds", markup=False)
 
 
 def _fit_tail(text: str, width: int) -> str:

@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from waitwise_tui.config import Settings  # noqa: E402
-from waitwise_tui.core.workspace import Workspace  # noqa: E402
 from waitwise_tui.core.db import connect  # noqa: E402
 from waitwise_tui.core.tuner.service import DONE, ask, finish_trial, open_study  # noqa: E402
 from waitwise_tui.core.tuner.space import parse_study  # noqa: E402
+from waitwise_tui.core.workspace import Workspace  # noqa: E402
 
 STUDY = """\
 [study]

@@ -367,13 +367,12 @@ async def test_cluster_view_without_slurm_says_why(tmp_path, monkeypatch):
 
 
 def test_plots_draw_in_a_figure_of_their_own_without_the_plot_lock():
-    """Tuner plots neither take ``PLOTEXT_LOCK`` nor touch plotext's global figure, so
-    they draw the same while another thread holds the lock and draws globally."""
+    """Tuner plots never touch plotext's global figure, so they draw the same while
+    other threads draw at once and another draws a subplot grid globally."""
     import threading
 
     import plotext as plt
 
-    from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
     from waitwise_tui.ui.tabs.tuner.views import render_plots
 
     done = [(i, {"x": 0.1 * (i + 1), "mode": "ab"[i % 2]}, (i - 3) ** 2 * 0.5) for i in range(8)]
@@ -394,23 +393,24 @@ def test_plots_draw_in_a_figure_of_their_own_without_the_plot_lock():
 
     def global_churn() -> None:  # another feature drawing into the global figure
         while not stop.is_set():
-            reset_figure(plt)
+            plt.main()
+            plt.clear_figure()
             plt.subplots(3, 3)
             plt.subplot(2, 2)
             plt.title("someone else")
             plt.plot([1, 2, 3], [3, 1, 2])
             plt.build()
 
-    with PLOTEXT_LOCK:  # held the whole time: a tuner plot waiting for it would hang
-        churn = threading.Thread(target=global_churn, daemon=True)
-        churn.start()
-        workers = [threading.Thread(target=draw, args=(i,), daemon=True) for i in range(4)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(30)
-        stop.set()
-        churn.join(30)
-        reset_figure(plt)
+    churn = threading.Thread(target=global_churn, daemon=True)
+    churn.start()
+    workers = [threading.Thread(target=draw, args=(i,), daemon=True) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    stop.set()
+    churn.join(30)
+    plt.main()
+    plt.clear_figure()
     assert all(not worker.is_alive() for worker in workers)
     assert all(texts == alone * 5 for texts in results.values()) and len(results) == 4

@@ -106,25 +106,47 @@ def _y_labels(text: str) -> list[float]:
     return [float(line.split("┤")[0]) for line in text.splitlines() if "┤" in line]
 
 
-def test_thread_safe_rendering():
+def test_charts_drawn_at_once_in_threads_equal_each_drawn_alone():
+    """Each chart has a figure of its own: no lock, and another thread drawing a
+    subplot grid into plotext's global figure meanwhile changes nothing."""
+    import plotext as plt
+
     series = _series(list(np.linspace(5, 1, 300)))
-    results: list[str] = []
+    sizes = (30, 40, 50, 60)
+
+    def chart(width: int) -> str:
+        return render_chart([ChartLine("l", series)], width, 10, ChartOptions(colorless=True))
+
+    alone = {width: chart(width) for width in sizes}
+    results: dict[int, list[str]] = {}
+    stop = threading.Event()
 
     def draw(width: int) -> None:
-        for _ in range(3):
-            results.append(
-                render_chart([ChartLine("l", series)], width, 10, ChartOptions(colorless=True))
-            )
+        results[width] = [chart(width) for _ in range(3)]
 
-    threads = [threading.Thread(target=draw, args=(w,)) for w in (30, 40, 50, 60)]
+    def global_churn() -> None:
+        while not stop.is_set():
+            plt.main()
+            plt.clear_figure()
+            plt.subplots(2, 2)
+            plt.subplot(2, 1)
+            plt.plot([1, 2, 3], [3, 1, 2])
+            plt.build()
+
+    churn = threading.Thread(target=global_churn, daemon=True)
+    churn.start()
+    threads = [threading.Thread(target=draw, args=(w,)) for w in sizes]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert len(results) == 12
-    for text in results:
-        widths = {len(line) for line in text.splitlines()}
-        assert len(widths) == 1  # every line of one chart has that chart's width
+        t.join(60)
+    stop.set()
+    churn.join(30)
+    plt.main()
+    plt.clear_figure()
+    assert {w: texts for w, texts in results.items()} == {w: [alone[w]] * 3 for w in sizes}
+    for text in alone.values():
+        assert len({len(line) for line in text.splitlines()}) == 1
 
 
 @pytest.mark.parametrize(

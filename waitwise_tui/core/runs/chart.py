@@ -7,8 +7,8 @@ debiased EMA applied to the bucket means (as TensorBoard applies it to its sampl
 points), with the weight raised to the bucket size so the look does not change with
 zoom; the raw min/max envelope is drawn faint beneath it.
 
-plotext keeps one global figure, so every render holds ``PLOTEXT_LOCK`` from ``clf`` to
-``build``; callers may render from several worker threads. Nothing here raises on bad
+Every render draws into a plotext figure of its own (``core.figure``), so callers may
+render from several threads at once with no lock. Nothing here raises on bad
 data: empty, NaN-only, constant or non-positive-for-log data yield a one-line message.
 
 Legend labels are run and metric names from the logs: they go in through
@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from waitwise_tui.core.plotlock import PLOTEXT_LOCK, reset_figure
+from waitwise_tui.core.figure import new_figure
 from waitwise_tui.core.runs.series import Series
 from waitwise_tui.core.runs.smoothing import debiased_ema
 from waitwise_tui.core.text import display
@@ -220,27 +220,25 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
     # plotext also draws no wider than the terminal it sees.
     drawn = min(width, plt.terminal_width() or width)
     label_room = max(8, drawn - _LEGEND_MARGIN)
-    with PLOTEXT_LOCK:
-        reset_figure(plt)
-        plt.plotsize(width, height)
-        plt.theme("clear")
-        for curve in curves:
-            kwargs: dict[str, Any] = {"marker": curve.marker, "color": curve.color}
-            if curve.label:
-                kwargs["label"] = display(curve.label, limit=label_room)
-            plt.plot(curve.xs, curve.ys, **kwargs)
-        plt.ylim(y_lo, y_hi)
-        plt.xlim(x_lo, x_hi)
-        x_ticks = _ticks(x_lo, x_hi, 5)
-        if opts.x_axis == "step":
-            plt.xticks(x_ticks, [_number_label(t) for t in x_ticks])
-        else:
-            plt.xticks(x_ticks, [_time_label(t, opts.x_axis, x_hi - x_lo) for t in x_ticks])
-        if opts.log_y:
-            y_ticks = _ticks(y_lo, y_hi, max(2, min(5, height // 3)))
-            plt.yticks(y_ticks, [f"{10.0**t:.3g}" for t in y_ticks])
-        text = plt.build()
-        reset_figure(plt)
+    fig = new_figure()
+    fig.plotsize(width, height)
+    fig.theme("clear")
+    for curve in curves:
+        kwargs: dict[str, Any] = {"marker": curve.marker, "color": curve.color}
+        if curve.label:
+            kwargs["label"] = display(curve.label, limit=label_room)
+        fig.plot(curve.xs, curve.ys, **kwargs)
+    fig.ylim(y_lo, y_hi)
+    fig.xlim(x_lo, x_hi)
+    x_ticks = _ticks(x_lo, x_hi, 5)
+    if opts.x_axis == "step":
+        fig.xticks(x_ticks, [_number_label(t) for t in x_ticks])
+    else:
+        fig.xticks(x_ticks, [_time_label(t, opts.x_axis, x_hi - x_lo) for t in x_ticks])
+    if opts.log_y:
+        y_ticks = _ticks(y_lo, y_hi, max(2, min(5, height // 3)))
+        fig.yticks(y_ticks, [f"{10.0**t:.3g}" for t in y_ticks])
+    text = fig.build()
     if opts.colorless:
         text = plt.uncolorize(text)
     return text

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
+from waitwise_tui.core.figure import new_figure
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
 
@@ -29,18 +30,6 @@ if TYPE_CHECKING:
 
 LABEL_WIDTH = 12
 _SERIES_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white")
-
-
-def new_figure() -> Any:
-    """A plotext figure of its own, sharing no state with any other figure.
-
-    plotext 5.3's ``_figure_class`` is what ``plotext.clear_figure()`` resets the global
-    figure to (it calls that ``__init__``); ``plotext.bar`` and friends are its methods
-    called on the global one. A figure per chart makes concurrent builds independent.
-    """
-    from plotext._figure import _figure_class
-
-    return _figure_class()
 
 
 def _start(width: int, height: int, title: str) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from waitwise_tui.core.figure import new_figure
 from waitwise_tui.core.text import display
 
 _TICK_LIMIT = 20  # characters of a categorical value under the x axis
@@ -42,16 +43,6 @@ def _versus(metric: str, param: str, room: int) -> str:
         else:
             metric, param = _cut(metric, half), _cut(param, room - half)
     return f"{metric} vs {param}"
-
-
-def new_figure() -> Any:
-    """A plotext figure of its own: the same object ``plt.clear_figure()`` resets the
-    global one to (plotext 5.3's ``_figure_class``, whose ``__init__`` that is), with no
-    state shared with any other figure; its methods are ``plotext.plot``'s and friends,
-    called on the figure (or the subplot that ``subplot`` returns) instead of the module."""
-    from plotext._figure import _figure_class
-
-    return _figure_class()
 
 
 def best_so_far(values: list[float], minimize: bool) -> list[float]:

@@ -45,7 +45,7 @@ async def shoot(name: str, size: tuple[int, int], workspace: Path, tab: str | No
         monitor = app.query_one(SystemMonitor)
         runs = app.query_one(RunsPanel)
         for _ in range(200):
-            if monitor.latest_snapshot and runs.snapshot and not runs._chart_busy:
+            if monitor.latest_snapshot and runs.snapshot and runs._chart_key == runs._chart_asked:
                 break
             await pilot.pause(0.05)
         await app.workers.wait_for_complete()

@@ -175,8 +175,8 @@ async def test_every_subscriber_gets_each_reading_and_unchanged_runs_post_nothin
         assert first.runs[0].snapshot is not None and first.runs[0].snapshot.runs == ()
         # A reading published by the owner reaches every subscriber.
         ctx.live.publish_runs(runs_reading(eta_seconds=60.0))
+        assert ctx.live.training_eta() == 60.0  # before the next poll replaces it
         await wait_for(pilot, lambda: len(second.runs) == 2, "the published reading")
-        assert ctx.live.training_eta() == 60.0
     # The last view left: the pollers stopped.
     assert not [t for t in threading.enumerate() if t.name in ("waitwise-monitor", "waitwise-runs")]
 

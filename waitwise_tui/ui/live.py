@@ -23,8 +23,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import RunsUpdated, SystemUpdated
 from waitwise_tui.ui.poller import Poller
 
@@ -159,8 +161,28 @@ class _Channel:
         self.skip()
 
 
+@dataclass(frozen=True)
+class ChartRequest:
+    """The loss chart a view shows: which lines, its size, options and colours.
+
+    ``key`` names the request; the chart that answers it comes back in
+    ``RunsUpdated.chart`` with that key."""
+
+    run_names: tuple[str, ...]
+    metrics: tuple[str, ...]
+    width: int
+    height: int
+    options: Any
+    colours: tuple[tuple[int, int, int], ...]
+    key: tuple
+
+
 class Live:
-    """The GPU + host sampler and the run monitor of the app, and their latest readings."""
+    """The GPU + host sampler and the run monitor of the app, and their latest readings.
+
+    The loss chart is drawn here too, on the runs poller's thread right after the poll
+    that read the new points (``request_chart``): a log line reaches the screen through
+    one thread and one message."""
 
     def __init__(self, ctx: _Context) -> None:
         self._ctx = ctx
@@ -173,6 +195,8 @@ class Live:
         self._runs: RunsSnapshot | None = None
         self._runs_empty_posted = False  # the last runs reading posted had nothing in it
         self._watched_run: str | None = None
+        self._chart_request: ChartRequest | None = None
+        self._chart_drawn: tuple | None = None  # (request key, data counts) drawn last
         self._system_channel = _Channel("waitwise-monitor", SystemUpdated, self._system_interval)
         self._runs_channel = _Channel("waitwise-runs", RunsUpdated, self._runs_interval)
 
@@ -238,6 +262,12 @@ class Live:
         if snapshot is None:
             return []
         return probe_readings(snapshot.nvml, snapshot.gpus)
+
+    def request_chart(self, request: ChartRequest | None) -> None:
+        """Draw ``request``'s chart now (on the runs poller) and after every poll that
+        brings its runs new points."""
+        self._chart_request = request
+        self._runs_channel.poke()
 
     def watch_run(self, name: str | None) -> None:
         """The run the user is looking at (the run panel's selection)."""
@@ -330,13 +360,43 @@ class Live:
         except Exception as exc:  # keep polling; say what failed once per poll
             self._runs_channel.post(None, str(exc))
             return
+        chart = self._draw_chart(snapshot)
         empty = not snapshot.runs and not snapshot.new_alerts
-        if empty and self._runs_empty_posted:
+        if empty and self._runs_empty_posted and chart is None:
             self._runs = snapshot
             self._runs_channel.skip()  # still no runs: nothing to redraw, no message
             return
         self._runs_empty_posted = empty
-        self.publish_runs(snapshot)
+        self._runs = snapshot
+        self._runs_channel.post(snapshot, None, chart)
+
+    def _draw_chart(self, snapshot: RunsSnapshot) -> tuple[str, tuple] | None:
+        """The requested chart, when the request or its data changed since last drawn."""
+        request = self._chart_request
+        if request is None:
+            return None
+        counts = tuple(
+            (run.name, metric.name, metric.count)
+            for run in snapshot.runs
+            if run.name in request.run_names
+            for metric in run.metrics
+        )
+        drawn = (request.key, counts)
+        if drawn == self._chart_drawn:
+            return None
+        try:
+            ansi = self.run_monitor.chart(
+                request.run_names,
+                request.metrics,
+                request.width,
+                request.height,
+                request.options,
+                request.colours,
+            )
+        except Exception as exc:  # a chart bug must not stop the monitor
+            ansi = f"chart failed: {display(exc)}"  # parsed as ANSI: no ESC of its own
+        self._chart_drawn = drawn
+        return ansi, request.key
 
 
-__all__ = ["Live", "SystemSource"]
+__all__ = ["ChartRequest", "Live", "SystemSource"]

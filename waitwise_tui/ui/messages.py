@@ -54,6 +54,9 @@ class RunsUpdated(Message, bubble=False):
 
     snapshot: RunsSnapshot | None
     problem: str | None = None
+    # The chart asked for with ``Live.request_chart``, drawn on the poll thread from
+    # this same reading: (ANSI text, the request's key); None when not redrawn.
+    chart: tuple[str, tuple] | None = None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunsUpdated)

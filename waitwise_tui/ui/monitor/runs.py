@@ -17,7 +17,6 @@ parsed back with ``Text.from_ansi``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -50,14 +49,6 @@ BADGES = {
     "gone": ("⌫ gone", "text-muted"),
 }
 EVENT_KINDS = {"finished": core_events.RUN_FINISHED, "crashed": core_events.RUN_CRASHED}
-
-
-@dataclass
-class ChartReady(Message):
-    """A chart was drawn (ANSI text) for the options in ``key``."""
-
-    ansi: str
-    key: tuple
 
 
 class TotalScreen(TextPrompt):
@@ -135,8 +126,8 @@ class RunsPanel(Widget, can_focus=True):
         self.zoom_index = 0
         self.log_y = False
         self.robust_y = True
-        self._chart_key: tuple | None = None
-        self._chart_busy = False
+        self._chart_key: tuple | None = None  # the request whose chart is on screen
+        self._chart_asked: tuple | None = None  # the request sent to ctx.live last
         self._shown: dict[str, Text] = {}
         self._seen_runs: set[str] = set()  # runs read at least once before this poll
 
@@ -154,6 +145,7 @@ class RunsPanel(Widget, can_focus=True):
         self.ctx.live.subscribe_runs(self)  # starts polling the runs
 
     def on_unmount(self) -> None:
+        self.ctx.live.request_chart(None)
         self.ctx.live.unsubscribe(self)
 
     @property
@@ -170,6 +162,10 @@ class RunsPanel(Widget, can_focus=True):
             self._show("#runs-status", Text(f"run scan failed: {display(reason)}", style="red"))
             return
         self._show_snapshot(message.snapshot)
+        if message.chart is not None:
+            ansi, key = message.chart
+            self._chart_key = key
+            self._show("#runs-chart", Text.from_ansi(ansi, no_wrap=True))
 
     def _show_snapshot(self, snapshot: RunsSnapshot) -> None:
         self.snapshot = snapshot
@@ -351,39 +347,26 @@ class RunsPanel(Widget, can_focus=True):
         run_names = [r.name for r in self.snapshot.runs] if self.overlay else [run.name]
         width = max(20, chart.size.width or self.size.width - 2)
         height = max(5, chart.size.height or 10)
-        counts = tuple(
-            (r.name, m.name, m.count)
-            for r in self.snapshot.runs
-            if r.name in run_names
-            for m in r.metrics
-        )
-        key = (
-            tuple(run_names),
-            tuple(metrics),
-            width,
-            height,
-            self.chart_options(),
-            counts,
-            self.app.theme,
-        )
-        if key == self._chart_key and not force:
+        options = self.chart_options()
+        key = (tuple(run_names), tuple(metrics), width, height, options, self.app.theme)
+        if key == self._chart_asked and not force:
             return
-        if self._chart_busy:
-            return  # the running build re-checks when it finishes
-        self._chart_busy = True
-        self._build_chart(run_names, metrics, width, height, key)
+        self._chart_asked = key
+        from waitwise_tui.ui.live import ChartRequest
 
-    @work(thread=True, exclusive=True, group="runs-chart", exit_on_error=False)
-    def _build_chart(
-        self, run_names: list[str], metrics: list[str], width: int, height: int, key: tuple
-    ) -> None:
-        try:
-            ansi = self.monitor.chart(
-                run_names, metrics, width, height, self.chart_options(), self._line_colours()
+        # Drawn on the runs poller's thread, now and whenever these runs get new points;
+        # the chart comes back in RunsUpdated.
+        self.ctx.live.request_chart(
+            ChartRequest(
+                tuple(run_names),
+                tuple(metrics),
+                width,
+                height,
+                options,
+                tuple(self._line_colours()),
+                key,
             )
-        except Exception as exc:  # a chart bug must not stop the monitor
-            ansi = f"chart failed: {display(exc)}"  # parsed as ANSI: no ESC of its own
-        self.post_message(ChartReady(ansi, key))
+        )
 
     def _line_colours(self) -> list[tuple[int, int, int]]:
         from textual.color import Color
@@ -395,13 +378,6 @@ class RunsPanel(Widget, can_focus=True):
                 colour = Color.parse(value)
                 colours.append((colour.r, colour.g, colour.b))
         return colours or [(78, 161, 255), (255, 180, 84)]
-
-    @on(ChartReady)
-    def _chart_ready(self, message: ChartReady) -> None:
-        self._chart_busy = False
-        self._chart_key = message.key
-        self._show("#runs-chart", Text.from_ansi(message.ansi, no_wrap=True))
-        self._request_chart()
 
     @on(ChartView.Resized)
     def _chart_resized(self) -> None:

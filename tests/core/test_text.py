@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import time
 import unicodedata
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from hostile import assert_no_canary, assert_no_control, corpus
 from hypothesis import given
 from hypothesis import strategies as st
+from tmux_harness import attach_client, needs_tmux, shown_messages, start_server, stop, wait_until
 
 from waitwise_tui.core.text import (
     display,
@@ -98,73 +97,6 @@ def test_slurm_job_name_has_a_safe_alphabet(text):
 
 # -- tmux, for real -------------------------------------------------------------------
 
-SIZE = ["-x", "100", "-y", "20", "sleep 120"]
-needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-def _attached_tmux(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
-    """A private tmux server with a session and one attached client (in a pty)."""
-    import pty
-
-    sock = tmp_path / "tmux.sock"
-    subprocess.run(
-        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "t", *SIZE],
-        check=True,
-    )
-    primary, secondary = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
-    client = subprocess.Popen(
-        ["tmux", "-S", str(sock), "attach", "-t", "t"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(secondary)
-    _drain(primary)
-    wait_until(lambda: _tmux(sock, "list-clients", "-F", "#{client_name}").strip())
-    return sock, client
-
-
-def _drain(fd: int) -> None:
-    import threading
-
-    def read() -> None:
-        try:
-            while os.read(fd, 65536):
-                pass
-        except OSError:
-            pass
-
-    threading.Thread(target=read, daemon=True).start()
-
-
-def _tmux(sock: Path, *args: str) -> str:
-    return subprocess.run(
-        ["tmux", "-S", str(sock), *args], capture_output=True, text=True, check=False
-    ).stdout
-
-
-def wait_until(check, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def shown_messages(sock: Path) -> list[str]:
-    """What tmux's message log says it displayed (``show-messages``)."""
-    out = []
-    for line in _tmux(sock, "show-messages").splitlines():
-        _, sep, message = line.partition(" message: ")
-        if sep:
-            out.append(message.rstrip())
-    return out
-
 
 def run_in_pane(sock: Path, tmp_path: Path, argvs: list[list[str]]) -> None:
     """Run each argv from inside a tmux pane, as the app does (``$TMUX`` set by tmux)."""
@@ -190,7 +122,9 @@ def run_in_pane(sock: Path, tmp_path: Path, argvs: list[list[str]]) -> None:
 
 @needs_tmux
 def test_tmux_shows_every_hostile_string_literally(tmp_path):
-    sock, client = _attached_tmux(tmp_path)
+    sock = tmp_path / "tmux.sock"
+    start_server(sock, "t", ["sleep 120"])
+    client = attach_client(sock, "t")
     try:
         version = tmux_version()
         texts = [t for t in corpus(tmp_path) if "\x00" not in t]
@@ -211,5 +145,4 @@ def test_tmux_shows_every_hostile_string_literally(tmp_path):
         if version is not None and version < (3, 4):  # the doubling is what old tmux needs
             assert "-l" not in tmux_display_argv("x", version)
     finally:
-        client.kill()
-        subprocess.run(["tmux", "-S", str(sock), "kill-server"], check=False)
+        stop(sock, client)

@@ -13,18 +13,23 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from hostile import assert_no_canary
+from tmux_harness import (
+    attach_client,
+    needs_tmux,
+    shown_messages,
+    start_server,
+    stop,
+    tmux,
+    wait_until,
+)
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    needs_tmux,
 ]
 
 NAMES = {
@@ -39,54 +44,6 @@ NAMES = {
 }
 # Sequences that may only come from the input; the app's own rendering never writes them.
 PAYLOADS = [b"\x1b]52;c;", b"\x1b]8;;file:", b"\xc2\x9b", b"\x1b[2Jss", b"\x1b]8;;file"]
-
-
-def wait_until(check, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def tmux(sock: Path, *args: str) -> str:
-    return subprocess.run(
-        ["tmux", "-S", str(sock), *args], capture_output=True, text=True, check=False
-    ).stdout
-
-
-def attach_client(sock: Path) -> subprocess.Popen:
-    """A client on a pty, so display-message has somewhere to show (and log) it."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-    import threading
-
-    primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
-    client = subprocess.Popen(
-        ["tmux", "-S", str(sock), "attach", "-t", "w"],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(secondary)
-
-    def drain() -> None:
-        try:
-            while os.read(primary, 65536):
-                pass
-        except OSError:
-            pass
-
-    threading.Thread(target=drain, daemon=True).start()
-    return client
 
 
 def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
@@ -104,15 +61,9 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
     # The pane waits for a key, so pipe-pane records the app's very first byte.
     start = f"read go; exec {sys.executable} -m waitwise_tui"
-    size = ["-x", "160", "-y", "48", "-c", str(project), "sh", "-c", start]
-    subprocess.run(
-        ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", "w", *size],
-        check=True,
-        env=env,
-    )
-    client = attach_client(sock)
+    start_server(sock, "w", ["sh", "-c", start], env=env, cwd=project)
+    client = attach_client(sock, "w", cols=160, rows=48)
     try:
-        wait_until(lambda: tmux(sock, "list-clients").strip(), what="the tmux client")
         tmux(sock, "pipe-pane", "-t", "w", "-O", f"cat >> {raw}")
         tmux(sock, "send-keys", "-t", "w", "Enter")
         # An alert found in a run's history is only a badge; one that happens while
@@ -126,12 +77,7 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
             out.write(json.dumps({"step": 6, **{n: math.nan for n in names.values()}}) + "\n")
 
         def alerts() -> list[str]:
-            out = []
-            for line in tmux(sock, "show-messages").splitlines():
-                _, sep, message = line.partition(" message: ")
-                if sep and message.startswith("waitwise:"):
-                    out.append(message)
-            return out
+            return [m for m in shown_messages(sock) if m.startswith("waitwise:")]
 
         try:
             shown = wait_until(
@@ -156,5 +102,4 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
             assert at < 0, (payload, data[max(0, at - 300) : at + 100])
         assert_no_canary(canaries)
     finally:
-        client.kill()
-        subprocess.run(["tmux", "-S", str(sock), "kill-server"], check=False)
+        stop(sock, client)

@@ -4,7 +4,7 @@ screenshot script: a frozen host reading, fake NVML, and a fixed-clock run monit
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from waitwise_tui.ui.context import AppContext, Fakes
 
 if TYPE_CHECKING:
     from waitwise_tui.core.runs.monitor import RunsSnapshot
+    from waitwise_tui.ui.app import WaitwiseApp
 
 FIXED_NOW = 1_790_000_000.0
 
@@ -128,11 +129,23 @@ def runs_reading(
     return RunsSnapshot(time=FIXED_NOW, runs=(run,), new_alerts=())
 
 
+def make_app(ctx: AppContext, *, tabs: Iterable[str] | None = None, **kwargs) -> WaitwiseApp:
+    """The real app on ``ctx``. ``tabs`` names the only tabs it holds, in the app's
+    order (None: all of them; ``()``: the monitor alone): a test builds the tabs it is
+    about, not five tabs mounted one after the other before every test."""
+    from waitwise_tui.ui.app import WaitwiseApp
+    from waitwise_tui.ui.tabs import TABS
+
+    app = WaitwiseApp(ctx, **kwargs)
+    if tabs is not None:
+        unknown = set(tabs) - {spec.name for spec in TABS}
+        assert not unknown, f"no such tab: {sorted(unknown)}"
+        app.tab_specs = [spec for spec in TABS if spec.name in set(tabs)]
+    return app
+
+
 async def tabs_ready(pilot) -> None:
-    """Wait until the app has mounted every tab (they mount after the first frame)."""
-    for _ in range(400):
-        if getattr(pilot.app, "tabs_mounted", True):
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("tabs never finished mounting")
+    """Wait until the app has mounted its tabs (they mount after the first frame)."""
+    from waits import wait_for
+
+    await wait_for(pilot, lambda: getattr(pilot.app, "tabs_mounted", True), "the tabs to mount")

@@ -43,3 +43,24 @@ async def settle(pilot, rounds: int = 3) -> None:
     that something did NOT happen after an action that is handled on the event loop."""
     for _ in range(rounds):
         await pilot.pause()
+
+
+def palette_hit(app) -> str:
+    """The command palette's highlighted hit ('' until its search has found one)."""
+    from textual.command import CommandList
+
+    lists = app.screen.query(CommandList)
+    if not lists or lists.first().highlighted is None:
+        return ""
+    found = lists.first()
+    return str(found.get_option_at_index(found.highlighted).prompt)
+
+
+async def palette_finds(pilot, text: str) -> None:
+    """Wait until the open command palette highlights a hit that contains ``text``
+    (in any case)."""
+    await wait_for(
+        pilot,
+        lambda: text.casefold() in palette_hit(pilot.app).casefold(),
+        f"a palette hit with {text!r}",
+    )

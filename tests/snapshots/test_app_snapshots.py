@@ -1,39 +1,41 @@
 """SVG snapshots of the whole app with fake GPUs, a frozen host and a fixed-clock run.
 
-The workspace lives at a fixed path so that paths on screen do not change per run;
-a long interval means exactly one poll happens before the picture is taken.
+The workspace lives in the test's tmp dir; the screen names it as the user would have
+typed it on the command line, one stable name (never created on disk), so the picture
+does not depend on where the test runs. A long interval means exactly one poll happens
+before the picture is taken.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from fakes import make_context, tabs_ready, write_demo_log
+from waits import settle as let_run
+from waits import wait_for
 
 from waitwise_tui.ui.app import WaitwiseApp
 from waitwise_tui.ui.monitor.runs import RunsPanel
 from waitwise_tui.ui.monitor.system import SystemMonitor
 from waitwise_tui.ui.tabs import TABS
 
-WORKSPACE = Path("/tmp/waitwise-snapshot-ws")
+SHOWN_WORKSPACE = "/tmp/waitwise-snapshot-ws"  # only a name on screen, never a path used
 
 
 @pytest.fixture
-def workspace(monkeypatch):
-    shutil.rmtree(WORKSPACE, ignore_errors=True)
-    WORKSPACE.mkdir(parents=True)
+def workspace(tmp_path, monkeypatch):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
     # The tests tab names the interpreter it uses: make it the workspace's own .venv,
-    # whose path is the same on every machine.
+    # which it shows relative to the workspace.
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    bin_dir = WORKSPACE / ".venv" / "bin"
+    bin_dir = workspace / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
-    yield WORKSPACE
-    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    return workspace
 
 
 def build(workspace: Path, *, with_run: bool, tab: str | None = None) -> WaitwiseApp:
@@ -47,6 +49,10 @@ def build(workspace: Path, *, with_run: bool, tab: str | None = None) -> Waitwis
         interval=3600,
         now=lambda: datetime(2026, 5, 4, 9, 30),
     )
+    if not with_run:
+        # The run panel names where it looked for logs: the workspace, or the paths
+        # given on the command line. Given one stable name, it shows that name.
+        ctx.options["run_paths"] = [SHOWN_WORKSPACE]
     return WaitwiseApp(ctx, initial_tab=tab)
 
 
@@ -65,17 +71,18 @@ async def settle(pilot) -> None:
     await tabs_ready(pilot)
     monitor = app.query_one(SystemMonitor)
     runs = app.query_one(RunsPanel)
-    for _ in range(200):
-        if (
+    await wait_for(
+        pilot,
+        lambda: (
             monitor.latest_snapshot is not None
             and runs.snapshot is not None
-            and not runs._chart_busy
+            and runs._chart_key == runs._chart_asked
             and chart_fits(runs)
-        ):
-            break
-        await pilot.pause(0.05)
+        ),
+        "the first readings and a chart drawn for its size",
+    )
     await app.workers.wait_for_complete()
-    await pilot.pause(0.2)
+    await let_run(pilot)
     app.screen.set_focus(None)
     app.clear_notifications()
     await pilot.pause()

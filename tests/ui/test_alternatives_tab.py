@@ -10,6 +10,7 @@ from fakes import runs_reading
 from textual.app import App, ComposeResult
 from textual.events import Paste
 from textual.widgets import DataTable, Input
+from waits import palette_finds
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.alternatives.model import Entry
@@ -387,7 +388,7 @@ async def test_command_palette_runs_tab_actions(tmp_path: Path) -> None:
         await settle(pilot, app)
         await pilot.press("ctrl+p")
         await pilot.press(*"read now")
-        await pilot.pause(0.3)
+        await palette_finds(pilot, "read now")
         await pilot.press("enter")
         await pilot.pause()
         assert any(n.title == "Read now" for n in app._notifications)

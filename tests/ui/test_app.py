@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from fakes import make_app as build_app
 from fakes import make_context, tabs_ready
 from textual.color import Color
 from textual.css.stylesheet import Stylesheet
 from textual.widgets import TabbedContent
+from waits import palette_finds, settle, wait_for
 
 from waitwise_tui.config import Settings, config_dir
 from waitwise_tui.core.events import Event
@@ -20,20 +22,26 @@ from waitwise_tui.ui.monitor.system import SystemMonitor
 from waitwise_tui.ui.screens import ConfirmScreen, HelpScreen
 from waitwise_tui.ui.tabs import TABS, TabWidget
 
+ONE_TAB = ("alternatives",)  # the quickest to build, where a test needs the tab pane there
 
-def make_app(tmp_path, **kwargs) -> WaitwiseApp:
+
+def make_app(tmp_path, tabs=(), interval=10.0, **kwargs) -> WaitwiseApp:
+    """The app with only ``tabs`` (the monitor alone by default: most tests here are
+    about the app's own keys, themes and events); ``None`` builds every tab. The
+    monitor polls once at start, then rarely: frames are drawn for what is tested."""
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)
     tab = kwargs.pop("initial_tab", None)
     theme = kwargs.pop("theme_override", None)
-    return WaitwiseApp(make_context(ws, **kwargs), initial_tab=tab, theme_override=theme)
+    ctx = make_context(ws, interval=interval, **kwargs)
+    return build_app(ctx, tabs=tabs, initial_tab=tab, theme_override=theme)
 
 
 @pytest.mark.parametrize(
     ("size", "wide"), [((80, 24), False), ((120, 40), False), ((200, 60), True)]
 )
 async def test_layout_per_size(tmp_path, size, wide):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, tabs=ONE_TAB)
     async with app.run_test(size=size) as pilot:
         await tabs_ready(pilot)
         await pilot.pause()
@@ -134,7 +142,7 @@ async def test_keymap_from_settings_remaps_by_id(tmp_path):
 
 @pytest.mark.skipif(not TABS, reason="no tab has landed yet")
 async def test_number_keys_switch_tabs(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, tabs=None)
     async with app.run_test(size=(120, 40)) as pilot:
         await tabs_ready(pilot)
         app.screen.set_focus(None)
@@ -149,7 +157,7 @@ async def test_number_keys_switch_tabs(tmp_path):
 @pytest.mark.skipif(not TABS, reason="no tab has landed yet")
 async def test_tab_option_opens_that_tab(tmp_path):
     last = TABS[-1].name
-    app = make_app(tmp_path, initial_tab=last)
+    app = make_app(tmp_path, tabs=(TABS[0].name, last), initial_tab=last)
     async with app.run_test(size=(120, 40)) as pilot:
         await tabs_ready(pilot)
         await pilot.pause()
@@ -173,7 +181,7 @@ async def test_theme_from_the_command_palette(tmp_path):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"theme: waitwise-contrast")
-        await pilot.pause(0.3)
+        await palette_finds(pilot, "waitwise-contrast")
         await pilot.press("enter")
         await pilot.pause()
         assert app.theme == "waitwise-contrast"
@@ -227,7 +235,7 @@ async def test_broken_user_theme_falls_back_with_a_notification(tmp_path):
 async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(TabWidget, "on_event_broadcast", lambda self, m: seen.append(m.event))
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, tabs=ONE_TAB)
     db = tmp_path / "ws" / ".waitwise" / "waitwise.db"
 
     def stored() -> list[tuple]:
@@ -249,11 +257,12 @@ async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeyp
         # Collect what was shown while waiting, so a toast that times out on a slow
         # machine still counts, and a storage error shows up in the assertion.
         shown: set[str] = set()
-        for _ in range(200):
+
+        def stored_and_shown() -> bool:
             shown.update(n.message for n in app._notifications)
-            if stored() and any("loss is NaN" in m for m in shown):
-                break
-            await pilot.pause(0.05)
+            return bool(stored()) and any("loss is NaN" in m for m in shown)
+
+        await wait_for(pilot, stored_and_shown, "the event stored and its toast")
         assert any("loss is NaN" in m for m in shown), shown
         assert stored() == [("alert", "demo-run", "demo-run: loss is NaN at step 40")], shown
     if TABS:
@@ -261,12 +270,15 @@ async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeyp
 
 
 async def test_workspace_not_created_by_just_looking(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, tabs=None)  # every tab, each loading what it shows
     async with app.run_test(size=(100, 30)) as pilot:
         await tabs_ready(pilot)
-        await pilot.pause(0.3)
+        monitor, runs = app.query_one(SystemMonitor), app.query_one(RunsPanel)
+        await wait_for(pilot, lambda: monitor.latest_snapshot and runs.snapshot, "first polls")
+        await app.workers.wait_for_complete()
         await pilot.press("question_mark", "escape", "tab")
-        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
     assert not (tmp_path / "ws" / ".waitwise").exists()
 
 
@@ -283,11 +295,12 @@ async def test_demo_key_starts_a_demo_run(tmp_path, monkeypatch):
         await tabs_ready(pilot)
         app.screen.set_focus(None)
         await pilot.press("D")
-        await pilot.pause(0.3)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for(
+            pilot,
+            lambda: any("demo run started" in n.message for n in app._notifications),
+            "the demo's toast",
+        )
         assert started == [tmp_path / "ws"]
-        assert any("demo run started" in n.message for n in app._notifications)
 
 
 async def test_monitor_shows_fake_gpus(tmp_path):
@@ -295,16 +308,12 @@ async def test_monitor_shows_fake_gpus(tmp_path):
     async with app.run_test(size=(160, 48)) as pilot:
         await tabs_ready(pilot)
         monitor = app.query_one(SystemMonitor)
-        for _ in range(50):
-            if monitor.latest_snapshot is not None:
-                break
-            await pilot.pause(0.05)
-        assert monitor.latest_snapshot is not None
+        await wait_for(pilot, lambda: monitor.latest_snapshot, "a GPU reading")
         assert len(monitor.latest_snapshot.gpus) == 2
 
 
 async def test_layout_key_cycles_panes(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, tabs=ONE_TAB)
     async with app.run_test(size=(100, 30)) as pilot:
         await tabs_ready(pilot)
         app.screen.set_focus(None)
@@ -325,7 +334,7 @@ async def test_layout_key_cycles_panes(tmp_path):
     ("width", "compact", "tight"), [(80, True, True), (120, True, False), (200, False, False)]
 )
 async def test_monitor_rendering_follows_the_layout(tmp_path, width, compact, tight):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, tabs=ONE_TAB)
     async with app.run_test(size=(width, 40)) as pilot:
         await tabs_ready(pilot)
         await pilot.pause()
@@ -347,25 +356,27 @@ async def test_alerts_from_history_are_badges_but_new_ones_are_announced(tmp_pat
         "".join(json.dumps({"step": s, "loss": 1.0 / (s + 1)}) + "\n" for s in range(20))
         + '{"step": 20, "loss": NaN}\n'
     )
-    app = WaitwiseApp(make_context(ws, run_paths=[str(log)], frozen_runs=False))
+    app = build_app(make_context(ws, run_paths=[str(log)], frozen_runs=False), tabs=())
     async with app.run_test(size=(120, 40)) as pilot:
         await tabs_ready(pilot)
         panel = app.query_one(RunsPanel)
-        for _ in range(100):
-            if panel.snapshot and panel.snapshot.runs:
-                break
-            await pilot.pause(0.05)
-        run = panel.snapshot.runs[0]
+        first = await wait_for(
+            pilot, lambda: panel.snapshot and panel.snapshot.runs and panel.snapshot
+        )
+        run = first.runs[0]
         assert any(alert.kind == "nan" for alert in run.alerts)  # the badge is there
-        await pilot.pause(0.3)
+        # Two more polls handled (and what they posted): still nothing announced.
+        second = await wait_for(pilot, lambda: panel.snapshot is not first and panel.snapshot)
+        await wait_for(pilot, lambda: panel.snapshot is not second)
+        await settle(pilot)
         assert not any("NaN" in n.message or "nan" in n.message for n in app._notifications)
         # A run that is already being watched and goes wrong is announced.
         with log.open("a") as handle:
             for step in range(21, 40):
                 handle.write(json.dumps({"step": step, "val_loss": 1e6 * step}) + "\n")
             handle.write('{"step": 40, "val_loss": Infinity}\n')
-        for _ in range(100):
-            if app._notifications:
-                break
-            await pilot.pause(0.05)
-        assert any("val_loss" in n.message for n in app._notifications)
+        await wait_for(
+            pilot,
+            lambda: any("val_loss" in n.message for n in app._notifications),
+            "the new alert's toast",
+        )

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
+from waits import palette_finds
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.data.profile import add_recent
@@ -234,7 +235,7 @@ async def test_palette_commands(tmp_path):
         await settle(app, pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"data next view")
-        await pilot.pause(0.3)
+        await palette_finds(pilot, "next view")
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.query_one(DataTab)._view == "scatter"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from waits import palette_finds, wait_for
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.events import RUN_FINISHED, TRIAL_FINISHED, Event
@@ -124,9 +125,7 @@ async def test_autosave_timer_fires_by_itself(tmp_path) -> None:
         await _settle(app, pilot)
         await pilot.press("h", "i")
         app.clock.value += 1.0
-        await pilot.pause(0.2)
-        await _settle(app, pilot)
-        assert note.read_text() == "hi"
+        await wait_for(pilot, lambda: note.exists() and note.read_text() == "hi", "the autosave")
 
 
 async def test_tab_switch_and_quit_save(tmp_path) -> None:
@@ -403,7 +402,7 @@ async def test_palette_command_inserts_snapshot(tmp_path) -> None:
         await _settle(app, pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"run snapshot")
-        await pilot.pause(0.3)
+        await palette_finds(pilot, "snapshot")
         await pilot.press("enter")
         await _settle(app, pilot)
         assert app.tab.editor.text.startswith("### Snapshot 2026-03-14 09:26:53")

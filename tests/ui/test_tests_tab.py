@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static, Tree
+from waits import palette_finds, wait_for
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.events import TEST_RUN_FINISHED, Event
@@ -63,12 +64,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 async def settle(pilot, tab: TestsTab, timeout: float = 30.0) -> None:
     """Wait until no run is in progress and its results are drawn."""
-    waited = 0.0
-    while tab.working or tab.state == "discovering":
-        await pilot.pause(0.05)
-        waited += 0.05
-        assert waited < timeout, tab.state
-    await pilot.pause()
+    await wait_for(
+        pilot, lambda: not (tab.working or tab.state == "discovering"), "the run's end", timeout
+    )
 
 
 def text_of(app: App, selector: str) -> str:
@@ -149,8 +147,7 @@ async def test_cancel_a_hanging_run_and_toggle_courteous(tmp_path: Path, project
         await pilot.press("k")
         assert "courteous off" in text_of(app, "#tests-status")
         tab._start(("-m", "hang", "tests/test_hang.py"))
-        while "tests/test_hang.py::test_hangs" not in tab.nodes:
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: "tests/test_hang.py::test_hangs" in tab.nodes)
         assert tab.busy_reason() == "a test run is in progress"
         await pilot.press("r")  # refused while running
         await pilot.press("c")
@@ -166,14 +163,11 @@ async def test_watch_reruns_after_a_change(tmp_path: Path, project: Path) -> Non
         await settle(pilot, tab)
         await pilot.press("w")
         assert "watch on" in text_of(app, "#tests-status")
-        await pilot.pause(0.3)
+        # The first scan is the baseline a change is seen against.
+        await wait_for(pilot, lambda: tab._debounce._last is not None, "the watch's first scan")
         target = project / "tests" / "test_noisy.py"
         os.utime(target, (target.stat().st_atime, target.stat().st_mtime + 10))
-        waited = 0.0
-        while not app.recorded:
-            await pilot.pause(0.1)
-            waited += 0.1
-            assert waited < 20
+        await wait_for(pilot, lambda: app.recorded, "the run the change started")
         await pilot.press("w")
         await settle(pilot, tab)
         assert "watch off" in text_of(app, "#tests-status")
@@ -203,25 +197,21 @@ async def test_generate_data_tests_confirms_overwrite(tmp_path: Path, project: P
         assert isinstance(app.screen, ProfilePrompt)
         assert app.screen.query_one(Input).value == str(profiles / "d.json")
         await pilot.press("enter")
-        while not expectations.exists():
-            await pilot.pause(0.05)
+        await wait_for(pilot, expectations.exists)
         await settle(pilot, tab)
         assert "tests/test_data_quality.py::test_numeric_range[a]" in tab.nodes
 
         profile["columns"][0]["max"] = 9
         (profiles / "d.json").write_text(json.dumps(profile))
         await pilot.press("g", "enter")
-        while not isinstance(app.screen, DiffConfirm):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffConfirm))
         assert "+      9" in app.screen.diff
         await pilot.press("n")
         assert json.loads(expectations.read_text())["ranges"]["a"] == [1, 2]
         await pilot.press("g", "enter")
-        while not isinstance(app.screen, DiffConfirm):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffConfirm))
         await pilot.press("y")
-        while json.loads(expectations.read_text())["ranges"]["a"] != [1, 9]:
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: json.loads(expectations.read_text())["ranges"]["a"] == [1, 9])
         await settle(pilot, tab)
 
 
@@ -232,7 +222,7 @@ async def test_palette_runs_the_suite(tmp_path: Path, project: Path) -> None:
         await settle(pilot, tab)
         await pilot.press("ctrl+p")
         await pilot.press(*"tests run all")
-        await pilot.pause(0.3)
+        await palette_finds(pilot, "run all")
         await pilot.press("enter")
         await settle(pilot, tab)
         assert tab.state == "exit 1: some tests failed"

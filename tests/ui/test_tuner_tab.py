@@ -342,12 +342,18 @@ async def test_cluster_view_lists_own_slurm_jobs_and_cancels_after_confirming(
         await pilot.pause()
         assert "Cancel Slurm job 301" in str(app.screen.query_one("#confirm-question").render())
         await pilot.press("n")  # said no: nothing cancelled
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: not app.screen.query("#confirm-question"))
+        await app.workers.wait_for_complete()
         assert not calls.exists()
         await pilot.press("c", "y")
         await wait_for(pilot, lambda: calls.exists() and calls.read_text().split() == ["301"])
-        await pilot.press("end", "c")  # an ended job can't be cancelled: a warning only
-        await pilot.pause(0.2)
+        # An ended job can't be cancelled: a warning only. (The cursor is put on it:
+        # "end" left it on job 301 and a fixed pause hid that no warning came.)
+        app.query_one("#tuner-cluster", DataTable).move_cursor(row=2)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: any(n.severity == "warning" for n in app._notifications))
+        assert any("299 already ended" in n.message for n in app._notifications)
+        await app.workers.wait_for_complete()
         assert calls.read_text().split() == ["301"]
     assert not (tmp_path / "ws" / ".waitwise").exists()
 

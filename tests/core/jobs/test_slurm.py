@@ -25,7 +25,9 @@ from waitwise_tui.core.tuner.service import (
 from waitwise_tui.core.tuner.space import parse_study
 from waitwise_tui.core.workspace import Workspace
 
-pytestmark = [pytest.mark.usefixtures("slurm"), pytest.mark.slow]
+# One cluster with two GPUs for all of them: under xdist (``--dist loadgroup``) these
+# tests run one after the other on one worker, never two at once.
+pytestmark = [pytest.mark.usefixtures("slurm"), pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 TRIAL = """\
 import json, os, sys, time

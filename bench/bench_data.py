@@ -73,7 +73,8 @@ def timed(label: str, fn, repeat: int = 3) -> float:
 def bench_profile(path: Path) -> float:
     import pandas as pd
 
-    from waitwise_tui.core.data.profile import SAMPLE_ROWS, load_dataset, profile_frame
+    from waitwise_tui.core.data.load import SAMPLE_ROWS, load_dataset
+    from waitwise_tui.core.data.profile import profile_frame
 
     def baseline() -> None:
         pd.read_csv(path).describe()

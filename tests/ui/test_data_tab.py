@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input
 from waits import palette_finds
 
 from waitwise_tui.config import Settings
-from waitwise_tui.core.data.profile import add_recent
+from waitwise_tui.core.data.recents import add_recent
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.tabs.data.commands import DataCommands
@@ -205,10 +205,10 @@ async def test_missing_file_and_cancel(tmp_path):
 
 
 async def test_sampled_banner_and_exact_profile(tmp_path, monkeypatch):
-    from waitwise_tui.core.data import profile as core_data
+    from waitwise_tui.core.data import load as core_data_load
 
-    monkeypatch.setattr(core_data, "SAMPLE_THRESHOLD", 50)
-    monkeypatch.setattr(core_data, "SAMPLE_ROWS", 40)
+    monkeypatch.setattr(core_data_load, "SAMPLE_THRESHOLD", 50)
+    monkeypatch.setattr(core_data_load, "SAMPLE_ROWS", 40)
     write_fixture(tmp_path)
     app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
     async with app.run_test(size=(80, 24)) as pilot:

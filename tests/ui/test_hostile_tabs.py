@@ -261,7 +261,8 @@ async def test_data_tab_shows_hostile_columns_and_cells_literally(
 
 def test_data_builders_render_hostile_names_as_text(tmp_path: Path) -> None:
     """Every view and the load preview, rendered to ANSI as the widget would."""
-    from waitwise_tui.core.data.profile import load_dataset, profile_frame
+    from waitwise_tui.core.data.load import load_dataset
+    from waitwise_tui.core.data.profile import profile_frame
     from waitwise_tui.ui.tabs.data.tab import VIEWS, _preview, build_view
 
     path, _ = write_hostile_csv(tmp_path)

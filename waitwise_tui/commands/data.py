@@ -43,13 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitwise_tui.core.data.profile import (
-        DataError,
-        load_dataset,
-        profile_frame,
-        profile_to_dict,
-        save_profile,
-    )
+    from waitwise_tui.core.data.load import DataError, load_dataset
+    from waitwise_tui.core.data.profile import profile_frame, profile_to_dict, save_profile
 
     if args.sample is not None and args.sample < 1:
         print("waitwise-tui data: --sample must be at least 1", file=sys.stderr)

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from waitwise_tui.core.data import load as D_load
 from waitwise_tui.core.data import profile as D
+from waitwise_tui.core.data import recents as D_recents
 from waitwise_tui.core.data import views as V
 from waitwise_tui.core.workspace import Workspace
 
@@ -40,7 +42,7 @@ def csv_path(tmp_path, frame):
 
 
 def test_profile_matches_pandas(csv_path):
-    loaded = D.load_dataset(csv_path)
+    loaded = D_load.load_dataset(csv_path)
     df = loaded.frame
     profile = D.profile_frame(df, path="train.csv", format=loaded.format)
     assert profile.n_rows == len(df) == 203
@@ -144,15 +146,15 @@ def test_save_profile_adds_expectations(tmp_path):
 
 def test_recents_created_only_on_write(tmp_path):
     ws = Workspace(tmp_path)
-    assert D.load_recent(ws) == []
+    assert D_recents.load_recent(ws) == []
     assert not ws.state_dir.exists()
     (tmp_path / "a.csv").write_text("x\n1\n")
-    D.add_recent(ws, str(tmp_path / "a.csv"))
-    D.add_recent(ws, str(tmp_path / "b.csv"))
-    D.add_recent(ws, str(tmp_path / "a.csv"))
-    assert D.load_recent(ws) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
-    D.recent_path(ws).write_text("{broken")
-    assert D.load_recent(ws) == []
+    D_recents.add_recent(ws, str(tmp_path / "a.csv"))
+    D_recents.add_recent(ws, str(tmp_path / "b.csv"))
+    D_recents.add_recent(ws, str(tmp_path / "a.csv"))
+    assert D_recents.load_recent(ws) == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    D_recents.recent_path(ws).write_text("{broken")
+    assert D_recents.load_recent(ws) == []
 
 
 # ----------------------------------------------------------------- formats and sniffing
@@ -160,15 +162,15 @@ def test_recents_created_only_on_write(tmp_path):
 
 def test_sniff_tsv_semicolon_headerless_and_gzip(tmp_path):
     (tmp_path / "a.tsv").write_text("p\tq\n1\t2\n3\t4\n")
-    assert list(D.load_dataset(tmp_path / "a.tsv").frame.columns) == ["p", "q"]
+    assert list(D_load.load_dataset(tmp_path / "a.tsv").frame.columns) == ["p", "q"]
     (tmp_path / "b.csv").write_text("p;q\n1;x\n3;y\n")
-    assert D.load_dataset(tmp_path / "b.csv").sep == ";"
+    assert D_load.load_dataset(tmp_path / "b.csv").sep == ";"
     (tmp_path / "c.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
-    loaded = D.load_dataset(tmp_path / "c.csv")
+    loaded = D_load.load_dataset(tmp_path / "c.csv")
     assert loaded.frame.shape == (3, 3) and loaded.frame.columns[0] == "column_0"
     with gzip.open(tmp_path / "d.csv.gz", "wt") as handle:
         handle.write("p,q\n1,2\n3,4\n")
-    assert D.load_dataset(tmp_path / "d.csv.gz").frame.shape == (2, 2)
+    assert D_load.load_dataset(tmp_path / "d.csv.gz").frame.shape == (2, 2)
 
 
 @pytest.mark.parametrize("suffix", ["parquet", "jsonl", "feather"])
@@ -180,16 +182,16 @@ def test_other_formats(tmp_path, frame, suffix):
         frame.to_json(path, orient="records", lines=True)
     else:
         frame.to_feather(path)
-    loaded = D.load_dataset(path)
+    loaded = D_load.load_dataset(path)
     assert loaded.format == suffix
     assert loaded.frame.shape == frame.shape
-    head = D.read_head(path, nrows=10)
+    head = D_load.read_head(path, nrows=10)
     assert len(head.frame) == 10
 
 
 def test_datetime_columns_are_parsed(tmp_path):
     (tmp_path / "t.csv").write_text("when,v\n2024-01-01,1\n2024-01-02T10:00:00,2\n,3\n")
-    frame = D.load_dataset(tmp_path / "t.csv").frame
+    frame = D_load.load_dataset(tmp_path / "t.csv").frame
     assert pd.api.types.is_datetime64_any_dtype(frame["when"])
 
 
@@ -197,10 +199,10 @@ def test_progress_and_cancel(tmp_path):
     path = tmp_path / "big.csv"
     pd.DataFrame({"v": np.arange(600_000)}).to_csv(path, index=False)
     seen: list[float] = []
-    D.load_dataset(path, progress=seen.append)
+    D_load.load_dataset(path, progress=seen.append)
     assert seen[-1] == 1.0 and len(seen) > 1
-    with pytest.raises(D.LoadCancelled):
-        D.load_dataset(path, cancelled=lambda: True)
+    with pytest.raises(D_load.LoadCancelled):
+        D_load.load_dataset(path, cancelled=lambda: True)
 
 
 # ----------------------------------------------------------------- bad input
@@ -218,26 +220,26 @@ def test_progress_and_cancel(tmp_path):
 def test_bad_csv(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(D.DataError, match=message):
-        D.load_dataset(path)
+    with pytest.raises(D_load.DataError, match=message):
+        D_load.load_dataset(path)
 
 
 def test_latin1_fallback_with_notice(tmp_path):
     path = tmp_path / "l.csv"
     path.write_bytes("name,v\ncafé,1\n".encode("latin-1"))
-    loaded = D.load_dataset(path)
+    loaded = D_load.load_dataset(path)
     assert loaded.frame["name"][0] == "café"
     assert any("latin-1" in n for n in loaded.notices)
 
 
 def test_missing_directory_and_corrupt_parquet(tmp_path):
-    with pytest.raises(D.DataError, match="no such file"):
-        D.load_dataset(tmp_path / "gone.csv")
-    with pytest.raises(D.DataError, match="directory"):
-        D.load_dataset(tmp_path)
+    with pytest.raises(D_load.DataError, match="no such file"):
+        D_load.load_dataset(tmp_path / "gone.csv")
+    with pytest.raises(D_load.DataError, match="directory"):
+        D_load.load_dataset(tmp_path)
     (tmp_path / "x.parquet").write_bytes(b"PAR1 garbage")
-    with pytest.raises(D.DataError, match="not a readable parquet"):
-        D.load_dataset(tmp_path / "x.parquet")
+    with pytest.raises(D_load.DataError, match="not a readable parquet"):
+        D_load.load_dataset(tmp_path / "x.parquet")
 
 
 def test_file_disappearing_while_loading(tmp_path, monkeypatch):
@@ -248,8 +250,8 @@ def test_file_disappearing_while_loading(tmp_path, monkeypatch):
         raise FileNotFoundError(2, "No such file or directory", str(path))
 
     monkeypatch.setattr(pd, "read_csv", vanish)
-    with pytest.raises(D.DataError, match="no such file"):
-        D.load_dataset(path)
+    with pytest.raises(D_load.DataError, match="no such file"):
+        D_load.load_dataset(path)
 
 
 def test_no_numeric_columns_and_many_distinct_strings():
@@ -319,10 +321,10 @@ def test_compare_frames_drift():
 
 
 def test_dates_parsed_per_chunk_fall_back_to_text(tmp_path, monkeypatch):
-    monkeypatch.setattr(D, "_CHUNK_ROWS", 2)
+    monkeypatch.setattr(D_load, "_CHUNK_ROWS", 2)
     (tmp_path / "d.csv").write_text("a,b\n2024-01-01,2024-01-01\n2024-01-02,2024-01-02\n"
                                     "2024-01-03,soon\n2024-01-04,2024-01-04\n")  # fmt: skip
-    frame = D.load_dataset(tmp_path / "d.csv").frame
+    frame = D_load.load_dataset(tmp_path / "d.csv").frame
     assert pd.api.types.is_datetime64_any_dtype(frame["a"])
     assert frame["b"].tolist() == ["2024-01-01", "2024-01-02", "soon", "2024-01-04"]
 
@@ -330,7 +332,7 @@ def test_dates_parsed_per_chunk_fall_back_to_text(tmp_path, monkeypatch):
 def test_nested_json_lines_profile_and_views(tmp_path):
     path = tmp_path / "n.jsonl"
     path.write_text('{"a": [1, 2], "b": {"k": 1}, "c": 1}\n{"a": [1, 2], "b": null, "c": 2}\n')
-    frame = D.load_dataset(path).frame
+    frame = D_load.load_dataset(path).frame
     profile = D.profile_frame(frame)
     assert profile.column("a").unique == 1 and profile.column("b").nulls == 1
     assert profile.duplicate_rows == 0

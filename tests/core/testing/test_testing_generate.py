@@ -140,8 +140,9 @@ def test_bad_profiles(tmp_path: Path) -> None:
 
 def test_end_to_end_with_the_data_profiler(project: Path, tmp_path: Path) -> None:
     data = pytest.importorskip("waitwise_tui.core.data.profile")
+    load = pytest.importorskip("waitwise_tui.core.data.load")
     dataset = project / "data" / "people.csv"
-    loaded = data.load_dataset(dataset)
+    loaded = load.load_dataset(dataset)
     profile = data.profile_frame(loaded.frame, path=str(dataset), format=loaded.format)
     (project / "profile.json").write_text(data.dumps(data.saved_profile_dict(profile)))
     write_plan(plan_generation(project / "profile.json", project))

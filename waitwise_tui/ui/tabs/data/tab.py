@@ -39,7 +39,8 @@ from waitwise_tui.ui.tabs import TabWidget
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from waitwise_tui.core.data.profile import ColumnProfile, Loaded, Profile
+    from waitwise_tui.core.data.load import Loaded
+    from waitwise_tui.core.data.profile import ColumnProfile, Profile
     from waitwise_tui.core.data.views import ColumnDrift, Drill
     from waitwise_tui.ui.context import AppContext
 
@@ -182,7 +183,7 @@ class DataTab(TabWidget):
 
     @work(thread=True, group="data-recent", exit_on_error=False)
     def _read_recents(self) -> None:
-        from waitwise_tui.core.data.profile import load_recent
+        from waitwise_tui.core.data.recents import load_recent
 
         self.post_message(self.Recents(load_recent(self.ctx.workspace)))
 
@@ -224,16 +225,16 @@ class DataTab(TabWidget):
 
     @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
     def _load_worker(self, path: str, shown: str, sep: str | None, width: int) -> None:
-        from waitwise_tui.core.data.profile import (
+        from waitwise_tui.core.data.load import (
             SAMPLE_ROWS,
             SAMPLE_THRESHOLD,
             DataError,
             LoadCancelled,
-            add_recent,
             load_dataset,
-            profile_frame,
             read_head,
         )
+        from waitwise_tui.core.data.profile import profile_frame
+        from waitwise_tui.core.data.recents import add_recent
 
         worker = get_current_worker()
         last = [-1]
@@ -509,7 +510,7 @@ class DataTab(TabWidget):
 
     @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
     def _compare_worker(self, frame: Any, path: str, shown: str) -> None:
-        from waitwise_tui.core.data.profile import DataError, LoadCancelled, load_dataset
+        from waitwise_tui.core.data.load import DataError, LoadCancelled, load_dataset
         from waitwise_tui.core.data.views import compare_frames
 
         worker = get_current_worker()

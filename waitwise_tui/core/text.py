@@ -94,6 +94,8 @@ def display(
         text = bytes(text).decode("utf-8", errors="surrogateescape")
     elif not isinstance(text, str):
         text = str(text)
+    if text.isascii() and text.isprintable() and (limit is None or len(text) <= limit):
+        return text  # the common case, at every poll: nothing to escape or cut
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - 1)] + "…"
     if multiline:

@@ -178,7 +178,10 @@ async def test_every_subscriber_gets_each_reading_and_unchanged_runs_post_nothin
         assert ctx.live.training_eta() == 60.0  # before the next poll replaces it
         await wait_for(pilot, lambda: len(second.runs) == 2, "the published reading")
     # The last view left: the pollers stopped.
-    assert not [t for t in threading.enumerate() if t.name in ("waitwise-monitor", "waitwise-runs")]
+    pollers = [t for t in threading.enumerate() if t.name in ("waitwise-monitor", "waitwise-runs")]
+    for thread in pollers:
+        thread.join(10)  # stopped: each ends as soon as its wait wakes
+    assert not [t for t in pollers if t.is_alive()]
 
 
 async def test_gpu_panel_labels_run_processes_from_the_runs_readings(tmp_path: Path) -> None:

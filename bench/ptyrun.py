@@ -70,6 +70,24 @@ class PtyProcess:
                     break
         raise TimeoutError(f"{needles!r} not seen in {timeout} s")
 
+    def wait_exit(self, timeout: float = 30.0) -> int:
+        """Wait for the process to end while reading what it writes.
+
+        A terminal always drains its output; a test that only waited would leave the
+        pty's buffer full, and an app blocked writing a repaint never reaches its exit.
+        """
+        deadline = time.perf_counter() + timeout
+        while (code := self.proc.poll()) is None:
+            if time.perf_counter() > deadline:
+                raise subprocess.TimeoutExpired(self.proc.args, timeout)
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    self.output += os.read(self.master, 65536)
+                except OSError:
+                    time.sleep(0.01)  # slave closed: the process is ending
+        return code
+
     def cpu_seconds(self) -> float:
         import psutil
 

@@ -15,4 +15,13 @@ def _sandbox_config(tmp_path_factory, monkeypatch):
     return config
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """SVG snapshot tests render the whole app at two sizes: they run with the slow
+    (integration) set, `pytest -m slow`, which CI runs after the default suite."""
+    for item in items:
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 from slurm_env import slurm  # noqa: E402,F401  (the fixture, for every test)

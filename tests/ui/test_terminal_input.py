@@ -15,7 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from ptyrun import PtyProcess
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal"),
+    pytest.mark.slow,  # the whole app in a subprocess on a pty
+]
 
 
 def test_keys_escape_and_quit_in_a_real_terminal(tmp_path: Path) -> None:

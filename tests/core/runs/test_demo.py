@@ -7,6 +7,7 @@ import json
 import time
 
 import psutil
+import pytest
 
 from waitwise_tui.cli import main
 from waitwise_tui.core.runs.demo import start_demo
@@ -33,6 +34,7 @@ def _lines(path: str) -> list[dict]:
         return []
 
 
+@pytest.mark.slow  # a real training loop in a subprocess until it ends
 def test_demo_logs_grow_and_it_exits_by_itself(tmp_path, monkeypatch):
     monkeypatch.setenv("WAITWISE_CONFIG_DIR", str(tmp_path / "config"))
     pid, path = start_demo(tmp_path, seconds=3.0, interval=0.2)

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from waitwise_tui.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -23,6 +25,7 @@ def test_bad_study_file_is_one_line_and_nonzero(tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # real trials as subprocesses, hyperopt import
 def test_example_study_runs_resumes_and_reports(tmp_path, capsys):
     for name in ("train_mlp.py", "mlp_study.toml"):
         shutil.copy(EXAMPLES / name, tmp_path / name)

@@ -453,12 +453,17 @@ async def test_notes_tab_shows_hostile_note_names_and_content_literally(
             assert f"{name}.md" in assert_screen_inert(tmp_path, app, header)
 
         # The preview renders the Markdown; the payloads in it stay text.
+        # Textual's Markdown mounts its blocks in batches: wait for the whole document,
+        # not its first heading, before looking at what it shows.
+        literals = ("[bold red]x[/]", "[@click=app.quit]x[/]", "ablation [lr=3e-4]")
+        literals += (shown("lo\x1b[2Jss"),)
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: "results" in screen_text(app), "preview")
+        await wait_for(
+            pilot, lambda: all(lit in screen_text(app) for lit in literals), "the preview"
+        )
         text = assert_screen_inert(tmp_path, app)
-        for literal in ("[bold red]x[/]", "[@click=app.quit]x[/]", "ablation [lr=3e-4]"):
+        for literal in literals:
             assert literal in text, literal
-        assert shown("lo\x1b[2Jss") in text
         await pilot.press("ctrl+g")
 
         await pilot.press("ctrl+f")

@@ -337,6 +337,11 @@ def cell_texts(app: App, table_id: str) -> list[list[str]]:
     return [[cell.plain for cell in row] for row in rows]
 
 
+def painted_rows(app: App) -> int:
+    """Queue rows on screen (each names its backend)."""
+    return sum(" local " in line or " slurm " in line for line in screen(app)[0])
+
+
 async def test_tuner_shows_outside_text_escaped(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("waitwise_tui.ui.app.TABS", [s for s in TABS if s.name == "tuner"])
     ws = tmp_path / "ws"
@@ -347,7 +352,9 @@ async def test_tuner_shows_outside_text_escaped(tmp_path: Path, monkeypatch) -> 
     async with app.run_test(size=(200, 60)) as pilot:
         await tabs_ready(pilot)
         await wait_for(pilot, lambda: len(cell_texts(app, "#tuner-queue")) == len(values))
-        await pilot.pause()
+        # The table holds the rows before they are painted: wait for the last one's
+        # backend on screen, not for one pause (not enough on two loaded cores).
+        await wait_for(pilot, lambda: painted_rows(app) == len(values))
         # The queue: parameters, failure reasons, GPUs as text; the study in the picker.
         text = inert_screen(tmp_path, app)
         rows = cell_texts(app, "#tuner-queue")

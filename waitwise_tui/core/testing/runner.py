@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from waitwise_tui.core.testing.plugin import CAP_ENV, EVENTS_ENV, PLUGIN_DIR, PLUGIN_MODULE
-from waitwise_tui.core.testing.python_env import Capabilities, SetupError, require_pytest
+from waitwise_tui.core.testing.python_env import (
+    Capabilities,
+    PythonEnv,
+    SetupError,
+    check_env,
+    require_pytest,
+)
 
 OUTCOMES = ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
 FAILING = frozenset({"failed", "error"})
@@ -53,8 +59,13 @@ def empty_counts() -> dict[str, int]:
 
 
 def counts_summary(counts: Mapping[str, int]) -> str:
-    """``"12 passed, 1 failed"``; outcomes with a zero count are left out."""
-    parts = [f"{counts[name]} {name}" for name in OUTCOMES if counts.get(name)]
+    """``"12 passed, 1 failed, 40 subtests passed"``; zero counts are left out.
+
+    The categories are pytest's own summary words: the six outcomes first, then any
+    other (subtests, a plugin's) in the order they came.
+    """
+    names = [*OUTCOMES, *(k for k in counts if k not in OUTCOMES)]
+    parts = [f"{counts[name]} {name}" for name in names if counts.get(name)]
     return ", ".join(parts) or "no tests ran"
 
 
@@ -85,6 +96,13 @@ class TestResult:
     longrepr: str = ""
     stdout: str = ""
     stderr: str = ""
+    # pytest's summary word for this report ("passed", "subtests passed", "error"...);
+    # "" when pytest does not count it (a passing subtest at default verbosity).
+    category: str = "passed"
+    # A subtest's description ("[msg] (i=1)"); "" for the test's own report.
+    subtest: str = ""
+    # Where it went wrong, ``path:line`` (the crash line, else the test's own line).
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,7 @@ class Finished:
     duration: float
     reason: str = ""  # "", "cancelled" or "timed out after N s"
     log_tail: str = ""
+    warning: str = ""  # a problem with the chosen Python (see TestRun.warning)
 
     @property
     def explanation(self) -> str:
@@ -124,12 +143,17 @@ def parse_event(obj: Mapping[str, object]) -> RunEvent | None:
                 longrepr=str(obj.get("longrepr") or ""),
                 stdout=str(obj.get("stdout") or ""),
                 stderr=str(obj.get("stderr") or ""),
+                # An uncounted report (a passing subtest at pytest's default verbosity)
+                # has the category ""; older events had no category at all.
+                category=str(obj["category"]) if "category" in obj else outcome,
+                subtest=str(obj.get("subtest") or ""),
+                location=str(obj.get("location") or ""),
             )
         if kind == "finished":
             counts = empty_counts()
             raw = obj.get("counts")
             if isinstance(raw, dict):
-                counts.update({k: int(v) for k, v in raw.items() if k in counts})
+                counts.update({str(k): int(v) for k, v in raw.items()})
             return Finished(int(obj["exit_code"]), counts, 0.0)  # type: ignore[call-overload]
     except (KeyError, TypeError, ValueError):
         return None
@@ -149,6 +173,8 @@ class RunRequest:
     test_timeout: float | None = None
     capture_cap: int = 65536
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # How ``python`` was chosen; when given, a missing pytest names that environment's fix.
+    python_env: PythonEnv | None = None
 
 
 def build_command(request: RunRequest, caps: Capabilities) -> list[str]:
@@ -201,6 +227,9 @@ class TestRun:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._interrupted_at: float | None = None
+        # Set before pytest starts: a problem with the chosen Python that may explain
+        # failures (the project's own package does not import from it).
+        self.warning = ""
 
     def cancel(self) -> None:
         """Ask the run to stop: SIGINT to pytest's group, SIGKILL after the grace period."""
@@ -221,7 +250,11 @@ class TestRun:
     def run(self) -> Finished:
         """Start pytest and stream its events; raises SetupError when it cannot start."""
         check_project(self.request.project)
-        caps = require_pytest(self.request.python)
+        env = self.request.python_env
+        if env is not None and env.python == self.request.python:
+            caps, self.warning = check_env(env, self.request.project)
+        else:
+            caps = require_pytest(self.request.python, self.request.project)
         tmp = Path(tempfile.mkdtemp(prefix="waitwise-tests-"))
         try:
             return self._run(caps, tmp)
@@ -254,7 +287,7 @@ class TestRun:
         duration = time.monotonic() - started
         counts = finished.counts if finished is not None else self._tally()
         code = finished.exit_code if finished is not None else proc.returncode
-        done = Finished(code, counts, duration, self._reason, _read_tail(log_path))
+        done = Finished(code, counts, duration, self._reason, _read_tail(log_path), self.warning)
         self._emit(done)
         return done
 
@@ -305,7 +338,8 @@ class TestRun:
     def _tally(self) -> dict[str, int]:
         counts = empty_counts()
         for result in self.results:
-            counts[result.outcome] += 1
+            if result.category:
+                counts[result.category] = counts.get(result.category, 0) + 1
         return counts
 
 

@@ -219,6 +219,7 @@ class TestsTab(TabWidget):
         self._debounce = Debouncer()
         # Tail of pytest's own output (bounded by the runner), shown with l.
         self._last_log = ""
+        self._warned = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="tests-status")
@@ -277,6 +278,7 @@ class TestsTab(TabWidget):
             collect_only=collect_only,
             courteous=self.courteous,
             extra_env=dict(self.ctx.fakes.tests_env),
+            python_env=self.env,
         )
         self._live = LiveResults(lambda live: self.post_message(_ResultsArrived(live)))
         self._run = TestRun(request, self._live.add)
@@ -373,6 +375,10 @@ class TestsTab(TabWidget):
         self._run = None
         self._last_log = finished.log_tail
         self._run_counts = dict(finished.counts)
+        if finished.warning and finished.warning != self._warned:
+            # Once per problem: a watch loop would otherwise repeat it at every run.
+            self._warned = finished.warning
+            self.notify(finished.warning, severity="warning")
         if collect_only:
             self.state = (
                 f"{len(self.order)} tests found"

@@ -31,7 +31,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 _BIN = "Scripts" if os.name == "nt" else "bin"
 _EXE = "python.exe" if os.name == "nt" else "python"

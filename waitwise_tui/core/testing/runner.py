@@ -21,7 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from waitwise_tui.core.testing.plugin import CAP_ENV, EVENTS_ENV, PLUGIN_DIR, PLUGIN_MODULE
+from waitwise_tui.core.testing.plugin import (
+    CAP_ENV,
+    EVENTS_ENV,
+    PLUGIN_DIR,
+    PLUGIN_MODULE,
+    SELECT_ENV,
+)
 from waitwise_tui.core.testing.python_env import (
     Capabilities,
     PythonEnv,
@@ -113,10 +119,51 @@ class Finished:
     reason: str = ""  # "", "cancelled" or "timed out after N s"
     log_tail: str = ""
     warning: str = ""  # a problem with the chosen Python (see TestRun.warning)
+    # pytest's own reason for a usage or internal error ("unrecognized arguments: -x").
+    problem: str = ""
 
     @property
     def explanation(self) -> str:
-        return self.reason or explain_exit_code(self.exit_code)
+        text = self.reason or explain_exit_code(self.exit_code)
+        return f"{text}: {self.problem}" if self.problem else text
+
+
+def pytest_problem(log: str) -> str:
+    """pytest's one-line reason in its output for a usage or internal error, or ""."""
+    found = ""
+    for line in log.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("INTERNALERROR>"):
+            rest = stripped.removeprefix("INTERNALERROR>").strip()
+            if rest.startswith("E "):
+                found = rest[2:].strip()
+            continue
+        lowered = stripped.lower()
+        if lowered.startswith("error: usage:"):
+            continue
+        index = lowered.find("error: ")
+        if index >= 0 and (index == 0 or lowered[:index].rstrip().endswith(":")):
+            found = stripped[index + len("error: ") :].strip()
+    return found[:500]
+
+
+def pytest_targets(nodeids: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Arguments for pytest that run exactly ``nodeids``, and the ids to select.
+
+    pytest splits every argument on ``::``, so an id whose parameters hold ``::`` cannot
+    be an argument: its test function goes instead, and the plugin keeps only the ids
+    in the returned selection.
+    """
+    args: list[str] = []
+    select: list[str] = []
+    for nodeid in nodeids:
+        head, bracket, params = nodeid.partition("[")
+        if bracket and "::" in params:
+            select.append(nodeid)
+            nodeid = head
+        if nodeid not in args:
+            args.append(nodeid)
+    return tuple(args), tuple(select)
 
 
 RunEvent = Collected | CollectionFinished | TestResult | Finished
@@ -175,6 +222,8 @@ class RunRequest:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # How ``python`` was chosen; when given, a missing pytest names that environment's fix.
     python_env: PythonEnv | None = None
+    # Exact node ids to keep among those collected (see ``pytest_targets``).
+    select: tuple[str, ...] = ()
 
 
 def build_command(request: RunRequest, caps: Capabilities) -> list[str]:
@@ -187,13 +236,20 @@ def build_command(request: RunRequest, caps: Capabilities) -> list[str]:
     return argv
 
 
-def build_env(request: RunRequest, events_path: Path, base: Mapping[str, str]) -> dict[str, str]:
+def build_env(
+    request: RunRequest,
+    events_path: Path,
+    base: Mapping[str, str],
+    select_path: Path | None = None,
+) -> dict[str, str]:
     env = dict(base)
     env.update(request.extra_env)
     # Prepend, keeping the user's own PYTHONPATH entries after ours.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGIN_DIR), env.get("PYTHONPATH")) if p)
     env[EVENTS_ENV] = str(events_path)
     env[CAP_ENV] = str(request.capture_cap)
+    if select_path is not None:
+        env[SELECT_ENV] = str(select_path)
     if request.courteous:
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env
@@ -265,13 +321,17 @@ class TestRun:
         events_path = tmp / "events.jsonl"
         events_path.touch()
         log_path = tmp / "output.log"
+        select_path = None
+        if self.request.select:
+            select_path = tmp / "select.txt"
+            select_path.write_text("\n".join(self.request.select) + "\n", encoding="utf-8")
         started = time.monotonic()
         with open(log_path, "wb") as log:
             try:
                 proc = subprocess.Popen(
                     build_command(self.request, caps),
                     cwd=self.request.project,
-                    env=build_env(self.request, events_path, os.environ),
+                    env=build_env(self.request, events_path, os.environ, select_path),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -287,7 +347,9 @@ class TestRun:
         duration = time.monotonic() - started
         counts = finished.counts if finished is not None else self._tally()
         code = finished.exit_code if finished is not None else proc.returncode
-        done = Finished(code, counts, duration, self._reason, _read_tail(log_path), self.warning)
+        tail = _read_tail(log_path)
+        problem = pytest_problem(tail) if code in (2, 3, 4) and not self._reason else ""
+        done = Finished(code, counts, duration, self._reason, tail, self.warning, problem)
         self._emit(done)
         return done
 

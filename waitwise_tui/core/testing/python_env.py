@@ -14,7 +14,8 @@ The order is the one a user expects:
 4. the interpreter running waitwise, last.
 
 Probing an interpreter (is pytest there? pytest-timeout? the project's own package?)
-starts it once; the answer is cached per path, modification time and project.
+starts it once; the answer is cached per path, modification time (of the interpreter
+and of its site-packages) and project.
 """
 
 from __future__ import annotations
@@ -243,6 +244,10 @@ def probe(python: str, project: Path | None = None) -> Capabilities:
         mtime = os.stat(python).st_mtime
     except OSError as exc:
         raise SetupError(f"Python interpreter {python} not found") from exc
+    # An installation into the environment changes its site-packages, not its python.
+    sites = Path(python).parent.parent.glob("lib/python*/site-packages")
+    with contextlib.suppress(OSError):
+        mtime = max([mtime, *(site.stat().st_mtime for site in sites)])
     return _probe_cached(python, mtime, str(project) if project is not None else "")
 
 

@@ -85,7 +85,7 @@ async def test_discover_run_and_jump_between_failures(tmp_path: Path, project: P
         await settle(pilot, tab)
         assert tab.state == "10 tests found"
         assert tab.busy_reason() is None
-        assert ".venv/bin/python (.venv)" in text_of(app, "#tests-status")
+        assert ".venv/bin/python (project .venv)" in text_of(app, "#tests-status")
         assert "tests/test_basic.py::TestGroup::test_small[2]" in tab.nodes
 
         await pilot.press("r")

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static, Tree
 from waits import palette_finds, wait_for
@@ -320,3 +322,17 @@ async def test_ids_teardown_detail_and_deleted_files(
         await settle(pilot, tab)
         assert not [n for n in tab.nodes if n.startswith("test_ids.py")]
         assert "test_teardown.py::test_fine" in tab.nodes
+
+
+@given(
+    st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), min_size=2, max_size=4),
+    st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)),
+)
+def test_split_nodeid_keeps_the_parts(names: list[str], params: str | None) -> None:
+    # Parameters may hold anything, "::" and "[" included.
+    nodeid = "::".join([f"{names[0]}.py", *names[1:]]) + ("" if params is None else f"[{params}]")
+    parts = split_nodeid(nodeid)
+    head = "::".join(p for p in parts if not p.startswith("["))
+    brackets = [p for p in parts if p.startswith("[")]
+    assert head + "".join(brackets) == nodeid
+    assert len(brackets) <= 1

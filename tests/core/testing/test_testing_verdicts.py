@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from waitwise_tui.core.testing.runner import (
     Collected,
@@ -166,3 +168,29 @@ def test_pytest_problem_reads_internal_errors() -> None:
     log = "INTERNALERROR> Traceback\nINTERNALERROR>   File x\nINTERNALERROR> E   ValueError: bad\n"
     assert pytest_problem(log) == "ValueError: bad"
     assert pytest_problem("1 passed in 0.1s\n") == ""
+
+
+# Node ids as pytest builds them: path, classes, function, then parameters in brackets
+# that may hold anything, "::" and "[" included.
+_NAME = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+_PARAMS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@st.composite
+def nodeids(draw) -> str:
+    path = draw(st.from_regex(r"[a-z_]{1,6}(/[a-z_]{1,6}){0,2}\.py", fullmatch=True))
+    names = draw(st.lists(_NAME, min_size=1, max_size=3))
+    nodeid = "::".join([path, *names])
+    if draw(st.booleans()):
+        nodeid += f"[{draw(_PARAMS)}]"
+    return nodeid
+
+
+@given(st.lists(nodeids(), min_size=1, max_size=5))
+def test_targets_never_pass_a_split_id(ids: list[str]) -> None:
+    args, select = pytest_targets(ids)
+    for arg in args:
+        assert "[" not in arg or "::" not in arg.partition("[")[2]
+    # Every id is either an argument itself or selected under its function's argument.
+    for nodeid in ids:
+        assert nodeid in args or (nodeid in select and nodeid.partition("[")[0] in args)

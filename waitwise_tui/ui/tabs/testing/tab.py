@@ -440,6 +440,8 @@ class TestsTab(TabWidget):
                 self.nodes[key] = child
             else:
                 child.set_label(self._label(key, result.subtest))
+            if result.outcome in FAILING:
+                node.expand()  # a failing subtest is shown without a keypress
         else:
             self.phases.setdefault(nodeid, []).append(result)
             previous = self.results.get(nodeid)

@@ -7,7 +7,10 @@ pytest running this suite, instead of an installation.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +131,20 @@ def test_run_uses_the_project_venv_and_warns_when_its_package_is_missing(
     finished = TestRun(RunRequest(project, env.python, python_env=env)).run()
     assert finished.exit_code == 0
     assert finished.warning == ""
+
+
+def test_poetry_environment_in_poetrys_cache(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    (project / "pyproject.toml").write_text('[tool.poetry]\nname = "My Proj"\nversion = "0"\n')
+    (project / "poetry.lock").write_text("")
+    cache = tmp_path / "virtualenvs"
+    # Poetry's own name: the lowered name (spaces as _) and the project path's hash.
+    digest = base64.urlsafe_b64encode(
+        hashlib.sha256(os.path.realpath(project).encode()).digest()
+    ).decode()[:8]
+    python = make_venv(cache / f"my_proj-{digest}-py3.11", with_pytest=False)
+    make_venv(cache / "my_proj-AAAAAAAA-py3.11", with_pytest=False)  # another checkout's
+    chosen = find_python(project, "", {"POETRY_VIRTUALENVS_PATH": str(cache)})
+    assert (chosen.python, chosen.source) == (str(python), "poetry environment")
+    with pytest.raises(SetupError, match=r"; poetry add --group dev pytest$"):
+        check_env(chosen, project)

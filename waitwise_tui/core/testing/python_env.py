@@ -6,9 +6,10 @@ The order is the one a user expects:
    (an interpreter path, a command on ``PATH`` or an environment directory);
 2. the project's own environment: ``.venv/`` or ``venv/`` inside it, the environment a
    uv project names in ``$UV_PROJECT_ENVIRONMENT``, the interpreter pdm records in
-   ``.pdm-python``, the conda environment ``environment.yml`` names (looked up among
-   the conda installation's ``envs/``), then ``$CONDA_PREFIX`` when it is not the
-   environment waitwise runs from;
+   ``.pdm-python``, a poetry project's environment in poetry's cache (found by poetry's
+   own naming, without starting poetry), the conda environment ``environment.yml``
+   names (looked up among the conda installation's ``envs/``), then ``$CONDA_PREFIX``
+   when it is not the environment waitwise runs from;
 3. ``$VIRTUAL_ENV``, only when it is not waitwise's own environment: the README's install
    line activates waitwise's venv, and its pytest knows nothing of the project;
 4. the interpreter running waitwise, last.
@@ -20,7 +21,10 @@ and of its site-packages) and project.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import glob
+import hashlib
 import json
 import os
 import re
@@ -165,6 +169,33 @@ def _conda_envs_dirs(env: Mapping[str, str]) -> list[Path]:
     return [root / "envs" for root in roots]
 
 
+def _poetry_env(project: Path, env: Mapping[str, str]) -> Path | None:
+    """The newest environment poetry made for ``project`` in its cache, if any.
+
+    Poetry names it ``<name>-<hash>-py<X.Y>``: the hash is of the project's real path.
+    """
+    data = _pyproject(project)
+    tool = data.get("tool", {})
+    poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+    name = poetry.get("name") or data.get("project", {}).get("name") or ""
+    if not isinstance(name, str) or not name:
+        return None
+    sanitized = re.sub(r'[ $`!*@"\\\r\n\t]', "_", name.lower())[:42]
+    real = os.path.normcase(os.path.realpath(project))
+    digest = base64.urlsafe_b64encode(hashlib.sha256(real.encode()).digest()).decode()[:8]
+    home = Path(env.get("HOME") or Path.home())
+    cache = env.get("XDG_CACHE_HOME") or str(
+        home / ("Library/Caches" if sys.platform == "darwin" else ".cache")
+    )
+    where = Path(env.get("POETRY_VIRTUALENVS_PATH") or Path(cache) / "pypoetry" / "virtualenvs")
+    try:
+        found = sorted(where.glob(f"{glob.escape(sanitized)}-{glob.escape(digest)}-py*"))
+    except OSError:
+        return None
+    pythons = [p for p in map(_interpreter, found) if p is not None]
+    return max(pythons, key=lambda p: p.stat().st_mtime, default=None)
+
+
 def _project_env(project: Path, env: Mapping[str, str], tool: str) -> PythonEnv | None:
     for name in (".venv", "venv"):
         python = _interpreter(project / name)
@@ -179,6 +210,10 @@ def _project_env(project: Path, env: Mapping[str, str], tool: str) -> PythonEnv 
         recorded = (project / ".pdm-python").read_text(encoding="utf-8").strip()
         if recorded and Path(recorded).exists():
             return PythonEnv(recorded, "pdm interpreter", PROJECT, "pdm")
+    if tool == "poetry":
+        python = _poetry_env(project, env)
+        if python is not None:
+            return PythonEnv(str(python), "poetry environment", PROJECT, tool)
     name = _conda_env_name(project)
     if name:
         for envs in _conda_envs_dirs(env):

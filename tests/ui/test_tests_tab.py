@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static, Tree
 from waits import palette_finds, wait_for
@@ -85,7 +87,7 @@ async def test_discover_run_and_jump_between_failures(tmp_path: Path, project: P
         await settle(pilot, tab)
         assert tab.state == "10 tests found"
         assert tab.busy_reason() is None
-        assert ".venv/bin/python (.venv)" in text_of(app, "#tests-status")
+        assert ".venv/bin/python (project .venv)" in text_of(app, "#tests-status")
         assert "tests/test_basic.py::TestGroup::test_small[2]" in tab.nodes
 
         await pilot.press("r")
@@ -227,3 +229,110 @@ async def test_palette_runs_the_suite(tmp_path: Path, project: Path) -> None:
         await settle(pilot, tab)
         assert tab.state == "exit 1: some tests failed"
         assert app.recorded[-1].data["passed"] == 4
+
+
+VERDICTS = Path(__file__).parents[1] / "fixtures" / "verdicts"
+
+
+def make_case(root: Path, *cases: str) -> Path:
+    """A project of the verdict fixtures ``cases``, with a ``.venv`` running this Python."""
+    project = root / "case"
+    for case in cases:
+        shutil.copytree(VERDICTS / case, project, dirs_exist_ok=True)
+    python = project / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    return project
+
+
+def test_split_nodeid_keeps_parameters_whole() -> None:
+    assert split_nodeid("t.py::test_url[a[b]::c]") == ["t.py", "test_url", "[a[b]::c]"]
+    assert split_nodeid("t.py::C::test_x[one::two]") == ["t.py", "C", "test_x", "[one::two]"]
+
+
+async def test_subtests_are_children_and_a_failing_one_fails_its_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    app = Harness(tmp_path, make_case(tmp_path, "subtests"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        assert tab.state == "4 tests found"
+        await pilot.press("r")
+        await settle(pilot, tab)
+        parent = "test_subtests.py::test_one_fails"
+        counts = text_of(app, "#tests-counts")
+        # Tests and subtests counted apart, as pytest's summary does; progress counted
+        # tests only.
+        assert (tab._run_seen, tab._run_total) == (4, 4)
+        assert "1 failed" in counts
+        assert "subtests passed" in counts
+        children = [str(child.data) for child in tab.nodes[parent].children]
+        assert len(children) == 3
+        assert f"{parent}\x1f[check] (i=1)" in children
+        assert tab.outcome(parent) == "failed"
+        assert tab.failing() == [parent]
+
+        await pilot.press("n")
+        tree = app.query_one(Tree)
+        assert tree.cursor_node.data == parent
+        detail = text_of(app, "#tests-detail-text")
+        assert "subtest [check] (i=1)" in detail
+        assert "assert 1 != 1" in detail
+        assert "at test_subtests.py:13" in detail
+
+        await pilot.press("f")
+        await settle(pilot, tab)
+        assert tab.state == "exit 1: some tests failed"
+        # The rerun replaced the subtests; none are doubled.
+        assert len(tab.nodes[parent].children) == 3
+        assert tab.failing() == [parent]
+
+
+async def test_ids_teardown_detail_and_deleted_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    project = make_case(tmp_path, "ids", "teardown")
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        odd = "test_ids.py::test_url[a[b]::c]"
+        assert tab.nodes[odd].parent is tab.nodes["test_ids.py::test_url"]
+        tree = app.query_one(Tree)
+        tree.move_cursor(tab.nodes[odd])
+        await pilot.press("enter")
+        await settle(pilot, tab)
+        assert tab.state == "exit 0: all tests passed"
+        assert app.recorded[-1].data["passed"] == 1
+
+        await pilot.press("r")
+        await settle(pilot, tab)
+        tree.move_cursor(tab.nodes["test_teardown.py::test_fails_then_teardown_fails"])
+        await pilot.pause()
+        detail = text_of(app, "#tests-detail-text")
+        assert "AssertionError: the call failed" in detail
+        assert "RuntimeError: teardown broke" in detail
+
+        (project / "test_ids.py").unlink()
+        await pilot.press("r")
+        await settle(pilot, tab)
+        assert not [n for n in tab.nodes if n.startswith("test_ids.py")]
+        assert "test_teardown.py::test_fine" in tab.nodes
+
+
+@given(
+    st.lists(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), min_size=2, max_size=4),
+    st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)),
+)
+def test_split_nodeid_keeps_the_parts(names: list[str], params: str | None) -> None:
+    # Parameters may hold anything, "::" and "[" included.
+    nodeid = "::".join([f"{names[0]}.py", *names[1:]]) + ("" if params is None else f"[{params}]")
+    parts = split_nodeid(nodeid)
+    head = "::".join(p for p in parts if not p.startswith("["))
+    brackets = [p for p in parts if p.startswith("[")]
+    assert head + "".join(brackets) == nodeid
+    assert len(brackets) <= 1

@@ -12,19 +12,29 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from waitwise_tui.commands import ArgumentParser, add_workspace_argument, positive_float
 from waitwise_tui.core.text import display
 
+if TYPE_CHECKING:
+    from waitwise_tui.core.testing.runner import TestResult
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.usage = (
-        "waitwise-tui test [--project DIR] [--json] [--timeout S] [--test-timeout S]\n"
-        "                         [-- PYTEST_ARGS...]\n"
+        "waitwise-tui test [--project DIR] [--python PY] [--json] [--timeout S]\n"
+        "                         [--test-timeout S] [-- PYTEST_ARGS...]\n"
         "       waitwise-tui test generate PROFILE.json [--out FILE] [--force]"
     )
     add_workspace_argument(parser)
     parser.add_argument("--project", metavar="DIR", help="project to test (default: workspace)")
+    parser.add_argument(
+        "--python",
+        metavar="PY",
+        help="interpreter (or environment directory) to run pytest with "
+        "(default: the tests_python setting, else the project's own environment)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON event per line")
     parser.add_argument(
         "--timeout", type=positive_float, metavar="S", help="stop the whole run after S seconds"
@@ -54,7 +64,32 @@ def run(args: argparse.Namespace) -> int:
         as_json=args.json,
         timeout=args.timeout,
         test_timeout=args.test_timeout,
+        python=args.python or "",
     )
+
+
+# Lines of captured output shown per failure in the readable output.
+OUTPUT_LINES = 10
+
+
+def _failure_text(event: TestResult) -> str:
+    """One failure as the readable output prints it: the headline, where, pytest's short
+    traceback and the last lines of the captured output (all through display())."""
+    label = (
+        f"SUB{event.outcome.upper()} {event.subtest}" if event.subtest else event.outcome.upper()
+    )
+    phase = f" ({event.when})" if event.when not in ("call", "collect") else ""
+    lines = [f"{display(label)}: {display(event.nodeid)}{phase}: {display(event.message)}"]
+    if event.location:
+        lines.append(f"  at {display(event.location)}")
+    if event.longrepr and event.longrepr.strip() != event.message.strip():
+        lines += ["  " + display(line) for line in event.longrepr.rstrip().splitlines()]
+    for name, text in (("stdout", event.stdout), ("stderr", event.stderr)):
+        tail = text.rstrip().splitlines()[-OUTPUT_LINES:]
+        if tail:
+            lines.append(f"  -- captured {name} (last {len(tail)} lines) --")
+            lines += ["  " + display(line) for line in tail]
+    return "\n".join(lines)
 
 
 def run_tests(
@@ -64,6 +99,7 @@ def run_tests(
     as_json: bool,
     timeout: float | None,
     test_timeout: float | None,
+    python: str = "",
 ) -> int:
     from waitwise_tui.config import Settings
     from waitwise_tui.core.testing.python_env import SetupError, find_python
@@ -79,7 +115,10 @@ def run_tests(
     )
 
     settings, _problem = Settings.load()
-    env = find_python(project.resolve(), settings.tests_python)
+    if python:
+        env = find_python(project.resolve(), python, configured_source="--python")
+    else:
+        env = find_python(project.resolve(), settings.tests_python)
 
     def show(event: RunEvent) -> None:
         if as_json:
@@ -89,34 +128,45 @@ def run_tests(
                 line = {
                     "event": "result",
                     "nodeid": event.nodeid,
+                    "when": event.when,
                     "outcome": event.outcome,
+                    "category": event.category,
+                    "subtest": event.subtest,
                     "duration": event.duration,
                     "message": event.message,
+                    "location": event.location,
+                    "longrepr": event.longrepr,
+                    "stdout": event.stdout,
+                    "stderr": event.stderr,
                 }
                 print(json.dumps(line), flush=True)
             elif isinstance(event, Finished):
                 line = {
                     "event": "finished",
                     "exit_code": event.exit_code,
-                    "counts": event.counts,
+                    "counts": {k: v for k, v in event.counts.items() if v},
                     "duration": round(event.duration, 3),
                     "message": event.explanation,
+                    "problem": event.problem,
+                    "python": env.python,
+                    "python_source": env.source,
+                    "warning": event.warning,
                 }
                 print(json.dumps(line), flush=True)
         elif isinstance(event, TestResult) and event.outcome in FAILING:
-            # Test ids and messages are the project's text: shown through display().
-            print(
-                f"{event.outcome.upper()}: {display(event.nodeid)}: {display(event.message)}",
-                flush=True,
-            )
+            # Test ids, messages and output are the project's text: through display().
+            print(_failure_text(event), flush=True)
 
+    # The traceback pytest prints with --tb=short, unless the user chose a style.
+    tb = () if any(a.startswith("--tb") for a in pytest_args) else ("--tb=short",)
     request = RunRequest(
         project,
         env.python,
-        tuple(pytest_args),
+        (*tb, *pytest_args),
         courteous=settings.tests_courteous,
         run_timeout=timeout,
         test_timeout=test_timeout,
+        python_env=env,
     )
     test_run = TestRun(request, show)
     # pytest runs in its own session, so Ctrl-C reaches only us: pass it on.
@@ -135,6 +185,8 @@ def run_tests(
             f"exit code {finished.exit_code} ({display(finished.explanation)});"
             f" python {display(env.describe())}"
         )
+        if finished.warning:
+            print(f"waitwise-tui: warning: {display(finished.warning)}", file=sys.stderr)
         if finished.exit_code not in (0, 1):
             print(display(finished.log_tail[-4000:], multiline=True), file=sys.stderr)
     return finished.exit_code if finished.exit_code >= 0 else 2

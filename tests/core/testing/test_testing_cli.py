@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from waitwise_tui.cli import main
-from waitwise_tui.core.testing.python_env import find_python
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "sample_project"
 
@@ -31,13 +30,13 @@ def test_json_events(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0] == {"event": "collected", "nodeid": "tests/test_basic.py::test_passes"}
     results = {e["nodeid"]: e for e in lines if e["event"] == "result"}
     assert results["tests/test_basic.py::test_xpass"]["outcome"] == "xpassed"
-    assert set(results["tests/test_basic.py::test_fails"]) == {
-        "event",
-        "nodeid",
-        "outcome",
-        "duration",
-        "message",
-    }
+    failed = results["tests/test_basic.py::test_fails"]
+    assert failed["location"] == "tests/test_basic.py:13"
+    assert failed["category"] == "failed"
+    assert failed["subtest"] == ""
+    # pytest's --tb=short traceback: the test's line and the assertion.
+    assert "tests/test_basic.py:13: in test_fails" in failed["longrepr"]
+    assert "E   assert [1, 2] == [1, 3]" in failed["longrepr"]
     last = lines[-1]
     assert last["event"] == "finished"
     assert last["exit_code"] == 1
@@ -49,6 +48,8 @@ def test_json_events(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "xfailed": 1,
         "xpassed": 1,
     }
+    assert last["python"] == sys.executable
+    assert last["python_source"] == "waitwise's own Python"
 
 
 def test_readable_output(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,7 +57,21 @@ def test_readable_output(project: Path, capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED: tests/test_basic.py::test_fails: assert [1, 2] == [1, 3]" in out
+    assert "  at tests/test_basic.py:13\n" in out
+    assert "  E   assert [1, 2] == [1, 3]" in out
+    assert "  -- captured stdout (last 1 lines) --\n  some output before failing" in out
+    assert "  and on stderr" in out
     assert "exit code 1 (some tests failed)" in out
+
+
+def test_usage_error_carries_pytests_reason(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["test", "--project", str(project), "--json", "--", "--bogus-option"])
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 4
+    assert last["problem"] == "unrecognized arguments: --bogus-option"
+    assert last["message"] == "usage error: unrecognized arguments: --bogus-option"
 
 
 def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,20 +100,3 @@ def test_generate_requires_force_to_overwrite(
     assert json.loads(expectations.read_text())["ranges"]["a"] == [1, 1]
     assert main([*argv, "--force"]) == 0
     assert json.loads(expectations.read_text())["ranges"]["a"] == [1, 5]
-
-
-def test_find_python_order(tmp_path: Path) -> None:
-    venv = tmp_path / "active"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").touch()
-    project = tmp_path / "proj"
-    (project / "venv" / "bin").mkdir(parents=True)
-    (project / "venv" / "bin" / "python").touch()
-    env = find_python(project, "/opt/py", {"VIRTUAL_ENV": str(venv)})
-    assert env.source == "$VIRTUAL_ENV"
-    local = find_python(project, "/opt/py", {})
-    assert local.source == "venv"
-    assert local.describe(project) == "venv/bin/python (venv)"
-    shutil.rmtree(project / "venv")
-    assert find_python(project, "/opt/py", {}).python == "/opt/py"
-    assert find_python(project, "", {}).python == sys.executable

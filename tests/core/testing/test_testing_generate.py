@@ -153,3 +153,96 @@ def test_end_to_end_with_the_data_profiler(project: Path, tmp_path: Path) -> Non
     failed = {name for name, outcome in corrupt.items() if outcome == "failed"}
     assert {"test_numeric_range[age]", "test_allowed_categories[city]"} <= failed
     assert corrupt["test_column_present[id]"] == "passed"
+
+
+def people_csv(rows: int = 12) -> str:
+    lines = ["id,age,joined,city,score"]
+    for i in range(1, rows + 1):
+        lines.append(f"{i},{20 + i},2024-01-{i:02d},{['paris', 'lyon'][i % 2]},{i / 10}")
+    return "\n".join(lines) + "\n"
+
+
+def corrupt(text: str, column: str, change) -> str:
+    """``text`` (a CSV) with ``change(row_index, value)`` applied to ``column``."""
+    header, *rows = text.splitlines()
+    names = header.split(",")
+    at = names.index(column)
+    out = [header]
+    for index, row in enumerate(rows):
+        cells = row.split(",")
+        cells[at] = change(index, cells[at])
+        out.append(",".join(cells))
+    return "\n".join(out) + "\n"
+
+
+def failures(root: Path, data: Path) -> dict[str, str]:
+    """Failing generated tests of a run on ``data``, with their messages."""
+    request = RunRequest(
+        root,
+        sys.executable,
+        ("-p", "no:cacheprovider", "tests/test_data_quality.py"),
+        extra_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "WAITWISE_DATA_PATH": str(data)},
+    )
+    test_run = TestRun(request)
+    test_run.run()
+    return {
+        r.nodeid.split("::")[1]: r.message
+        for r in test_run.results
+        if r.when == "call" and r.outcome == "failed"
+    }
+
+
+@pytest.mark.slow
+def test_values_must_parse_as_the_profiled_dtype(tmp_path: Path) -> None:
+    profile_mod = pytest.importorskip("waitwise_tui.core.data.profile")
+    load = pytest.importorskip("waitwise_tui.core.data.load")
+    root = tmp_path / "proj"
+    (root / "data").mkdir(parents=True)
+    clean = people_csv()
+    dataset = root / "data" / "people.csv"
+    dataset.write_text(clean)
+    loaded = load.load_dataset(dataset)
+    profile = profile_mod.profile_frame(loaded.frame, path=str(dataset), format=loaded.format)
+    (root / "profile.json").write_text(profile_mod.dumps(profile_mod.saved_profile_dict(profile)))
+    write_plan(plan_generation(root / "profile.json", root))
+    expect = json.loads((root / "tests" / "test_data_quality_expectations.json").read_text())
+    assert expect["dtypes"] == {
+        "id": "integer",
+        "age": "integer",
+        "joined": "datetime",
+        "city": "string",
+        "score": "float",
+    }
+    assert failures(root, dataset) == {}
+
+    cases = {
+        # Text in 10 of the Age rows, then the whole column replaced by text.
+        "some": corrupt(clean, "age", lambda i, v: "unknown" if i < 10 else v),
+        "all": corrupt(clean, "age", lambda i, v: f"age {v}"),
+        # Dates in another format (day/month/year) in two rows.
+        "dates": corrupt(clean, "joined", lambda i, v: "05/01/2024" if i in (3, 4) else v),
+        "renamed": clean.replace("score", "points", 1),
+    }
+    found = {}
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text)
+        found[name] = failures(root, path)
+    # (age was unique in the profile, so its key test fails too when text repeats.)
+    assert set(found["some"]) - {"test_unique_key[age]"} == {"test_values_parse_as_dtype[age]"}
+    assert (
+        "column age: 10 values are not integer: ['unknown']"
+        in found["some"]["test_values_parse_as_dtype[age]"]
+    )
+    assert (
+        "column age: 12 values are not integer: ['age 21', 'age 22', 'age 23'"
+        in (found["all"]["test_values_parse_as_dtype[age]"])
+    )
+    assert set(found["dates"]) - {"test_unique_key[joined]"} == {
+        "test_values_parse_as_dtype[joined]"
+    }
+    assert (
+        "2 values are not datetime: ['05/01/2024']"
+        in found["dates"]["test_values_parse_as_dtype[joined]"]
+    )
+    assert set(found["renamed"]) == {"test_column_present[score]", "test_no_unexpected_columns"}

@@ -2,7 +2,8 @@
 
 From a profile (the JSON the data tab saves) this builds an expectations file and a
 pytest module that checks a dataset against it: expected columns, nulls within a
-tolerance, numeric ranges, allowed categories, no duplicate rows, unique keys. The
+tolerance, values that parse as the column's dtype family (integer, float, boolean,
+datetime, string), numeric ranges, allowed categories, no duplicate rows, unique keys. The
 module is parametrised per column and is self-contained (pandas + pytest only), so
 it runs in the user's environment without waitwise. Regenerating computes a unified
 diff first; nothing is overwritten unless the caller decides to.
@@ -51,6 +52,24 @@ def _number(value: Any) -> float | int | None:
     return value
 
 
+FAMILIES = ("integer", "float", "boolean", "datetime", "string")
+_KIND_FAMILY = {"numeric": "float", "bool": "boolean", "datetime": "datetime", "text": "string"}
+
+
+def dtype_family(column: dict[str, Any]) -> str:
+    """The column's dtype family, from the profile's pandas dtype (else its kind)."""
+    dtype = str(column.get("dtype") or "").lower()
+    if dtype.startswith(("int", "uint")):
+        return "integer"
+    if dtype.startswith("float"):
+        return "float"
+    if dtype in ("bool", "boolean"):
+        return "boolean"
+    if dtype.startswith("datetime"):
+        return "datetime"
+    return _KIND_FAMILY.get(str(column.get("kind") or ""), "string")
+
+
 def _plain(value: Any) -> str:
     """A category value as text, the way the generated test compares them (1.0 == 1)."""
     if isinstance(value, float) and value.is_integer():
@@ -84,26 +103,30 @@ def build_expectations(
     max_nulls = {}
     ranges = {}
     categories = {}
+    dtypes = {}
     for column in columns:
         name = column["name"]
+        dtypes[name] = dtype_family(column)
         fraction = _number(column.get("null_fraction")) or 0.0
         max_nulls[name] = round(min(1.0, fraction + null_tolerance), 6)
         low, high = _number(column.get("min")), _number(column.get("max"))
         if low is not None and high is not None:
             ranges[name] = [low, high]
-        elif isinstance(column.get("categories"), list):
-            # Numeric columns are checked by range; listing their few observed values
-            # would reject every new value.
+        elif isinstance(column.get("categories"), list) and dtypes[name] in ("string", "boolean"):
+            # Numeric columns are checked by range, datetimes by parsing; listing their
+            # few observed values would reject every new value (and a datetime's text
+            # differs from the file's: "2024-01-05 00:00:00" against "2024-01-05").
             values = [v.get("value") if isinstance(v, dict) else v for v in column["categories"]]
             categories[name] = sorted({_plain(v) for v in values if v is not None})
     keys = [k for k in profile.get("key_candidates") or [] if k in max_nulls]
     return {
-        "version": 1,
+        "version": 2,
         "dataset": _relative(dataset, root) if inside else dataset.as_posix(),
         # Where the project root is, seen from the expectations file.
         "project_root": _relative(root, out_dir.resolve()) if inside else None,
         "format": profile.get("format"),
         "columns": [c["name"] for c in columns],
+        "dtypes": dtypes,
         "max_null_fraction": max_nulls,
         "ranges": ranges,
         "categories": categories,
@@ -177,6 +200,42 @@ def test_nulls_within_tolerance(frame, column):
         pytest.skip("column missing")
     fraction = float(frame[column].isna().mean()) if len(frame) else 0.0
     assert fraction <= EXPECT["max_null_fraction"][column]
+
+
+# Values of these families must parse as such; text columns take anything.
+TYPED = sorted(c for c, family in EXPECT.get("dtypes", {{}}).items() if family != "string")
+BOOLEAN_WORDS = {{"true", "false", "1", "0", "yes", "no"}}
+
+
+def unparsed(series, family):
+    """The values of ``series`` that are not of ``family`` (nulls are the null test's)."""
+    values = series.dropna()
+    if family in ("integer", "float"):
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = numbers.isna()
+        if family == "integer":
+            bad = bad | (numbers.notna() & (numbers % 1 != 0))
+    elif family == "datetime":
+        if pd.api.types.is_datetime64_any_dtype(values):
+            return values.iloc[:0]
+        # ISO 8601, as the data profiler judged the column a datetime.
+        parsed = pd.to_datetime(values.astype(str), format="ISO8601", errors="coerce")
+        bad = parsed.isna()
+    elif family == "boolean":
+        bad = ~values.map(lambda v: plain(v).lower() in BOOLEAN_WORDS).astype(bool)
+    else:
+        return values.iloc[:0]
+    return values[bad.to_numpy()]
+
+
+@pytest.mark.parametrize("column", TYPED)
+def test_values_parse_as_dtype(frame, column):
+    if column not in frame.columns:
+        pytest.skip("column missing")
+    family = EXPECT["dtypes"][column]
+    bad = unparsed(frame[column], family)
+    examples = [plain(v) for v in list(dict.fromkeys(bad.tolist()))[:5]]
+    assert len(bad) == 0, f"column {{column}}: {{len(bad)}} values are not {{family}}: {{examples}}"
 
 
 @pytest.mark.parametrize("column", sorted(EXPECT["ranges"]))

@@ -21,8 +21,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from waitwise_tui.core.testing.plugin import CAP_ENV, EVENTS_ENV, PLUGIN_DIR, PLUGIN_MODULE
-from waitwise_tui.core.testing.python_env import Capabilities, SetupError, require_pytest
+from waitwise_tui.core.testing.plugin import (
+    CAP_ENV,
+    EVENTS_ENV,
+    PLUGIN_DIR,
+    PLUGIN_MODULE,
+    SELECT_ENV,
+)
+from waitwise_tui.core.testing.python_env import (
+    Capabilities,
+    PythonEnv,
+    SetupError,
+    check_env,
+    require_pytest,
+)
 
 OUTCOMES = ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
 FAILING = frozenset({"failed", "error"})
@@ -53,8 +65,13 @@ def empty_counts() -> dict[str, int]:
 
 
 def counts_summary(counts: Mapping[str, int]) -> str:
-    """``"12 passed, 1 failed"``; outcomes with a zero count are left out."""
-    parts = [f"{counts[name]} {name}" for name in OUTCOMES if counts.get(name)]
+    """``"12 passed, 1 failed, 40 subtests passed"``; zero counts are left out.
+
+    The categories are pytest's own summary words: the six outcomes first, then any
+    other (subtests, a plugin's) in the order they came.
+    """
+    names = [*OUTCOMES, *(k for k in counts if k not in OUTCOMES)]
+    parts = [f"{counts[name]} {name}" for name in names if counts.get(name)]
     return ", ".join(parts) or "no tests ran"
 
 
@@ -85,6 +102,13 @@ class TestResult:
     longrepr: str = ""
     stdout: str = ""
     stderr: str = ""
+    # pytest's summary word for this report ("passed", "subtests passed", "error"...);
+    # "" when pytest does not count it (a passing subtest at default verbosity).
+    category: str = "passed"
+    # A subtest's description ("[msg] (i=1)"); "" for the test's own report.
+    subtest: str = ""
+    # Where it went wrong, ``path:line`` (the crash line, else the test's own line).
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,10 +118,52 @@ class Finished:
     duration: float
     reason: str = ""  # "", "cancelled" or "timed out after N s"
     log_tail: str = ""
+    warning: str = ""  # a problem with the chosen Python (see TestRun.warning)
+    # pytest's own reason for a usage or internal error ("unrecognized arguments: -x").
+    problem: str = ""
 
     @property
     def explanation(self) -> str:
-        return self.reason or explain_exit_code(self.exit_code)
+        text = self.reason or explain_exit_code(self.exit_code)
+        return f"{text}: {self.problem}" if self.problem else text
+
+
+def pytest_problem(log: str) -> str:
+    """pytest's one-line reason in its output for a usage or internal error, or ""."""
+    found = ""
+    for line in log.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("INTERNALERROR>"):
+            rest = stripped.removeprefix("INTERNALERROR>").strip()
+            if rest.startswith("E "):
+                found = rest[2:].strip()
+            continue
+        lowered = stripped.lower()
+        if lowered.startswith("error: usage:"):
+            continue
+        index = lowered.find("error: ")
+        if index >= 0 and (index == 0 or lowered[:index].rstrip().endswith(":")):
+            found = stripped[index + len("error: ") :].strip()
+    return found[:500]
+
+
+def pytest_targets(nodeids: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Arguments for pytest that run exactly ``nodeids``, and the ids to select.
+
+    pytest splits every argument on ``::``, so an id whose parameters hold ``::`` cannot
+    be an argument: its test function goes instead, and the plugin keeps only the ids
+    in the returned selection.
+    """
+    args: list[str] = []
+    select: list[str] = []
+    for nodeid in nodeids:
+        head, bracket, params = nodeid.partition("[")
+        if bracket and "::" in params:
+            select.append(nodeid)
+            nodeid = head
+        if nodeid not in args:
+            args.append(nodeid)
+    return tuple(args), tuple(select)
 
 
 RunEvent = Collected | CollectionFinished | TestResult | Finished
@@ -124,12 +190,17 @@ def parse_event(obj: Mapping[str, object]) -> RunEvent | None:
                 longrepr=str(obj.get("longrepr") or ""),
                 stdout=str(obj.get("stdout") or ""),
                 stderr=str(obj.get("stderr") or ""),
+                # An uncounted report (a passing subtest at pytest's default verbosity)
+                # has the category ""; older events had no category at all.
+                category=str(obj["category"]) if "category" in obj else outcome,
+                subtest=str(obj.get("subtest") or ""),
+                location=str(obj.get("location") or ""),
             )
         if kind == "finished":
             counts = empty_counts()
             raw = obj.get("counts")
             if isinstance(raw, dict):
-                counts.update({k: int(v) for k, v in raw.items() if k in counts})
+                counts.update({str(k): int(v) for k, v in raw.items()})
             return Finished(int(obj["exit_code"]), counts, 0.0)  # type: ignore[call-overload]
     except (KeyError, TypeError, ValueError):
         return None
@@ -149,6 +220,10 @@ class RunRequest:
     test_timeout: float | None = None
     capture_cap: int = 65536
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # How ``python`` was chosen; when given, a missing pytest names that environment's fix.
+    python_env: PythonEnv | None = None
+    # Exact node ids to keep among those collected (see ``pytest_targets``).
+    select: tuple[str, ...] = ()
 
 
 def build_command(request: RunRequest, caps: Capabilities) -> list[str]:
@@ -161,13 +236,20 @@ def build_command(request: RunRequest, caps: Capabilities) -> list[str]:
     return argv
 
 
-def build_env(request: RunRequest, events_path: Path, base: Mapping[str, str]) -> dict[str, str]:
+def build_env(
+    request: RunRequest,
+    events_path: Path,
+    base: Mapping[str, str],
+    select_path: Path | None = None,
+) -> dict[str, str]:
     env = dict(base)
     env.update(request.extra_env)
     # Prepend, keeping the user's own PYTHONPATH entries after ours.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGIN_DIR), env.get("PYTHONPATH")) if p)
     env[EVENTS_ENV] = str(events_path)
     env[CAP_ENV] = str(request.capture_cap)
+    if select_path is not None:
+        env[SELECT_ENV] = str(select_path)
     if request.courteous:
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env
@@ -201,6 +283,9 @@ class TestRun:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._interrupted_at: float | None = None
+        # Set before pytest starts: a problem with the chosen Python that may explain
+        # failures (the project's own package does not import from it).
+        self.warning = ""
 
     def cancel(self) -> None:
         """Ask the run to stop: SIGINT to pytest's group, SIGKILL after the grace period."""
@@ -221,7 +306,11 @@ class TestRun:
     def run(self) -> Finished:
         """Start pytest and stream its events; raises SetupError when it cannot start."""
         check_project(self.request.project)
-        caps = require_pytest(self.request.python)
+        env = self.request.python_env
+        if env is not None and env.python == self.request.python:
+            caps, self.warning = check_env(env, self.request.project)
+        else:
+            caps = require_pytest(self.request.python, self.request.project)
         tmp = Path(tempfile.mkdtemp(prefix="waitwise-tests-"))
         try:
             return self._run(caps, tmp)
@@ -232,13 +321,17 @@ class TestRun:
         events_path = tmp / "events.jsonl"
         events_path.touch()
         log_path = tmp / "output.log"
+        select_path = None
+        if self.request.select:
+            select_path = tmp / "select.txt"
+            select_path.write_text("\n".join(self.request.select) + "\n", encoding="utf-8")
         started = time.monotonic()
         with open(log_path, "wb") as log:
             try:
                 proc = subprocess.Popen(
                     build_command(self.request, caps),
                     cwd=self.request.project,
-                    env=build_env(self.request, events_path, os.environ),
+                    env=build_env(self.request, events_path, os.environ, select_path),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -254,7 +347,9 @@ class TestRun:
         duration = time.monotonic() - started
         counts = finished.counts if finished is not None else self._tally()
         code = finished.exit_code if finished is not None else proc.returncode
-        done = Finished(code, counts, duration, self._reason, _read_tail(log_path))
+        tail = _read_tail(log_path)
+        problem = pytest_problem(tail) if code in (2, 3, 4) and not self._reason else ""
+        done = Finished(code, counts, duration, self._reason, tail, self.warning, problem)
         self._emit(done)
         return done
 
@@ -305,7 +400,8 @@ class TestRun:
     def _tally(self) -> dict[str, int]:
         counts = empty_counts()
         for result in self.results:
-            counts[result.outcome] += 1
+            if result.category:
+                counts[result.category] = counts.get(result.category, 0) + 1
         return counts
 
 

@@ -16,3 +16,5 @@ PLUGIN_MODULE = "waitwise_pytest_plugin"
 EVENTS_ENV = "WAITWISE_TEST_EVENTS"
 # Captured stdout/stderr and tracebacks in events are cut to this many characters.
 CAP_ENV = "WAITWISE_TEST_CAPTURE_CAP"
+# A file of exact node ids to keep (ids pytest cannot take as arguments).
+SELECT_ENV = "WAITWISE_TEST_SELECT"

@@ -47,6 +47,7 @@ from waitwise_tui.core.testing.runner import (
     RunRequest,
     TestResult,
     TestRun,
+    pytest_targets,
     summary_text,
 )
 from waitwise_tui.core.testing.watch import Debouncer, scan
@@ -73,21 +74,34 @@ HELP = (
     "g data tests"
 )
 SHORT = {"xfailed": "xfail", "xpassed": "xpass"}
+# Joins a test's id and a subtest's description into the key of the subtest's tree node
+# (a character no node id or description shown by pytest holds).
+SUB = "\x1f"
 
 
 def split_nodeid(nodeid: str) -> list[str]:
-    """``file::Class::test[param]`` -> ["file", "Class", "test", "[param]"]."""
-    parts = nodeid.split("::")
-    last = parts[-1]
-    if "[" in last and last.endswith("]"):
-        name, _, param = last.partition("[")
-        parts[-1:] = [name, f"[{param}"]
+    """``file::Class::test[param]`` -> ["file", "Class", "test", "[param]"].
+
+    Parameters are never split, whatever they hold (``test[a::b]``), as pytest's own
+    node ids nest: the first ``[`` starts them.
+    """
+    head, bracket, params = nodeid.partition("[")
+    parts = head.split("::")
+    if bracket:
+        parts.append(f"[{params}")
     return parts
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    shown = [f"{counts[k]} {SHORT.get(k, k)}" for k in OUTCOMES if counts.get(k)]
+    """Counts under pytest's summary words; subtests and a plugin's words after the six."""
+    names = [*OUTCOMES, *(k for k in counts if k not in OUTCOMES)]
+    shown = [f"{counts[k]} {SHORT.get(k, k)}" for k in names if counts.get(k)]
     return " ".join(shown) or "no results"
+
+
+def test_of(key: str) -> str:
+    """The test's node id of a tree key (a subtest's key names its test)."""
+    return key.partition(SUB)[0]
 
 
 class LiveResults:
@@ -205,7 +219,14 @@ class TestsTab(TabWidget):
         self.courteous = bool(ctx.settings.tests_courteous)
         self._discovered = False  # discovery runs on first activation
         self.watching = False
+        # The result shown per test: its failing phase, else its call.
         self.results: dict[str, TestResult] = {}
+        # Every report of a test's last run (setup/call/teardown), and its subtests'.
+        self.phases: dict[str, list[TestResult]] = {}
+        self.subtests: dict[str, dict[str, TestResult]] = {}
+        self._ran: set[str] = set()  # tests with a report in the current run
+        self._listed: set[str] = set()  # tests collected (or erroring) in this run
+        self._run_args: tuple[str, ...] = ()
         self.order: list[str] = []
         self.nodes: dict[str, TreeNode[str]] = {}
         self.state = "discovering"
@@ -219,6 +240,7 @@ class TestsTab(TabWidget):
         self._debounce = Debouncer()
         # Tail of pytest's own output (bounded by the runner), shown with l.
         self._last_log = ""
+        self._warned = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="tests-status")
@@ -266,7 +288,18 @@ class TestsTab(TabWidget):
 
     # -- running -------------------------------------------------------------
 
-    def _start(self, args: tuple[str, ...] = (), *, collect_only: bool = False) -> None:
+    def _start_tests(self, nodeids: list[str] | tuple[str, ...]) -> None:
+        """Run exactly these tests (ids pytest cannot take as arguments included)."""
+        args, select = pytest_targets(nodeids)
+        self._start(args, select=select)
+
+    def _start(
+        self,
+        args: tuple[str, ...] = (),
+        *,
+        collect_only: bool = False,
+        select: tuple[str, ...] = (),
+    ) -> None:
         if self._run is not None:
             self.notify("a test run is in progress (c cancels it)", severity="warning")
             return
@@ -277,18 +310,25 @@ class TestsTab(TabWidget):
             collect_only=collect_only,
             courteous=self.courteous,
             extra_env=dict(self.ctx.fakes.tests_env),
+            python_env=self.env,
+            select=select,
         )
         self._live = LiveResults(lambda live: self.post_message(_ResultsArrived(live)))
         self._run = TestRun(request, self._live.add)
         self._run_counts = dict.fromkeys(OUTCOMES, 0)
         self._run_seen = 0
         self._run_total = 0
+        self._ran = set()
+        self._listed = set()
+        self._run_args = args
         self.state = "collecting" if collect_only else "running"
         if collect_only:
             self.query_one(Tree).clear()
             self.nodes.clear()
             self.order.clear()
             self.results.clear()
+            self.phases.clear()
+            self.subtests.clear()
         elif not args or args == ("--ff",):
             self._forget_results()
         self._show_counts()
@@ -297,6 +337,9 @@ class TestsTab(TabWidget):
     def _forget_results(self) -> None:
         """A full run or a rediscovery starts from a clean slate."""
         self.results.clear()
+        self.phases.clear()
+        for nodeid in list(self.subtests):
+            self._drop_subtests(nodeid)
         for nodeid in self.order:
             self.nodes[nodeid].set_label(self._label(nodeid, split_nodeid(nodeid)[-1]))
 
@@ -322,6 +365,7 @@ class TestsTab(TabWidget):
         for event in events:
             if isinstance(event, Collected):
                 self._add_test(tree, event.nodeid)
+                self._listed.add(event.nodeid)
                 self._run_total += 1
             elif isinstance(event, TestResult):
                 self._apply_result(tree, event)
@@ -349,21 +393,83 @@ class TestsTab(TabWidget):
             parent = existing
         return parent
 
-    def _label(self, nodeid: str, name: str) -> Text:
+    def outcome(self, nodeid: str) -> str | None:
+        """A test's outcome as shown: failed when any of its subtests failed."""
         result = self.results.get(nodeid)
-        icon, style = ICONS.get(result.outcome, ("·", "dim")) if result else ("·", "dim")
+        subs = self.subtests.get(nodeid, {})
+        own = result.outcome if result is not None else None
+        if own not in FAILING and any(sub.outcome in FAILING for sub in subs.values()):
+            return "failed"
+        return own
+
+    def _label(self, nodeid: str, name: str) -> Text:
+        if SUB in nodeid:
+            test, _, subtest = nodeid.partition(SUB)
+            sub = self.subtests.get(test, {}).get(subtest)
+            outcome = sub.outcome if sub is not None else None
+        else:
+            outcome = self.outcome(nodeid)
+        icon, style = ICONS.get(outcome or "", ("·", "dim"))
         return Text.assemble((icon, style), " ", plain(name))
 
+    def _drop_subtests(self, nodeid: str) -> None:
+        for subtest in self.subtests.pop(nodeid, {}):
+            node = self.nodes.pop(f"{nodeid}{SUB}{subtest}", None)
+            if node is not None:
+                node.remove()
+
     def _apply_result(self, tree: Tree[str], result: TestResult) -> None:
-        previous = self.results.get(result.nodeid)
-        # A failing teardown after a failing call: the call's failure says more.
-        if not (result.when == "teardown" and previous is not None and previous.outcome in FAILING):
-            self.results[result.nodeid] = result
-        self._run_counts[result.outcome] += 1
-        if result.when != "teardown":
-            self._run_seen += 1
-        node = self._add_test(tree, result.nodeid)
-        node.set_label(self._label(result.nodeid, split_nodeid(result.nodeid)[-1]))
+        nodeid = result.nodeid
+        if nodeid not in self._ran:
+            # The test's first report in this run: its reports of an earlier run go.
+            self._ran.add(nodeid)
+            self._listed.add(nodeid)
+            self.results.pop(nodeid, None)
+            self.phases.pop(nodeid, None)
+            self._drop_subtests(nodeid)
+        if result.category:
+            self._run_counts[result.category] = self._run_counts.get(result.category, 0) + 1
+        node = self._add_test(tree, nodeid)
+        if result.subtest:
+            self.subtests.setdefault(nodeid, {})[result.subtest] = result
+            key = f"{nodeid}{SUB}{result.subtest}"
+            child = self.nodes.get(key)
+            if child is None:
+                node.allow_expand = True
+                child = node.add_leaf(self._label(key, result.subtest), data=key)
+                self.nodes[key] = child
+            else:
+                child.set_label(self._label(key, result.subtest))
+            if result.outcome in FAILING:
+                node.expand()  # a failing subtest is shown without a keypress
+        else:
+            self.phases.setdefault(nodeid, []).append(result)
+            previous = self.results.get(nodeid)
+            # A failing phase is what the test's line shows; a later one does not hide it.
+            if previous is None or previous.outcome not in FAILING:
+                self.results[nodeid] = result
+            if result.when != "teardown":
+                self._run_seen += 1
+        node.set_label(self._label(nodeid, split_nodeid(nodeid)[-1]))
+
+    def _prune(self) -> None:
+        """Drop the tests a full run or a discovery no longer found (a deleted file)."""
+        gone = [n for n in self.order if n not in self._listed]
+        for nodeid in gone:
+            self._drop_subtests(nodeid)
+            self.results.pop(nodeid, None)
+            self.phases.pop(nodeid, None)
+            node = self.nodes.pop(nodeid)
+            parent = node.parent
+            node.remove()
+            # Folders and classes left empty go too.
+            while parent is not None and parent.parent is not None and not parent.children:
+                self.nodes.pop(str(parent.data), None)
+                grand = parent.parent
+                parent.remove()
+                parent = grand
+        gone_set = set(gone)
+        self.order[:] = [n for n in self.order if n not in gone_set]
 
     @on(_RunFinished)
     def _finished(self, message: _RunFinished) -> None:
@@ -373,6 +479,13 @@ class TestsTab(TabWidget):
         self._run = None
         self._last_log = finished.log_tail
         self._run_counts = dict(finished.counts)
+        full = collect_only or self._run_args in ((), ("--ff",))
+        if full and finished.exit_code in (0, 1, 5) and not finished.reason:
+            self._prune()
+        if finished.warning and finished.warning != self._warned:
+            # Once per problem: a watch loop would otherwise repeat it at every run.
+            self._warned = finished.warning
+            self.notify(finished.warning, severity="warning")
         if collect_only:
             self.state = (
                 f"{len(self.order)} tests found"
@@ -441,6 +554,12 @@ class TestsTab(TabWidget):
         if node is None or node.data is None:
             return
         nodeid = node.data
+        if SUB in nodeid:
+            test, _, subtest = nodeid.partition(SUB)
+            sub = self.subtests.get(test, {}).get(subtest)
+            if sub is not None:
+                self._show_detail_text(self._result_text(test, [sub]))
+            return
         result = self.results.get(nodeid)
         if result is None:
             inside = [
@@ -453,36 +572,51 @@ class TestsTab(TabWidget):
             text.append(f"\n{len(inside)} tests, {len(failing)} failing\nenter: run these")
             self._show_detail_text(text)
             return
-        icon, style = ICONS[result.outcome]
+        phases = self.phases.get(nodeid, [result])
+        # Every failing phase (a teardown error after a failing call too), else the call.
+        shown = [r for r in phases if r.outcome in FAILING] or [result]
+        shown += [r for r in self.subtests.get(nodeid, {}).values() if r.outcome in FAILING]
+        self._show_detail_text(self._result_text(nodeid, shown))
+
+    def _result_text(self, nodeid: str, results: list[TestResult]) -> Text:
         text = plain(nodeid, "bold")
-        text.append(
-            f"\n{icon} {result.outcome} ({display(result.when)}) {result.duration:.2f}s",
-            style=style,
-        )
-        if result.message:
-            text.append("\n")
-            text.append_text(plain(result.message, multiline=True))
-        for title, body in (
-            ("traceback", result.longrepr),
-            ("stdout", result.stdout),
-            ("stderr", result.stderr),
-        ):
-            if body and not (title == "traceback" and body == result.message):
-                text.append(f"\n\n── {title} ──\n", style="dim")
-                text.append_text(plain(body, multiline=True))
-        self._show_detail_text(text)
+        for index, result in enumerate(results):
+            icon, style = ICONS[result.outcome]
+            if index:
+                text.append("\n")
+            head = f"\n{icon} {result.outcome} ({display(result.when)})"
+            if result.subtest:
+                head += f" subtest {display(result.subtest)}"
+            text.append(f"{head} {result.duration:.2f}s", style=style)
+            if result.location:
+                text.append("\nat ", style="dim")
+                text.append_text(plain(result.location))
+            if result.message:
+                text.append("\n")
+                text.append_text(plain(result.message, multiline=True))
+            for title, body in (
+                ("traceback", result.longrepr),
+                ("stdout", result.stdout),
+                ("stderr", result.stderr),
+            ):
+                if body and not (title == "traceback" and body == result.message):
+                    text.append(f"\n\n── {title} ──\n", style="dim")
+                    text.append_text(plain(body, multiline=True))
+        return text
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         self._show_detail(event.node)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
         if event.node.data is not None:
-            self._start((event.node.data,))
+            # A subtest runs as its test: pytest cannot select one subtest.
+            self._start_tests((test_of(event.node.data),))
 
     # -- actions -------------------------------------------------------------
 
     def failing(self) -> list[str]:
-        return [n for n in self.order if n in self.results and self.results[n].outcome in FAILING]
+        """Failing tests in tree order (a test with a failing subtest among them)."""
+        return [n for n in self.order if self.outcome(n) in FAILING]
 
     def action_run_all(self) -> None:
         self._start()
@@ -492,7 +626,7 @@ class TestsTab(TabWidget):
         if not failed:
             self.notify("no failed tests to rerun")
             return
-        self._start(tuple(failed))
+        self._start_tests(failed)
 
     def action_failed_first(self) -> None:
         self._start(("--ff",))
@@ -512,6 +646,7 @@ class TestsTab(TabWidget):
             return
         tree = self.query_one(Tree)
         current = tree.cursor_node.data if tree.cursor_node is not None else None
+        current = test_of(current) if current is not None else None
         if current in failed:
             target = failed[(failed.index(current) + step) % len(failed)]
         else:

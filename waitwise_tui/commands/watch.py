@@ -68,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
         f"watching {', '.join(args.paths) or workspace.root} every {interval:g} s;"
         f" notifying {len(config.channels)} channel(s)"
     )
+    first = True
     try:
         while not stop.is_set():
             snapshot = monitor.poll()
+            if first:
+                first = False
+                names = ", ".join(run.name for run in snapshot.runs)
+                _err(f"{len(snapshot.runs)} run(s) found{': ' if names else ''}{names}")
             for event in alerts.events(snapshot):
                 event_id = None
                 try:

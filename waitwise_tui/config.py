@@ -18,6 +18,7 @@ from waitwise_tui.core.atomic import atomic_write_text
 
 if TYPE_CHECKING:
     from waitwise_tui.core.notify.channels import NotifyConfig
+    from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
     from waitwise_tui.core.tuner.service import RunnerOptions
 
 if sys.version_info >= (3, 11):
@@ -69,6 +70,9 @@ class Settings:
     # core.notify.channels.parse).
     notify_urls: list[Any] = field(default_factory=list)
     notify: dict[str, Any] = field(default_factory=dict)
+    # [gpu_alerts]: thresholds of the GPU alerts tied to a run (input-bound, memory
+    # headroom, throttling; see core.runs.gpu_alerts.GpuAlertConfig).
+    gpu_alerts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def path(cls) -> Path:
@@ -115,6 +119,20 @@ class Settings:
                     k: v
                     for k, v in value.items()
                     if not any(f"slurm.{k}" in p for p in slurm_problems)
+                }
+                continue
+            if key == "gpu_alerts":
+                from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
+
+                if not isinstance(value, dict):
+                    problems.append("setting 'gpu_alerts' must be a table")
+                    continue
+                _alerts, alert_problems = GpuAlertConfig.parse(value)
+                problems.extend(alert_problems)
+                settings.gpu_alerts = {
+                    k: v
+                    for k, v in value.items()
+                    if not any(f"gpu_alerts.{k}:" in p for p in alert_problems)
                 }
                 continue
             if key in ("notify_urls", "notify"):
@@ -164,6 +182,12 @@ class Settings:
             free_util_percent=self.gpu_free_util_percent,
             slurm=dict(self.slurm),
         )
+
+    def gpu_alert_config(self) -> GpuAlertConfig:
+        """Thresholds of the GPU alerts tied to a run, as core takes them."""
+        from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
+
+        return GpuAlertConfig.parse(self.gpu_alerts)[0]
 
     def notify_config(self) -> NotifyConfig:
         """The notification channels and delivery options, as core takes them."""

@@ -34,11 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-notify", action="store_true", help="print and record events, send nothing"
     )
+    parser.add_argument(
+        "--no-gpu", action="store_true", help="no GPU alerts (input-bound, memory, throttling)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from waitwise_tui.config import Settings
-    from waitwise_tui.core.events import record_event
+    from waitwise_tui.core.events import record_event_once
     from waitwise_tui.core.notify.delivery import Notifier
     from waitwise_tui.core.runs.alerts import AlertEvents
     from waitwise_tui.core.runs.monitor import RunMonitor
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     monitor = RunMonitor(workspace.root, args.paths)
     alerts = AlertEvents()
+    gpu = None if args.no_gpu else _GpuJudge(settings)
     conn = None
     _err(
         f"watching {', '.join(args.paths) or workspace.root} every {interval:g} s;"
@@ -76,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
                 first = False
                 names = ", ".join(run.name for run in snapshot.runs)
                 _err(f"{len(snapshot.runs)} run(s) found{': ' if names else ''}{names}")
-            for event in alerts.events(snapshot):
+            found = alerts.events(snapshot)
+            if gpu is not None:
+                found += gpu.events(snapshot)
+            for event in found:
                 event_id = None
                 try:
                     if conn is None:
@@ -84,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
                         workspace.ensure()
                         conn = connect(workspace.db_path)
-                    event_id = record_event(conn, event)
+                    # The TUI on this workspace may have stored it already: one row.
+                    event_id, _stored = record_event_once(conn, event)
                 except Exception as exc:  # print and notify it anyway
                     _err(f"could not store event: {exc}")
                 _print(event, args.json, display)
@@ -92,10 +100,50 @@ def run(args: argparse.Namespace) -> int:
             stop.wait(interval)
     finally:
         monitor.close()
+        if gpu is not None:
+            gpu.close()
         notifier.close(timeout=5.0)
         if conn is not None:
             conn.close()
     return 0
+
+
+class _GpuJudge:
+    """The GPU alerts tied to the runs (``core.runs.gpu_alerts``), over this process's
+    own NVML sampler: the same judge as the TUI's system poller."""
+
+    def __init__(self, settings: Any) -> None:
+        from waitwise_tui.core.gpu.sampler import GpuSampler, nvml_from_env
+        from waitwise_tui.core.runs.gpu_alerts import GpuAlerts, WriterCpu
+
+        try:
+            nvml = nvml_from_env()
+        except ValueError as exc:
+            _err(str(exc))
+            nvml = None
+        self.sampler = GpuSampler(nvml)
+        self.alerts = GpuAlerts(settings.gpu_alert_config())
+        self.cpu = WriterCpu()
+        self._said = False
+
+    def events(self, snapshot: Any) -> list[Any]:
+        try:
+            status, gpus = self.sampler.sample()
+            if not status.ok:
+                if not self._said:
+                    self._said = True
+                    _err(f"no GPU alerts: {status.error}")
+                return []
+            loads = self.cpu.loads(snapshot.runs)
+            return self.alerts.update(time.time(), gpus, loads)
+        except Exception as exc:  # keep watching the logs; say it once
+            if not self._said:
+                self._said = True
+                _err(f"GPU alerts failed: {exc}")
+            return []
+
+    def close(self) -> None:
+        self.sampler.close()
 
 
 def _print(event: Any, as_json: bool, display: Any) -> None:

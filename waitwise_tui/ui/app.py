@@ -169,6 +169,9 @@ class WaitwiseApp(App[int]):
     def on_mount(self) -> None:
         self.call_after_refresh(self._mount_runs_panel)
         self._start_notifier()
+        # GPU alerts tied to a run come from the system poller's thread: post_message
+        # is thread-safe, and they take the path every event takes.
+        self.live.event_sink = lambda event: self.post_message(RecordEvent(event))
         self._watch_theme_choice()
         if self.ctx.settings.keymap:
             self.set_keymap(self.ctx.settings.keymap)
@@ -354,7 +357,8 @@ class WaitwiseApp(App[int]):
             if self._db is None:
                 self.ctx.workspace.ensure()
                 self._db = connect(self.ctx.workspace.db_path)
-            event_id = core_events.record_event(self._db, event)
+            # A `watch` on this workspace may have stored this alert already: one row.
+            event_id, _stored = core_events.record_event_once(self._db, event)
         except Exception as exc:  # the event still reached the UI; say why it wasn't kept
             # notify posts Textual's Notify message: thread-safe, no call_from_thread.
             self.notify(f"could not store event: {exc}", severity="error", markup=False)

@@ -12,6 +12,8 @@ import pytest
 from hooks import Hook, Watch, history, write_settings
 from waits import wait_until
 
+from waitwise_tui.core.db import connect
+
 pytestmark = pytest.mark.slow
 
 
@@ -95,3 +97,19 @@ def test_notify_test_reports_success_and_the_channel_error(_sandbox_config):
 def test_notify_test_without_channels_says_where_to_set_them(_sandbox_config):
     done = run_cli("notify", "test")
     assert done.returncode == 2 and "notify_urls" in done.stderr
+
+
+def test_watch_raises_gpu_alerts_from_its_own_sampler(tmp_path, monkeypatch):
+    """A GPU fault (uncorrected ECC errors in the fake NVML) is printed once as an alert
+    and stored, with no run on the GPU: it names the GPU."""
+    monkeypatch.setenv("WAITWISE_FAKE_NVML", "ecc")
+    log = tmp_path / "run.jsonl"
+    history(log)
+    watch = Watch(tmp_path, str(log), "--no-notify")
+    wait_until(lambda: watch.lines, "the ECC alert")
+    assert watch.stop() == 0
+    [line] = watch.lines
+    assert line["alert"] == "ecc" and line["level"] == "critical"
+    assert line["source"] == "GPU 0" and line["data"]["ecc_uncorrected"] == 2
+    with connect(tmp_path / ".waitwise" / "waitwise.db") as conn:
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1

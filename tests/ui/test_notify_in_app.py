@@ -90,3 +90,31 @@ async def test_the_tui_and_watch_side_by_side_notify_once(tmp_path, _sandbox_con
         assert watch.stop() == 0
     assert len(hook.bodies) == 1
     assert watch.lines[0]["alert"] == "nan"  # the same alert, printed by watch
+
+
+async def test_a_failing_channel_is_reported_once_in_the_status_line(tmp_path):
+    from waitwise_tui.ui.monitor.system import SystemMonitor
+
+    with Hook("down") as hook:
+        ctx = notifying_context(tmp_path, hook.url)
+        ctx.settings.notify["retries"] = 1
+        app = make_app(ctx, tabs=())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await tabs_ready(pilot)
+            monitor = app.query_one(SystemMonitor)
+            for n, kind in enumerate(("nan", "stall", "divergence")):
+                app.post_message(
+                    RecordEvent(Event("alert", f"r{n}", f"r{n}: {kind}", data={"alert": kind}))
+                )
+            await wait_for(pilot, lambda: hook.requests >= 6, "every event's attempts")
+            await wait_for(
+                pilot,
+                lambda: any("failing" in line for line in monitor.plain_lines),
+                "the failing channel in the status line",
+            )
+            shown = "\n".join(monitor.plain_lines)
+            assert shown.count("notifications to json://127.0.0.1") == 1, shown
+            assert "/hook" not in shown  # the URL is redacted
+            failing = [n for n in app._notifications if "failing" in n.message]
+            assert len(failing) == 1  # one toast for the spell, not one per event
+            app.notifier.close(timeout=0.5)

@@ -372,11 +372,21 @@ class WaitwiseApp(App[int]):
         from waitwise_tui.core.notify.delivery import Notifier
 
         def problem(text: str) -> None:
-            # Called on the notifier's thread; notify posts a message (thread-safe).
+            # Called on the notifier's thread, once per failing spell of a channel:
+            # a toast now, and the status line until the channel works again.
+            # notify posts a message (thread-safe).
             self.notify(text, title="notifications", severity="warning", timeout=10)
+            self.live.set_notice("notify", text)
+
+        def recovered(_channel: str) -> None:
+            self.live.set_notice("notify", None)
 
         self.notifier = Notifier(
-            config, db_path=self.ctx.workspace.db_path, role="tui", on_problem=problem
+            config,
+            db_path=self.ctx.workspace.db_path,
+            role="tui",
+            on_problem=problem,
+            on_recovered=recovered,
         ).start()
 
     def _announce(self, event: core_events.Event) -> None:

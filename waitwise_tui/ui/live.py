@@ -204,6 +204,9 @@ class Live:
         self._gpu_alerts: Any = None
         self._writer_cpu: Any = None
         self.event_sink: Callable[[Event], None] | None = None
+        # Lasting conditions shown in the monitor's status line until cleared (a
+        # notification channel that keeps failing), by who set them.
+        self._notices: dict[str, str] = {}
         self._system_channel = _Channel("waitwise-monitor", SystemUpdated, self._system_interval)
         self._runs_channel = _Channel("waitwise-runs", RunsUpdated, self._runs_interval)
 
@@ -320,6 +323,19 @@ class Live:
         self._runs = snapshot
         self._runs_channel.post(snapshot, None)
 
+    def set_notice(self, key: str, text: str | None) -> None:
+        """Show ``text`` in the status line (the monitor's header) until it is set to
+        None; any thread may call it."""
+        if text is None:
+            self._notices.pop(key, None)
+        else:
+            self._notices[key] = text
+        self._system_channel.poke()
+
+    def _problem(self) -> str | None:
+        parts = [self._setup_problem, *list(self._notices.values())]
+        return "; ".join(p for p in parts if p) or None
+
     # -- polling (on the pollers' threads) ---------------------------------------------
 
     def _system_interval(self) -> float:
@@ -357,10 +373,10 @@ class Live:
         try:
             snapshot = self._sample()
         except Exception as exc:  # a poll must never take the app down; say why instead
-            self.publish_system(None, self._setup_problem or f"monitor poll failed: {exc}")
+            self.publish_system(None, self._problem() or f"monitor poll failed: {exc}")
             return
         self._judge_gpus(snapshot)
-        self.publish_system(snapshot, self._setup_problem)
+        self.publish_system(snapshot, self._problem())
 
     def _judge_gpus(self, snapshot: SystemSnapshot) -> None:
         """Raise the GPU alerts of the runs' GPUs in ``snapshot`` (to ``event_sink``)."""

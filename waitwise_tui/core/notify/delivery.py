@@ -13,7 +13,8 @@ then, for each event:
    sent as one message when the window ends (critical events are never held);
 5. sends it to each channel that wants it, retrying with doubling backoff, and records
    every attempt. A channel whose message finally fails is reported once through
-   ``on_problem`` and again only after it has worked in between.
+   ``on_problem`` and again only after it has worked in between (``on_recovered``
+   says when it does).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class Notifier:
         role: str = "app",
         sender: Sender | None = None,
         on_problem: Callable[[str], None] | None = None,
+        on_recovered: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -121,6 +123,7 @@ class Notifier:
         self._role = role
         self._sender = sender or AppriseSender()
         self._on_problem = on_problem
+        self._on_recovered = on_recovered
         self._clock = clock
         self._queue = EventQueue(config.queue_size)
         self._thread: threading.Thread | None = None
@@ -253,7 +256,11 @@ class Notifier:
             error = self._sender.send(channel, note)
             self._record(ids, channel.name, attempt, error is None, error or "")
             if error is None:
-                self._failing.discard(channel.name)
+                if channel.name in self._failing:
+                    self._failing.discard(channel.name)
+                    if self._on_recovered is not None:
+                        with contextlib.suppress(Exception):
+                            self._on_recovered(channel.name)
                 return True
             if attempt > self.config.retries or self._stop.is_set():
                 break

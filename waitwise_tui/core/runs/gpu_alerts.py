@@ -254,7 +254,7 @@ class GpuAlerts:
 
     @staticmethod
     def _lost(gpu: GpuInfo) -> tuple[str, dict]:
-        return f"GPU {gpu.index} lost ({gpu.error}): the run on it cannot go on", {}
+        return f"GPU {gpu.index} lost ({gpu.error}): NVML no longer answers for it", {}
 
     # -- episodes ------------------------------------------------------------------------
 

@@ -196,3 +196,13 @@ def test_an_idle_writer_process_is_not_input_bound() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_settings_keep_the_good_thresholds_and_name_the_bad() -> None:
+    from waitwise_tui.config import Settings
+
+    settings, problem = Settings.from_dict({"gpu_alerts": {"throttle_s": 30, "bogus": 1}})
+    assert problem is not None and "gpu_alerts.bogus" in problem
+    assert settings.gpu_alert_config().throttle_s == 30.0
+    _, problem = Settings.from_dict({"gpu_alerts": 5})
+    assert problem == "setting 'gpu_alerts' must be a table"

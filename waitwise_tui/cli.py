@@ -36,6 +36,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "test": ("testing", "run a project's tests [--json] [-- ARGS], or: generate PROFILE.json"),
     "tune": ("tuner", "hyperparameter studies: run STUDY.toml, status [--json]"),
     "jobs": ("jobs", "detached jobs: submit -- CMD, list [--json], cancel ID, logs ID"),
+    "watch": ("watch", "watch runs headless, notify, print each event: [PATH...] [--json]"),
+    "notify": ("notify", "notification channels: test [--url URL] [--json]"),
 }
 
 TAB_NAMES = ("tuner", "alternatives", "data", "tests", "notes")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from waitwise_tui.core.atomic import atomic_write_text
 
 if TYPE_CHECKING:
+    from waitwise_tui.core.notify.channels import NotifyConfig
+    from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
     from waitwise_tui.core.tuner.service import RunnerOptions
 
 if sys.version_info >= (3, 11):
@@ -63,6 +65,14 @@ class Settings:
     # [slurm]: partition, account, qos, extra_args, poll_seconds, command_timeout,
     # retry_seconds (see core.jobs.slurm.SlurmConfig).
     slurm: dict[str, Any] = field(default_factory=dict)
+    # Apprise URLs that alerts are sent to when no terminal is attached: strings, or
+    # tables {url, level, kinds}; [notify]: level, kinds and delivery knobs (see
+    # core.notify.channels.parse).
+    notify_urls: list[Any] = field(default_factory=list)
+    notify: dict[str, Any] = field(default_factory=dict)
+    # [gpu_alerts]: thresholds of the GPU alerts tied to a run (input-bound, memory
+    # headroom, throttling; see core.runs.gpu_alerts.GpuAlertConfig).
+    gpu_alerts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def path(cls) -> Path:
@@ -78,7 +88,14 @@ class Settings:
             return cls(), None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             return cls(), f"settings file {path} ignored: {exc}"
-        return cls.from_dict(raw)
+        settings, problem = cls.from_dict(raw)
+        if settings.notify_urls and _readable_by_others(path):
+            warning = (
+                f"settings file {path} holds notification URLs (tokens) and is readable"
+                f" by others: chmod 600 it"
+            )
+            problem = f"{problem}; {warning}" if problem else warning
+        return settings, problem
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> tuple[Settings, str | None]:
@@ -103,6 +120,31 @@ class Settings:
                     for k, v in value.items()
                     if not any(f"slurm.{k}" in p for p in slurm_problems)
                 }
+                continue
+            if key == "gpu_alerts":
+                from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
+
+                if not isinstance(value, dict):
+                    problems.append("setting 'gpu_alerts' must be a table")
+                    continue
+                _alerts, alert_problems = GpuAlertConfig.parse(value)
+                problems.extend(alert_problems)
+                settings.gpu_alerts = {
+                    k: v
+                    for k, v in value.items()
+                    if not any(f"gpu_alerts.{k}:" in p for p in alert_problems)
+                }
+                continue
+            if key in ("notify_urls", "notify"):
+                from waitwise_tui.core.notify.channels import parse
+
+                urls = value if key == "notify_urls" else raw.get("notify_urls", [])
+                table = value if key == "notify" else raw.get("notify", {})
+                _config, notify_problems = parse(urls, table)
+                if key == "notify_urls" or "notify_urls" not in raw:
+                    problems.extend(notify_problems)  # reported once, for both keys
+                if isinstance(value, type(default)):
+                    setattr(settings, key, value)
                 continue
             if isinstance(default, bool):
                 ok = isinstance(value, bool)
@@ -141,7 +183,30 @@ class Settings:
             slurm=dict(self.slurm),
         )
 
+    def gpu_alert_config(self) -> GpuAlertConfig:
+        """Thresholds of the GPU alerts tied to a run, as core takes them."""
+        from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
+
+        return GpuAlertConfig.parse(self.gpu_alerts)[0]
+
+    def notify_config(self) -> NotifyConfig:
+        """The notification channels and delivery options, as core takes them."""
+        from waitwise_tui.core.notify.channels import parse
+
+        return parse(self.notify_urls, self.notify)[0]
+
     def save(self) -> None:
         import tomli_w
 
-        atomic_write_text(self.path(), tomli_w.dumps(asdict(self)))
+        # A new file holding notification URLs (tokens) is for its owner's eyes only.
+        mode = 0o600 if self.notify_urls else None
+        atomic_write_text(self.path(), tomli_w.dumps(asdict(self)), mode=mode)
+
+
+def _readable_by_others(path: Path) -> bool:
+    if os.name != "posix":
+        return False
+    try:
+        return bool(path.stat().st_mode & 0o044)
+    except OSError:
+        return False

@@ -88,6 +88,26 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN backend_state TEXT NOT NULL DEFAULT '';
     CREATE INDEX jobs_backend ON jobs(backend, state);
     """,
+    # 4: notifications: every delivery attempt with its event and result, and the
+    # lease that decides which process of the workspace notifies (TUI or `watch`).
+    """
+    CREATE TABLE notify_attempts (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER REFERENCES events(id),
+        time REAL NOT NULL,
+        channel TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        digest INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX notify_attempts_event ON notify_attempts(event_id);
+    CREATE TABLE notify_lease (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        expires REAL NOT NULL
+    );
+    """,
 ]
 
 

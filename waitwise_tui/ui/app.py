@@ -38,6 +38,7 @@ from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
 
 if TYPE_CHECKING:
     from waitwise_tui.core import events as core_events
+    from waitwise_tui.core.notify.delivery import Notifier
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 WIDE_WIDTH = 140
@@ -83,6 +84,9 @@ class WaitwiseApp(App[int]):
         self.startup_problems = list(startup_problems)
         self.tab_specs: list[TabSpec] = list(TABS)
         self._db = None
+        # Sends events to the notify_urls channels on a thread of its own; None
+        # without channels.
+        self.notifier: Notifier | None = None
         self.tabs_mounted = False  # True once every tab widget is mounted
         # The one owner of live data (GPU, host, runs): the monitor pane shows it, tabs
         # read it from their context. Its pollers start with the first view on screen.
@@ -164,6 +168,10 @@ class WaitwiseApp(App[int]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._mount_runs_panel)
+        self._start_notifier()
+        # GPU alerts tied to a run come from the system poller's thread: post_message
+        # is thread-safe, and they take the path every event takes.
+        self.live.event_sink = lambda event: self.post_message(RecordEvent(event))
         self._watch_theme_choice()
         if self.ctx.settings.keymap:
             self.set_keymap(self.ctx.settings.keymap)
@@ -344,14 +352,42 @@ class WaitwiseApp(App[int]):
         from waitwise_tui.core import events as core_events
         from waitwise_tui.core.db import connect
 
+        event_id = None
         try:
             if self._db is None:
                 self.ctx.workspace.ensure()
                 self._db = connect(self.ctx.workspace.db_path)
-            core_events.record_event(self._db, event)
+            # A `watch` on this workspace may have stored this alert already: one row.
+            event_id, _stored = core_events.record_event_once(self._db, event)
         except Exception as exc:  # the event still reached the UI; say why it wasn't kept
             # notify posts Textual's Notify message: thread-safe, no call_from_thread.
             self.notify(f"could not store event: {exc}", severity="error", markup=False)
+        if self.notifier is not None:
+            self.notifier.submit(event, event_id)  # queued: never waits for a channel
+
+    def _start_notifier(self) -> None:
+        config = self.ctx.settings.notify_config()
+        if not config.channels:
+            return
+        from waitwise_tui.core.notify.delivery import Notifier
+
+        def problem(text: str) -> None:
+            # Called on the notifier's thread, once per failing spell of a channel:
+            # a toast now, and the status line until the channel works again.
+            # notify posts a message (thread-safe).
+            self.notify(text, title="notifications", severity="warning", timeout=10)
+            self.live.set_notice("notify", text)
+
+        def recovered(_channel: str) -> None:
+            self.live.set_notice("notify", None)
+
+        self.notifier = Notifier(
+            config,
+            db_path=self.ctx.workspace.db_path,
+            role="tui",
+            on_problem=problem,
+            on_recovered=recovered,
+        ).start()
 
     def _announce(self, event: core_events.Event) -> None:
         from waitwise_tui.core import events as core_events
@@ -498,6 +534,8 @@ class WaitwiseApp(App[int]):
                 widget.before_quit()
             except Exception as exc:  # never lose the chance to save the other tabs
                 self.log.error(f"before_quit failed in {widget!r}: {exc}")
+        if self.notifier is not None:
+            self.notifier.close(timeout=2.0)  # what is queued goes out; the lease is freed
         self.exit(0)
 
 

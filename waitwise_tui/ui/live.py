@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
     from waitwise_tui.config import Settings
+    from waitwise_tui.core.events import Event
     from waitwise_tui.core.gpu.host import HostSource
     from waitwise_tui.core.gpu.sampler import GpuInfo, SystemSnapshot
     from waitwise_tui.core.runs.monitor import RunMonitor, RunsSnapshot
@@ -197,6 +198,15 @@ class Live:
         self._watched_run: str | None = None
         self._chart_request: ChartRequest | None = None
         self._chart_drawn: tuple | None = None  # (request key, data counts) drawn last
+        # GPU alerts tied to a run, judged on the system poller after each reading
+        # (core.runs.gpu_alerts); built on its first poll. ``event_sink`` takes the
+        # events they raise (the app posts them as ``RecordEvent``).
+        self._gpu_alerts: Any = None
+        self._writer_cpu: Any = None
+        self.event_sink: Callable[[Event], None] | None = None
+        # Lasting conditions shown in the monitor's status line until cleared (a
+        # notification channel that keeps failing), by who set them.
+        self._notices: dict[str, str] = {}
         self._system_channel = _Channel("waitwise-monitor", SystemUpdated, self._system_interval)
         self._runs_channel = _Channel("waitwise-runs", RunsUpdated, self._runs_interval)
 
@@ -313,6 +323,19 @@ class Live:
         self._runs = snapshot
         self._runs_channel.post(snapshot, None)
 
+    def set_notice(self, key: str, text: str | None) -> None:
+        """Show ``text`` in the status line (the monitor's header) until it is set to
+        None; any thread may call it."""
+        if text is None:
+            self._notices.pop(key, None)
+        else:
+            self._notices[key] = text
+        self._system_channel.poke()
+
+    def _problem(self) -> str | None:
+        parts = [self._setup_problem, *list(self._notices.values())]
+        return "; ".join(p for p in parts if p) or None
+
     # -- polling (on the pollers' threads) ---------------------------------------------
 
     def _system_interval(self) -> float:
@@ -350,9 +373,30 @@ class Live:
         try:
             snapshot = self._sample()
         except Exception as exc:  # a poll must never take the app down; say why instead
-            self.publish_system(None, self._setup_problem or f"monitor poll failed: {exc}")
+            self.publish_system(None, self._problem() or f"monitor poll failed: {exc}")
             return
-        self.publish_system(snapshot, self._setup_problem)
+        self._judge_gpus(snapshot)
+        self.publish_system(snapshot, self._problem())
+
+    def _judge_gpus(self, snapshot: SystemSnapshot) -> None:
+        """Raise the GPU alerts of the runs' GPUs in ``snapshot`` (to ``event_sink``)."""
+        sink = self.event_sink
+        runs = self._runs
+        if sink is None or not snapshot.nvml.ok:
+            return
+        try:
+            if self._gpu_alerts is None:
+                from waitwise_tui.core.runs.gpu_alerts import GpuAlerts, WriterCpu
+
+                self._gpu_alerts = GpuAlerts(self._ctx.settings.gpu_alert_config())
+                self._writer_cpu = WriterCpu()
+            loads = self._writer_cpu.loads(runs.runs if runs is not None else ())
+            events = self._gpu_alerts.update(snapshot.time, snapshot.gpus, loads)
+        except Exception as exc:  # an alert bug must not stop the monitor
+            self._setup_problem = f"GPU alerts failed: {exc}"
+            return
+        for event in events:
+            sink(event)
 
     def _poll_runs(self) -> None:
         try:

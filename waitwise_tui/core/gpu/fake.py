@@ -75,6 +75,14 @@ class FakeConfig:
     function_not_found: frozenset[str] = frozenset()  # present, but the driver lacks them
     own_process: bool = True  # the first process is this test process (visible, ours)
     driver: str = "550.54.15"
+    # Real pids placed first on the GPUs (round-robin), e.g. a test's writer process.
+    pids: tuple[int, ...] = ()
+    util: int | None = None  # a fixed GPU utilisation instead of the sine wave
+    memory_fill: float | None = None  # the GPUs' memory this full (0..1) from the start
+    memory_growth: int = 0  # bytes each process's memory grows per tick (a leak)
+    throttle_mask: int | None = None  # fixed clock event reasons instead of util-driven
+    ecc_uncorrected: int = 0  # volatile uncorrected ECC errors...
+    ecc_at_tick: int = 0  # ...reported from this tick on
 
 
 _V3 = frozenset(
@@ -100,6 +108,12 @@ SCENARIOS: dict[str, FakeConfig] = {
     "v2": FakeConfig(missing_symbols=_V3),
     "v1": FakeConfig(missing_symbols=_V2, function_not_found=_V3 | {"nvmlDeviceGetMemoryInfo_v2"}),
     "vanished": FakeConfig(gpus=1, processes=2),
+    # GPU alerts tied to a run (core/runs/gpu_alerts.py):
+    "input-bound": FakeConfig(gpus=1, processes=1, util=8),
+    "leak": FakeConfig(gpus=1, processes=1, util=80, memory_growth=GIB // 2),
+    "full": FakeConfig(gpus=1, processes=1, util=80, memory_fill=0.97),
+    "throttled": FakeConfig(gpus=1, processes=1, util=97, throttle_mask=0x4 | 0x20),
+    "ecc": FakeConfig(gpus=1, processes=1, util=80, ecc_uncorrected=2, ecc_at_tick=3),
 }
 
 
@@ -168,7 +182,12 @@ class FakeNvml:
         rng = random.Random(cfg.seed)
         result = []
         for number in range(cfg.processes):
-            pid = os.getpid() if number == 0 and cfg.own_process else FOREIGN_PID_BASE + number
+            if number < len(cfg.pids):
+                pid = cfg.pids[number]
+            elif number == 0 and cfg.own_process:
+                pid = os.getpid()
+            else:
+                pid = FOREIGN_PID_BASE + number
             result.append((pid, number % cfg.gpus, rng.randint(1, 24) * GIB // 2))
         return result
 
@@ -200,6 +219,8 @@ class FakeNvml:
         return handle.index
 
     def _util(self, index: int) -> int:
+        if self.config.util is not None:
+            return self.config.util
         phase = (self.tick + index * 7 + self.config.seed) / 4.0
         jitter = random.Random(self.config.seed * 7919 + index * 131 + self.tick).randint(-4, 4)
         return max(0, min(100, int(55 + 40 * math.sin(phase)) + jitter))
@@ -255,11 +276,19 @@ class FakeNvml:
         name = "nvmlDeviceGetMemoryInfo_v2" if version else "nvmlDeviceGetMemoryInfo"
         index = self._device(name, handle)
         total = 80 * GIB
-        used = min(total, GIB // 2 + sum(b for _, gpu, b in self._processes if gpu == index))
+        used = min(total, self._used(index))
         if version:
             free = total - RESERVED - used
             return SimpleNamespace(total=total, reserved=RESERVED, used=used, free=free)
         return SimpleNamespace(total=total, used=used + RESERVED, free=total - used - RESERVED)
+
+    def _used(self, index: int) -> int:
+        cfg = self.config
+        mine = [b for _, gpu, b in self._processes if gpu == index]
+        used = GIB // 2 + sum(mine) + cfg.memory_growth * self.tick * len(mine)
+        if cfg.memory_fill is not None:
+            used = max(used, int(cfg.memory_fill * 80 * GIB))
+        return used
 
     def nvmlDeviceGetUtilizationRates(self, handle: _Handle) -> SimpleNamespace:
         index = self._device("nvmlDeviceGetUtilizationRates", handle)
@@ -299,6 +328,8 @@ class FakeNvml:
         return self._reasons(self._device("nvmlDeviceGetCurrentClocksThrottleReasons", handle))
 
     def _reasons(self, index: int) -> int:
+        if self.config.throttle_mask is not None:
+            return self.config.throttle_mask
         util = self._util(index)
         if util < 10:
             return 0x1  # idle
@@ -308,13 +339,16 @@ class FakeNvml:
 
     def nvmlDeviceGetTotalEccErrors(self, handle: _Handle, error_type: int, counter: int) -> int:
         self._device("nvmlDeviceGetTotalEccErrors", handle, error_type)
+        if error_type == 1 and self.tick >= self.config.ecc_at_tick:
+            return self.config.ecc_uncorrected
         return 0
 
     # -- processes --------------------------------------------------------------------------
 
     def _running(self, name: str, handle: _Handle, graphics: bool) -> list[SimpleNamespace]:
         index = self._device(name, handle)
-        mine = [(pid, b) for pid, gpu, b in self._processes if gpu == index]
+        grown = self.config.memory_growth * self.tick
+        mine = [(pid, b + grown) for pid, gpu, b in self._processes if gpu == index]
         if graphics:
             mine = mine[:1]  # one process also holds a graphics context: exercises merging
         return [

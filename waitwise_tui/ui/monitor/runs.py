@@ -27,8 +27,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from waitwise_tui.core import events as core_events
 from waitwise_tui.core import fmt
+from waitwise_tui.core.runs.alerts import AlertEvents
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.messages import RecordEvent, RunsUpdated
 from waitwise_tui.ui.prompts import TextPrompt
@@ -48,7 +48,6 @@ BADGES = {
     "crashed": ("✖ crashed", "error"),
     "gone": ("⌫ gone", "text-muted"),
 }
-EVENT_KINDS = {"finished": core_events.RUN_FINISHED, "crashed": core_events.RUN_CRASHED}
 
 
 class TotalScreen(TextPrompt):
@@ -129,7 +128,7 @@ class RunsPanel(Widget, can_focus=True):
         self._chart_key: tuple | None = None  # the request whose chart is on screen
         self._chart_asked: tuple | None = None  # the request sent to ctx.live last
         self._shown: dict[str, Text] = {}
-        self._seen_runs: set[str] = set()  # runs read at least once before this poll
+        self._alert_events = AlertEvents()
 
     # -- composition and polling ------------------------------------------------
 
@@ -169,26 +168,10 @@ class RunsPanel(Widget, can_focus=True):
 
     def _show_snapshot(self, snapshot: RunsSnapshot) -> None:
         self.snapshot = snapshot
-        for alert in snapshot.new_alerts:
-            if alert.run not in self._seen_runs:
-                # Found while reading a run's history (an old NaN, say): shown as a
-                # badge, not announced, stored or journalled again at every start.
-                continue
-            kind = EVENT_KINDS.get(alert.kind, core_events.ALERT)
-            self.post_message(
-                RecordEvent(
-                    core_events.Event(
-                        kind=kind,
-                        source=alert.run,
-                        message=alert.message
-                        if alert.run in alert.message
-                        else f"{alert.run}: {alert.message}",
-                        time=alert.time,
-                        data={"alert": alert.kind, "metric": alert.metric, "step": alert.step},
-                    )
-                )
-            )
-        self._seen_runs.update(run.name for run in snapshot.runs)
+        # Alerts found while reading a run's history (an old NaN, say) are shown as
+        # badges, not announced, stored or journalled again at every start.
+        for event in self._alert_events.events(snapshot):
+            self.post_message(RecordEvent(event))
         self._render_runs()
         self._request_chart()
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from waitwise_tui.core.runs.csvlog import CsvTail
 from waitwise_tui.core.runs.hf import TrainerStateTail
 from waitwise_tui.core.runs.jsonl import JsonlTail
+from waitwise_tui.core.runs.mlflowstore import MlflowDbTail, MlflowFilesTail
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
 from waitwise_tui.core.runs.textlog import TextTail
 from waitwise_tui.core.runs.tfevents import TfeventsTail
+from waitwise_tui.core.runs.trackiodb import TrackioTail
+from waitwise_tui.core.runs.wandbfile import WandbTail
 
 _TAILS = {
     "tfevents": TfeventsTail,
@@ -15,6 +18,10 @@ _TAILS = {
     "trainer_state": TrainerStateTail,
     "jsonl": JsonlTail,
     "text": TextTail,
+    "mlflow": MlflowDbTail,
+    "mlruns": MlflowFilesTail,
+    "trackio": TrackioTail,
+    "wandb": WandbTail,
 }
 FORMATS = tuple(_TAILS)
 

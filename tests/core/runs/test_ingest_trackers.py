@@ -291,3 +291,19 @@ def test_wandb_framing_reassembles_records_across_any_appends(tmp_path, records,
         assert tail.poll().error is None
     assert _RawRecord.seen == records
     assert trackers.sniff(str(path), data[:16]) == "wandb"
+
+
+def test_mlflow_tail_waits_out_a_migration(ws: Path) -> None:
+    db = ws / "mlflow.db"
+    cand = _by_name(discover_runs(ws, [db]))["baseline/lr-0.1"]
+    tail = open_tail(cand)
+    tail.poll()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("ALTER TABLE metrics RENAME TO metrics_old")  # a migration half done
+    errors = [tail.poll().error for _ in range(3)]
+    assert errors[:2] == [None, None] and "no such table" in errors[2]
+    conn.execute("ALTER TABLE metrics_old RENAME TO metrics")
+    conn.close()
+    _mlflow_log(db, cand.key, "loss", 20, 0.05)
+    update = tail.poll()
+    assert update.error is None and _values(update, "loss") == [(20, 0.05)]

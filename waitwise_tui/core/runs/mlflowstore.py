@@ -77,6 +77,7 @@ class MlflowDbTail:
         self._seen = False
         self._gone = False
         self._closed = False
+        self._failures = 0
 
     def poll(self) -> ReadUpdate:
         """Metric rows written since the last poll, the run's status, params and tags."""
@@ -96,9 +97,13 @@ class MlflowDbTail:
             with stores.read_only(self._path) as conn:
                 done = self._read(conn, update)
         except sqlite3.Error as exc:
-            if not stores.transient(exc):
+            # A lock, a hot journal or a migration under way: retried at the next poll,
+            # reported only when it keeps failing.
+            self._failures += 1
+            if self._failures == stores.REPORT_AFTER and not stores.transient(exc):
                 update.error = f"cannot read MLflow store: {exc}"
             return update
+        self._failures = 0
         self._seen = True
         # A poll that stopped at BATCH_ROWS reads on next time even if nothing changed.
         self._sig = sig if done else None

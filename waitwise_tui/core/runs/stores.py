@@ -23,6 +23,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 BATCH_ROWS = 200_000
 # How long a query waits for a writer's lock before the poll is given up (retried later).
 BUSY_MS = 200
+# Consecutive failed polls before a store's error is shown (one failure is usually a
+# writer's transaction or a migration in progress).
+REPORT_AFTER = 3
 # Below this many scalars a poll hands out points; above, numpy columns.
 COLUMN_MIN = 2048
 

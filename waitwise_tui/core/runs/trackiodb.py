@@ -83,6 +83,7 @@ class TrackioTail:
         self._seen = False
         self._gone = False
         self._closed = False
+        self._failures = 0
 
     def poll(self) -> ReadUpdate:
         """Scalars logged since the last poll and the run's config."""
@@ -102,9 +103,13 @@ class TrackioTail:
             with stores.read_only(self._path) as conn:
                 done = self._read(conn, update)
         except sqlite3.Error as exc:
-            if not stores.transient(exc):
+            # A lock, a hot journal or a migration under way: retried at the next poll,
+            # reported only when it keeps failing.
+            self._failures += 1
+            if self._failures == stores.REPORT_AFTER and not stores.transient(exc):
                 update.error = f"cannot read trackio database: {exc}"
             return update
+        self._failures = 0
         self._seen = True
         self._sig = sig if done else None
         return update

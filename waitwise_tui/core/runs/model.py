@@ -82,6 +82,9 @@ class ReadUpdate:
     # params/tags/summary as text; None means "unchanged since the last poll".
     tracker_status: str | None = None
     details: dict[str, str] | None = None
+    # A huge file opened tail first (see ``tail.FileTail``): (bytes of history read,
+    # bytes of history in all) while it fills in behind the tail; None otherwise.
+    loading: tuple[int, int] | None = None
 
     def has_scalars(self) -> bool:
         """Whether the poll brought any scalar (in ``points`` or ``columns``)."""

@@ -46,7 +46,10 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
                 total = more
                 continue
             scalars = more.has_scalars()
-            if not (scalars or more.progress or more.finished or more.gone or more.error):
+            loading = more.loading is not None
+            if not (
+                scalars or loading or more.progress or more.finished or more.gone or more.error
+            ):
                 return total
             if total.points and more.columns:
                 # Keep "columns before points": earlier points become a column.
@@ -58,7 +61,7 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
             total.finished = total.finished or more.finished
             total.gone = total.gone or more.gone
             total.error = more.error or total.error
-            if more.gone or not scalars:
+            if more.gone or not (scalars or loading):
                 return total
     finally:
         tail.close()

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
-from waitwise_tui.core.runs.tail import FileTail
+from waitwise_tui.core.runs.tail import FileTail, as_columns
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
@@ -362,7 +362,12 @@ def _summary_value(data: bytes) -> tuple[str, float] | None:
 
 
 class EventFileTail(FileTail):
-    """Tails one event file; complete records become points, a partial one waits."""
+    """Tails one event file; complete records become points, a partial one waits.
+
+    A huge file opens tail first (see ``tail.FileTail``), synced by ``resync``.
+    """
+
+    tail_first = True
 
     def __init__(self, candidate: RunCandidate) -> None:
         super().__init__(candidate)
@@ -372,6 +377,9 @@ class EventFileTail(FileTail):
 
     def _restart(self) -> None:
         self._buf = b""
+
+    def _sync(self, window: bytes) -> int | None:
+        return resync(window)
 
     def _consume(self, data: bytes, update: ReadUpdate) -> None:
         buf = self._buf + data if self._buf else data
@@ -694,24 +702,6 @@ def _group(
     return out
 
 
-def as_columns(points: list[Point]) -> list[Column]:
-    """``points`` as one column per metric, each in log order."""
-    import numpy as np
-
-    grouped: dict[str, list[Point]] = {}
-    for point in points:
-        grouped.setdefault(point.metric, []).append(point)
-    return [
-        Column(
-            metric,
-            np.array([p.step for p in group], dtype="float64"),
-            np.array([p.value for p in group], dtype="float64"),
-            np.array([np.nan if p.wall_time is None else p.wall_time for p in group]),
-        )
-        for metric, group in grouped.items()
-    ]
-
-
 def is_event_file_name(name: str) -> bool:
     """True for TensorBoard event file names (``events.out.tfevents.<...>``)."""
     return name.startswith("events.out.tfevents.")
@@ -729,6 +719,7 @@ class TfeventsTail:
         self._files: dict[str, EventFileTail] = {}
         self._gone = False
         self._seen = False
+        self._tail_first = True
 
     @property
     def errors(self) -> int:
@@ -753,9 +744,20 @@ class TfeventsTail:
                 tail = self._files[path] = EventFileTail(
                     RunCandidate(path, self.candidate.format, self.candidate.name)
                 )
+                # Tail first only for a run of one file: a fill hands over the whole
+                # run, so no other file's scalars may be in the series by then.
+                tail.tail_first = self._tail_first and len(paths) == 1
             part = tail.poll()
+            if part.reset and tail.filled and len(self._files) == 1:
+                update.reset = True
+                update.columns[:] = part.columns
+                update.points = []
+                continue
             if part.reset:
                 return True
+            if part.loading is not None:
+                done, total = update.loading or (0, 0)
+                update.loading = (done + part.loading[0], total + part.loading[1])
             if part.columns:
                 if update.points:
                     # Keep "columns before points": earlier files' points become columns.
@@ -784,8 +786,10 @@ class TfeventsTail:
         self._gone = False
         self._seen = self._seen or bool(paths)
         if self._poll_all(paths, update):
-            # One file was truncated or replaced: read the whole run again.
+            # One file was truncated or replaced: read the whole run again (not tail
+            # first: the run has more than one file, or one came during the fill).
             self._files.clear()
+            self._tail_first = False
             update = ReadUpdate(reset=True)
             self._poll_all(paths, update)
         return update

@@ -76,12 +76,10 @@ class FileTail(ABC):
         self._head = b""
         self._gone = False
         self._closed = False
-        # Tail-first state: the reader of the history, where the tail began, and the
-        # columns this tail produced since then (handed over again once filled).
+        # Tail-first state: the reader of the history, what it read, where the tail began.
         self._history: FileTail | None = None
         self._history_columns: list[Column] = []
         self._cut = 0
-        self._kept: list[Column] = []
         # True for the one poll that handed over the filled-in history.
         self.filled = False
 
@@ -153,8 +151,6 @@ class FileTail(ABC):
                     self._finish_poll(update)
                 if opened:
                     # This poll shows the tail at once; the history follows from the next.
-                    self._kept.extend(update.columns)
-                    self._kept.extend(as_columns(update.points))
                     update.loading = (0, self._cut)
                 elif self._history is not None:
                     self._fill(fh, update)
@@ -196,7 +192,6 @@ class FileTail(ABC):
         history.tail_first = False
         self._history = history
         self._history_columns = []
-        self._kept = []
         self._cut = guess + start
         self._head = head
         if prefix:
@@ -207,24 +202,30 @@ class FileTail(ABC):
         return True
 
     def _fill(self, fh: BinaryIO, update: ReadUpdate) -> None:
-        """Read the next ``HISTORY_STEP`` bytes of history; hand it all over when done."""
+        """Read the next ``HISTORY_STEP`` bytes of history; hand it all over when done.
+
+        When the history reaches the cut, the history reader also reads what this tail
+        read after it, so its parse state (a line count, a row index) is exact; it then
+        takes this tail's place and the whole run is handed over as one reset.
+        """
         history = self._history
         assert history is not None
-        self._kept.extend(update.columns)
-        self._kept.extend(as_columns(update.points))
         part = ReadUpdate()
         end = min(self._cut, history._offset + HISTORY_STEP)
         history._read_to(fh, end, part)
+        if history._offset >= self._cut:
+            history._read_to(fh, self._offset, part)
         history._finish_poll(part)
         self._history_columns.extend(part.columns)
         self._history_columns.extend(as_columns(part.points))
         if history._offset < self._cut:
             update.loading = (history._offset, self._cut)
             return
-        columns = self._history_columns + self._kept
+        columns = self._history_columns
+        keep = {"_ident", "_gone", "_closed", "tail_first"}
+        self.__dict__.update({k: v for k, v in history.__dict__.items() if k not in keep})
         self._history = None
         self._history_columns = []
-        self._kept = []
         update.points.clear()
         update.columns[:] = columns
         update.reset = True
@@ -240,7 +241,6 @@ class FileTail(ABC):
         self._head = b""
         self._history = None
         self._history_columns = []
-        self._kept = []
         update.points.clear()
         update.columns.clear()
         update.reset = True

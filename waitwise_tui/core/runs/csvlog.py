@@ -77,7 +77,9 @@ def _columns(text: str, ncol: int) -> tuple[list[Sequence[str]], int]:
 
 
 class CsvTail(LineTail):
-    """Tails one CSV metrics file."""
+    """Tails one CSV metrics file; a huge one opens header and tail first."""
+
+    tail_first = True
 
     def __init__(self, candidate: RunCandidate) -> None:
         super().__init__(candidate)
@@ -95,6 +97,16 @@ class CsvTail(LineTail):
     def _head_target(self) -> int:
         # Compare the whole header (up to the line cap) to catch Lightning's rewrites.
         return MAX_LINE + 2
+
+    def _tail_prefix(self, head: bytes) -> int | None:
+        # The header line (after any blank lines) is read before the tail.
+        body = head.lstrip(b"\r\n")
+        ends = [i for i in (body.find(b"\n"), body.find(b"\r")) if i >= 0]
+        return len(head) - len(body) + min(ends) + 1 if ends else None
+
+    def _skipped(self, nbytes: int, sample: bytes) -> None:
+        # Without a step column x is the row index: estimate it until the history is in.
+        self._row += self._estimate_lines(nbytes, sample)
 
     def _consume(self, data: bytes, update: ReadUpdate) -> None:
         while self._names is None and data:

@@ -15,6 +15,7 @@ import re
 import stat
 from collections.abc import Sequence
 
+from waitwise_tui.core.runs import trackers
 from waitwise_tui.core.runs.hf import CHECKPOINT_DIR
 from waitwise_tui.core.runs.keys import pick_step_key
 from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
@@ -133,6 +134,9 @@ def detect_format(path: str | os.PathLike, *, lenient: bool = False) -> str | No
     sample = _read_head(path, SNIFF_BYTES)
     if not sample:
         return None
+    tracker = trackers.sniff(path, sample)
+    if tracker is not None:
+        return tracker
     if len(sample) >= 16 and starts_with_record(sample):
         return "tfevents"
     if not _is_text(sample):
@@ -180,6 +184,8 @@ def _wanted_file(name: str) -> str | None:
         return "jsonl"
     if _LOG_NAME.match(name):
         return "text"
+    if trackers.wanted(name):
+        return "store"
     return None
 
 
@@ -205,6 +211,8 @@ class _Scan:
             return
         self.entries += len(entries)
         entries.sort(key=lambda e: e.name)
+        if state == "" and self._file_store_run(top, entries):
+            return
         has_events = False
         dirs: list[tuple[str, str]] = []
         for entry in entries:
@@ -232,6 +240,26 @@ class _Scan:
             self.event_dirs.append(top)
         for path, sub in dirs:
             self.walk(path, depth + 1, sub)
+
+    def _file_store_run(self, top: str, entries: list[os.DirEntry]) -> bool:
+        """Record ``top`` if it is a tracker's run folder (MLflow file store, W&B)."""
+        names, dirs = set(), set()
+        for entry in entries:
+            try:
+                (dirs if entry.is_dir(follow_symlinks=False) else names).add(entry.name)
+            except OSError:
+                continue
+        if trackers.is_file_store_run(names, dirs):
+            self.files.append((top, "mlruns"))
+            return True
+        records = [e for e in entries if e.name in names and e.name.endswith(".wandb")]
+        if not records:
+            return False
+        # A W&B run folder: its record file is the run; files/output.log and
+        # logs/debug.log inside are wandb's copies, not runs of their own.
+        for entry in records:
+            self._consider(entry)
+        return True
 
     @staticmethod
     def _sub_state(state: str, name: str) -> str | None:
@@ -301,6 +329,8 @@ def _run_name(path: str, fmt: str, root: str) -> str:
         )
     if base == "metrics.csv" and head:
         return head
+    if fmt == "wandb":
+        return trackers.run_folder_name(rel)
     stem = base.rsplit(".", 1)[0] if "." in base else base
     return f"{head}/{stem}" if head else stem
 
@@ -320,7 +350,7 @@ def _unique(cands: list[RunCandidate]) -> list[RunCandidate]:
             name = f"{base} #{n}"
             n += 1
         seen.add(name)
-        out.append(RunCandidate(c.path, c.format, name))
+        out.append(RunCandidate(c.path, c.format, name, c.key))
     return out
 
 
@@ -359,9 +389,14 @@ def discover_runs(
     cands: list[RunCandidate] = []
     seen: set[str] = set()
     for path, fmt, base in found:
-        if path not in seen:
-            seen.add(path)
+        if path in seen:
+            continue
+        seen.add(path)
+        store_runs = trackers.expand(path, fmt)
+        if store_runs is None:
             cands.append(RunCandidate(path, fmt, _run_name(path, fmt, base)))
+        else:
+            cands.extend(RunCandidate(path, fmt, name, key) for key, name in store_runs)
     cands.sort(key=lambda c: c.name)
     return _unique(cands)
 

@@ -308,9 +308,19 @@ class RunHealth:
         return threshold
 
     def update(
-        self, now: float, *, finished: bool, gone: bool, writer_alive: bool | None
+        self,
+        now: float,
+        *,
+        finished: bool,
+        gone: bool,
+        writer_alive: bool | None,
+        failed: str | None = None,
     ) -> list[Alert]:
-        """Recompute the status; returns the run-level alerts that start now."""
+        """Recompute the status; returns the run-level alerts that start now.
+
+        ``failed`` is the reason when the run's own record says it ended badly (a
+        tracker's FAILED or KILLED status): the run is crashed whatever else is seen.
+        """
         cfg = self.config
         alerts: list[Alert] = []
         if writer_alive:
@@ -321,6 +331,8 @@ class RunHealth:
         fraction = self.progress()
         if gone:
             status = "gone"
+        elif failed:
+            status = "crashed"
         elif finished or self._ended:
             status = "finished"
         elif self._writer_seen and writer_alive is False:
@@ -346,10 +358,14 @@ class RunHealth:
                 alerts.append(self._fire("stall", "", step, message, now))
         else:
             self.active.pop(("stall", ""), None)
-        if status == "crashed" and self.status != "crashed":
-            alerts.append(
-                self._fire("crashed", "", step, "writer process exited without an end marker", now)
-            )
+        # A run already over when first read raises no alert (see the module doc).
+        if (
+            status == "crashed"
+            and self.status != "crashed"
+            and (not failed or self._seen_unfinished)
+        ):
+            reason = failed or "writer process exited without an end marker"
+            alerts.append(self._fire("crashed", "", step, reason, now))
         if status == "finished" and self._seen_unfinished and self.status != "finished":
             alert = Alert("finished", self.run, "", step, "run finished", now)
             alerts.append(alert)

@@ -51,7 +51,9 @@ def _json_object(line: bytes) -> dict | None:
 
 
 class JsonlTail(LineTail):
-    """Tails one JSON-lines file."""
+    """Tails one JSON-lines file; a huge one opens tail first."""
+
+    tail_first = True
 
     def __init__(self, candidate: RunCandidate) -> None:
         super().__init__(candidate)
@@ -59,6 +61,10 @@ class JsonlTail(LineTail):
 
     def _restart_lines(self) -> None:
         self._count = 0
+
+    def _skipped(self, nbytes: int, sample: bytes) -> None:
+        # Without a step key x is the line count: estimate it until the history is in.
+        self._count += self._estimate_lines(nbytes, sample)
 
     def _lines(self, lines: list[bytes], update: ReadUpdate) -> None:
         for line in lines:

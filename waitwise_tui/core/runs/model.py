@@ -77,6 +77,14 @@ class ReadUpdate:
     finished: bool = False
     gone: bool = False
     error: str | None = None
+    # Set by readers of trackers that keep a run's own record (MLflow, W&B): the
+    # tracker's status word (RUNNING, FINISHED, FAILED, KILLED...) and the run's
+    # params/tags/summary as text; None means "unchanged since the last poll".
+    tracker_status: str | None = None
+    details: dict[str, str] | None = None
+    # A huge file opened tail first (see ``tail.FileTail``): (bytes of history read,
+    # bytes of history in all) while it fills in behind the tail; None otherwise.
+    loading: tuple[int, int] | None = None
 
     def has_scalars(self) -> bool:
         """Whether the poll brought any scalar (in ``points`` or ``columns``)."""
@@ -91,11 +99,16 @@ class ReadUpdate:
 
 @dataclass(frozen=True, slots=True)
 class RunCandidate:
-    """A run found on disk: ``path`` is a file or (for tfevents) a directory."""
+    """A run found on disk: ``path`` is a file or (for tfevents) a directory.
+
+    ``key`` tells apart the runs of one store that holds many (an MLflow or trackio
+    database): the run's id inside the store; empty for one-run-per-path formats.
+    """
 
     path: str
     format: str
     name: str
+    key: str = ""
 
 
 class Tail(Protocol):

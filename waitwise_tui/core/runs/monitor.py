@@ -26,6 +26,9 @@ from waitwise_tui.core.runs.procs import Writer, WriterFinder
 from waitwise_tui.core.runs.series import Series
 
 TOTAL_METRICS = frozenset({"max_steps", "total_steps"})
+# A tracker's own run status (MLflow, W&B) that says how the run ended.
+TRACKER_FINISHED = frozenset({"FINISHED"})
+TRACKER_FAILED = frozenset({"FAILED", "KILLED", "CRASHED"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class RunInfo:
     metrics: tuple[MetricSummary, ...]
     alerts: tuple[Alert, ...]
     error: str | None = None
+    # The tracker's own status word and the run's params/tags/summary (see ReadUpdate).
+    tracker_status: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
 
     def metric(self, name: str) -> MetricSummary | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -88,6 +94,8 @@ class _Run:
         self.log_total: float | None = None
         self.polled = False
         self.writer = Writer(None, None)
+        self.tracker_status: str | None = None
+        self.details: dict[str, str] = {}
 
     def apply(self, update: ReadUpdate, now: float) -> list[Alert]:
         if update.reset:
@@ -97,6 +105,11 @@ class _Run:
             self.log_total = None
         if update.error:
             self.error = update.error
+        if update.tracker_status is not None:
+            self.tracker_status = update.tracker_status
+            self.finished = self.finished or update.tracker_status in TRACKER_FINISHED
+        if update.details is not None:
+            self.details = update.details
         self.gone = self.gone or update.gone
         self.finished = self.finished or update.finished
         counts: dict[str, int] = {}
@@ -145,7 +158,15 @@ class _Run:
             metrics=metrics,
             alerts=health.active_alerts(),
             error=self.error,
+            tracker_status=self.tracker_status,
+            details=tuple(self.details.items()),
         )
+
+    def failed(self) -> str | None:
+        """Why the run's own record says it ended badly, or None."""
+        if self.tracker_status in TRACKER_FAILED:
+            return f"run status {self.tracker_status}"
+        return None
 
 
 class RunMonitor:
@@ -172,7 +193,7 @@ class RunMonitor:
         self._writers = WriterFinder() if writers is True else (writers or None)
         self._config = health or HealthConfig()
         self._runs: dict[str, _Run] = {}
-        self._by_path: dict[tuple[str, str], _Run] = {}
+        self._by_path: dict[tuple[str, str, str], _Run] = {}
         self._totals: dict[str, float | None] = {}
         self._extra_paths: list[str] = []
         self._last_scan = -math.inf
@@ -200,7 +221,11 @@ class RunMonitor:
         for run in runs:
             new_alerts.extend(
                 run.health.update(
-                    now, finished=run.finished, gone=run.gone, writer_alive=run.writer.alive
+                    now,
+                    finished=run.finished,
+                    gone=run.gone,
+                    writer_alive=run.writer.alive,
+                    failed=run.failed(),
                 )
             )
         return RunsSnapshot(now, tuple(run.info(now) for run in runs), tuple(new_alerts))
@@ -221,7 +246,7 @@ class RunMonitor:
         if open_tail is None:
             from waitwise_tui.core.runs.readers import open_tail
         for candidate in candidates:
-            key = (os.path.realpath(candidate.path), candidate.format)
+            key = (os.path.realpath(candidate.path), candidate.format, candidate.key)
             if key in self._by_path:
                 continue
             name = candidate.name

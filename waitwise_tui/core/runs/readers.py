@@ -5,9 +5,12 @@ from __future__ import annotations
 from waitwise_tui.core.runs.csvlog import CsvTail
 from waitwise_tui.core.runs.hf import TrainerStateTail
 from waitwise_tui.core.runs.jsonl import JsonlTail
+from waitwise_tui.core.runs.mlflowstore import MlflowDbTail, MlflowFilesTail
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
 from waitwise_tui.core.runs.textlog import TextTail
 from waitwise_tui.core.runs.tfevents import TfeventsTail
+from waitwise_tui.core.runs.trackiodb import TrackioTail
+from waitwise_tui.core.runs.wandbfile import WandbTail
 
 _TAILS = {
     "tfevents": TfeventsTail,
@@ -15,6 +18,10 @@ _TAILS = {
     "trainer_state": TrainerStateTail,
     "jsonl": JsonlTail,
     "text": TextTail,
+    "mlflow": MlflowDbTail,
+    "mlruns": MlflowFilesTail,
+    "trackio": TrackioTail,
+    "wandb": WandbTail,
 }
 FORMATS = tuple(_TAILS)
 
@@ -39,7 +46,10 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
                 total = more
                 continue
             scalars = more.has_scalars()
-            if not (scalars or more.progress or more.finished or more.gone or more.error):
+            loading = more.loading is not None
+            if not (
+                scalars or loading or more.progress or more.finished or more.gone or more.error
+            ):
                 return total
             if total.points and more.columns:
                 # Keep "columns before points": earlier points become a column.
@@ -51,7 +61,7 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
             total.finished = total.finished or more.finished
             total.gone = total.gone or more.gone
             total.error = more.error or total.error
-            if more.gone or not scalars:
+            if more.gone or not (scalars or loading):
                 return total
     finally:
         tail.close()

@@ -50,6 +50,8 @@ def run_report(run: RunInfo) -> dict[str, Any]:
             for a in run.alerts
         ],
         "error": run.error,
+        "tracker_status": run.tracker_status,
+        "details": dict(run.details),
     }
 
 
@@ -107,6 +109,12 @@ def format_table(report: dict[str, Any]) -> str:
         ]
         if run["error"]:
             lines.append(f"  error: {display(run['error'])}")
+        if run.get("tracker_status"):
+            lines.append(f"  tracker status: {display(run['tracker_status'])}")
+        lines += [
+            f"  {display(k, limit=NAME_WIDTH)} = {display(v, limit=NAME_WIDTH)}"
+            for k, v in run.get("details", {}).items()
+        ]
         lines += [f"  ! {display(a['kind'])}: {display(a['message'])}" for a in run["alerts"]]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

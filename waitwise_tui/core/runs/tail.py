@@ -2,7 +2,18 @@
 
 ``FileTail`` polls one file: it reads only the bytes appended since the last poll and
 starts over (``ReadUpdate.reset``) when the file was truncated, replaced (new inode)
-or rewritten in place (its first bytes changed). ``LineTail`` adds line splitting on
+or rewritten in place (its first bytes changed).
+
+Tail first: a reader that can find a record boundary from any offset (``tail_first``)
+opens a file bigger than ``TAIL_FIRST_BYTES`` at its end: the first poll reads the
+header (``_tail_prefix``) and the last ``TAIL_WINDOW`` bytes from the first boundary
+in them (``_sync``), so the latest state is shown at once. Each later poll reads up to
+``HISTORY_STEP`` bytes of the history before that point with a second reader of the
+same kind and reports ``ReadUpdate.loading``; when the history is complete, one poll
+hands over the whole run (``reset`` plus every scalar as columns) and the tail goes on
+as usual. Memory holds the scalars as numpy columns, never the file's bytes.
+
+``LineTail`` adds line splitting on
 ``\\n`` and ``\\r`` with a hard cap on line length, so a huge line without a newline
 never grows memory beyond ``MAX_LINE`` plus one read chunk.
 """
@@ -14,8 +25,9 @@ import gc
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import BinaryIO
 
-from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
+from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
 
 CHUNK = 1 << 20
 MAX_LINE = 64 * 1024
@@ -23,6 +35,12 @@ MAX_LINE = 64 * 1024
 HEAD_BYTES = 256
 # A poll reading more than this pauses the cyclic GC (see ``gc_paused``).
 BULK_BYTES = 4 * CHUNK
+# Files above this size open tail first (for readers that support it).
+TAIL_FIRST_BYTES = 64 << 20
+# How much of the end of such a file the first poll reads.
+TAIL_WINDOW = 4 << 20
+# How much history each later poll reads behind the tail.
+HISTORY_STEP = 64 << 20
 
 
 @contextlib.contextmanager
@@ -47,6 +65,9 @@ def gc_paused(active: bool = True) -> Iterator[None]:
 class FileTail(ABC):
     """Base tail: subclasses implement ``_consume`` (new bytes) and ``_restart``."""
 
+    # Readers that implement ``_sync`` set this to open big files tail first.
+    tail_first = False
+
     def __init__(self, candidate: RunCandidate) -> None:
         self.candidate = candidate
         self._path = candidate.path
@@ -55,6 +76,12 @@ class FileTail(ABC):
         self._head = b""
         self._gone = False
         self._closed = False
+        # Tail-first state: the reader of the history, what it read, where the tail began.
+        self._history: FileTail | None = None
+        self._history_columns: list[Column] = []
+        self._cut = 0
+        # True for the one poll that handed over the filled-in history.
+        self.filled = False
 
     # -- subclass hooks -------------------------------------------------------------
     @abstractmethod
@@ -70,6 +97,19 @@ class FileTail(ABC):
     def _head_target(self) -> int:
         """How many leading bytes identify this file's content (for rewrite checks)."""
         return HEAD_BYTES
+
+    def _tail_prefix(self, head: bytes) -> int | None:
+        """How many leading bytes of ``head`` to parse before the tail (a header);
+        None when the file cannot be opened tail first."""
+        return 0
+
+    def _sync(self, window: bytes) -> int | None:
+        """Where in ``window`` (bytes from an arbitrary offset) a record starts."""
+        return None
+
+    def _skipped(self, nbytes: int, sample: bytes) -> None:  # noqa: B027 - optional hook
+        """The tail skips ``nbytes`` of history; ``sample`` is the tail (to estimate
+        counters such as a row index until the history is read)."""
 
     # -- public API -----------------------------------------------------------------
     def poll(self) -> ReadUpdate:
@@ -96,28 +136,100 @@ class FileTail(ABC):
         if self._ident is not None and (ident != self._ident or st.st_size < self._offset):
             self._start_over(update)
         self._ident = ident
-        if st.st_size == self._offset:
+        if st.st_size == self._offset and self._history is None:
             return update
+        self.filled = False
         try:
             with open(self._path, "rb") as fh:
                 if self._head and fh.read(len(self._head)) != self._head:
                     self._start_over(update)
-                fh.seek(self._offset)
-                remaining = st.st_size - self._offset
-                with gc_paused(remaining > BULK_BYTES):
-                    while remaining > 0:
-                        data = fh.read(min(CHUNK, remaining))
-                        if not data:
-                            break
-                        remaining -= len(data)
-                        self._remember_head(data)
-                        self._offset += len(data)
-                        self._consume(data, update)
+                opened = False
+                if not self._offset and self.tail_first and st.st_size > TAIL_FIRST_BYTES:
+                    opened = self._open_tail_first(fh, st.st_size)
+                if st.st_size > self._offset:
+                    self._read_to(fh, st.st_size, update)
+                    self._finish_poll(update)
+                if opened:
+                    # This poll shows the tail at once; the history follows from the next.
+                    update.loading = (0, self._cut)
+                elif self._history is not None:
+                    self._fill(fh, update)
         except OSError as exc:
             update.error = f"cannot read {self._path}: {exc.strerror or exc}"
             return update
-        self._finish_poll(update)
         return update
+
+    def _read_to(self, fh: BinaryIO, end: int, update: ReadUpdate) -> None:
+        """Consume the bytes from ``self._offset`` to ``end``."""
+        fh.seek(self._offset)
+        remaining = end - self._offset
+        with gc_paused(remaining > BULK_BYTES):
+            while remaining > 0:
+                data = fh.read(min(CHUNK, remaining))
+                if not data:
+                    break
+                remaining -= len(data)
+                self._remember_head(data)
+                self._offset += len(data)
+                self._consume(data, update)
+
+    # -- tail first -----------------------------------------------------------------
+    def _open_tail_first(self, fh: BinaryIO, size: int) -> bool:
+        """Start reading at the first record boundary of the file's last bytes;
+        False when the file has no boundary there (it is read from the start)."""
+        fh.seek(0)
+        head = fh.read(self._head_target())
+        prefix = self._tail_prefix(head)
+        if prefix is None:
+            return False
+        guess = max(prefix, size - TAIL_WINDOW)
+        fh.seek(guess)
+        window = fh.read(size - guess)
+        start = self._sync(window)
+        if start is None:
+            return False
+        history = type(self)(self.candidate)
+        history.tail_first = False
+        self._history = history
+        self._history_columns = []
+        self._cut = guess + start
+        self._head = head
+        if prefix:
+            header = ReadUpdate()
+            self._consume(head[:prefix], header)
+        self._skipped(self._cut - prefix, window[start:])
+        self._offset = self._cut
+        return True
+
+    def _fill(self, fh: BinaryIO, update: ReadUpdate) -> None:
+        """Read the next ``HISTORY_STEP`` bytes of history; hand it all over when done.
+
+        When the history reaches the cut, the history reader also reads what this tail
+        read after it, so its parse state (a line count, a row index) is exact; it then
+        takes this tail's place and the whole run is handed over as one reset.
+        """
+        history = self._history
+        assert history is not None
+        part = ReadUpdate()
+        end = min(self._cut, history._offset + HISTORY_STEP)
+        history._read_to(fh, end, part)
+        if history._offset >= self._cut:
+            history._read_to(fh, self._offset, part)
+        history._finish_poll(part)
+        self._history_columns.extend(part.columns)
+        self._history_columns.extend(as_columns(part.points))
+        if history._offset < self._cut:
+            update.loading = (history._offset, self._cut)
+            return
+        columns = self._history_columns
+        keep = {"_ident", "_gone", "_closed", "tail_first"}
+        self.__dict__.update({k: v for k, v in history.__dict__.items() if k not in keep})
+        self._history = None
+        self._history_columns = []
+        update.points.clear()
+        update.columns[:] = columns
+        update.reset = True
+        self.filled = True
 
     def close(self) -> None:
         """Stop tailing; later polls return empty updates."""
@@ -127,6 +239,8 @@ class FileTail(ABC):
     def _start_over(self, update: ReadUpdate) -> None:
         self._offset = 0
         self._head = b""
+        self._history = None
+        self._history_columns = []
         update.points.clear()
         update.columns.clear()
         update.reset = True
@@ -136,6 +250,26 @@ class FileTail(ABC):
         want = self._head_target()
         if len(self._head) < want and self._offset == len(self._head):
             self._head += data[: want - len(self._head)]
+
+
+def as_columns(points: list[Point]) -> list[Column]:
+    """``points`` as one column per metric, each in log order."""
+    if not points:
+        return []
+    import numpy as np
+
+    grouped: dict[str, list[Point]] = {}
+    for point in points:
+        grouped.setdefault(point.metric, []).append(point)
+    return [
+        Column(
+            metric,
+            np.array([p.step for p in group], dtype="float64"),
+            np.array([p.value for p in group], dtype="float64"),
+            np.array([np.nan if p.wall_time is None else p.wall_time for p in group]),
+        )
+        for metric, group in grouped.items()
+    ]
 
 
 class LineTail(FileTail):
@@ -199,6 +333,17 @@ class LineTail(FileTail):
     def _finish_poll(self, update: ReadUpdate) -> None:
         if self._rem and not self._skipping:
             self._partial(self._rem, update)
+
+    def _sync(self, window: bytes) -> int | None:
+        # A line starts after the first line end of the window.
+        ends = [i for i in (window.find(b"\n"), window.find(b"\r")) if i >= 0]
+        return min(ends) + 1 if ends else None
+
+    @staticmethod
+    def _estimate_lines(nbytes: int, sample: bytes) -> int:
+        """About how many lines ``nbytes`` of history hold, judged by ``sample``."""
+        lines = sample.count(b"\n") or 1
+        return round(nbytes * lines / max(len(sample), 1))
 
 
 def split_lines(block: bytes) -> list[bytes]:

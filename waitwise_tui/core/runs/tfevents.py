@@ -7,10 +7,18 @@ scalar either as ``simple_value`` (PyTorch) or as a one-element tensor (TF2/Kera
 DT_FLOAT, DT_DOUBLE, DT_HALF in ``float_val``/``double_val``/``half_val`` or
 ``tensor_content``).
 
-Speed: CRC32C has no C implementation in the standard library, so checksums of many
-records are computed together with numpy (one vectorised table step per byte column),
-and the common PyTorch ``simple_value`` layout is decoded with one regex match.
+Speed: checksums use ``google-crc32c`` (a C CRC32C) when it is installed and fall back
+to a pure-Python table (and numpy, one vectorised table step per byte column, for many
+records at once) when it is not. A poll that brings at least ``BULK_BYTES`` is decoded
+many records per call: the record framing is walked once, the length checksums of all
+records are checked together with numpy, and the common PyTorch ``simple_value`` layout
+is decoded with numpy gathers into one ``Column`` per tag (no Python object per
+scalar). Small appends decode into ``Point``s, the common layout with one regex match.
 Corrupted records are skipped and counted; a half-written last record waits.
+
+``resync`` finds the next record boundary from any offset (a header whose length CRC
+checks out and whose data CRC checks out too), so a huge file can be read from its tail
+first (see ``tail.FileTail``) and a corrupted length skips only the bad record.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from __future__ import annotations
 import os
 import re
 import struct
+from collections.abc import Callable
+from typing import Any
 
-from waitwise_tui.core.runs.model import Point, ReadUpdate, RunCandidate
-from waitwise_tui.core.runs.tail import FileTail
+from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
+from waitwise_tui.core.runs.tail import FileTail, as_columns
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
@@ -34,6 +44,11 @@ _BIG_RECORD = 4096
 # Below this many records the numpy set-up costs more than a plain loop.
 _NUMPY_MIN = 32
 _DT_FLOAT, _DT_DOUBLE, _DT_HALF = 1, 2, 19
+# New bytes in one poll from which records are decoded in bulk into columns.
+BULK_BYTES = 256 * 1024
+# A length above this is taken for a corrupted header by ``resync`` (a real record
+# this big would be a huge image, never a scalar).
+_MAX_RECORD = 1 << 30
 
 # PyTorch SummaryWriter.add_scalar layout: wall_time, optional step, one Summary.Value
 # holding a tag and a simple_value. Anything else goes through the general decoder.
@@ -64,13 +79,34 @@ def _make_table() -> list[int]:
 _TABLE = _make_table()
 
 
-def crc32c(data: bytes) -> int:
-    """CRC32C (Castagnoli) of ``data``, table driven."""
+def _crc32c_py(data: bytes) -> int:
+    """CRC32C (Castagnoli) of ``data``, table driven (the fallback)."""
     crc = 0xFFFFFFFF
     table = _TABLE
     for b in data:
         crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
+
+
+def _c_crc32c() -> Callable[[bytes], int] | None:
+    """google-crc32c's C CRC32C, or None when only its pure-Python build is there."""
+    try:
+        import google_crc32c
+    except ImportError:
+        return None
+    if getattr(google_crc32c, "implementation", "") != "c":
+        return None
+    return google_crc32c.value
+
+
+_C_CRC32C = _c_crc32c()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC32C (Castagnoli) of ``data``: the C one when installed, else table driven."""
+    if _C_CRC32C is not None:
+        return _C_CRC32C(bytes(data))
+    return _crc32c_py(data)
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -135,6 +171,74 @@ def _verify(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[list[boo
         for s, ln, h in zip(starts, lengths, heads, strict=True)
     ]
     return heads, datas
+
+
+def _np_masked(raw: Any, pos: Any, width: int) -> Any:
+    """Masked CRC32C of ``raw[p : p + width]`` for every ``p`` in ``pos``, vectorised."""
+    import numpy as np
+
+    table = _np_table()
+    crc = np.full(len(pos), 0xFFFFFFFF, dtype=np.uint32)
+    for j in range(width):
+        crc = table[(crc ^ raw[pos + j]) & 0xFF] ^ (crc >> 8)
+    crc ^= np.uint32(0xFFFFFFFF)
+    return ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
+
+
+def _np_stored(raw: Any, pos: Any) -> Any:
+    """The little-endian uint32 at each ``p`` in ``pos``."""
+    import numpy as np
+
+    b = [raw[pos + k].astype(np.uint32) for k in range(4)]
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
+
+
+_NP_TABLE: list[Any] = []
+
+
+def _np_table() -> Any:
+    if not _NP_TABLE:
+        import numpy as np
+
+        _NP_TABLE.append(np.array(_TABLE, dtype=np.uint32))
+    return _NP_TABLE[0]
+
+
+def resync(buf: bytes, pos: int = 0) -> int | None:
+    """The first offset at or after ``pos`` where a whole, intact record starts.
+
+    A record boundary is where the 8 length bytes match their masked CRC and the data
+    that length spans matches its own CRC (a record running past the end of ``buf``
+    is taken on its length CRC alone). None when no boundary is in ``buf``. Candidates
+    are found with numpy: lengths below ``_MAX_RECORD`` have zero high bytes, and the
+    length CRC of every such offset is checked at once.
+    """
+    import numpy as np
+
+    n = len(buf)
+    if n - pos < 12:
+        return None
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    window = 1 << 16
+    lo = pos
+    while lo + 12 <= n:
+        hi = min(n - 11, lo + window)
+        seg = raw[lo : hi + 7]
+        m = hi - lo
+        # Byte 4..7 of a length below 2**32 are zero (our cap is 2**30).
+        zero = (seg[4 : 4 + m] == 0) & (seg[5 : 5 + m] == 0)
+        zero &= (seg[6 : 6 + m] == 0) & (seg[7 : 7 + m] == 0)
+        cand = np.flatnonzero(zero) + lo
+        if len(cand):
+            good = cand[_np_masked(raw, cand, 8) == _np_stored(raw, cand + 8)]
+            for start in good.tolist():
+                length = _U64.unpack_from(buf, start)[0]
+                if length > _MAX_RECORD:
+                    continue
+                if start + 16 + length > n or _data_ok(buf, start, length):
+                    return start
+        lo = hi
+    return None
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -258,7 +362,12 @@ def _summary_value(data: bytes) -> tuple[str, float] | None:
 
 
 class EventFileTail(FileTail):
-    """Tails one event file; complete records become points, a partial one waits."""
+    """Tails one event file; complete records become points, a partial one waits.
+
+    A huge file opens tail first (see ``tail.FileTail``), synced by ``resync``.
+    """
+
+    tail_first = True
 
     def __init__(self, candidate: RunCandidate) -> None:
         super().__init__(candidate)
@@ -269,10 +378,20 @@ class EventFileTail(FileTail):
     def _restart(self) -> None:
         self._buf = b""
 
+    def _sync(self, window: bytes) -> int | None:
+        return resync(window)
+
     def _consume(self, data: bytes, update: ReadUpdate) -> None:
         buf = self._buf + data if self._buf else data
         out = update.points
         mark = len(out)
+        pos = None
+        if not out and len(buf) >= BULK_BYTES:
+            # Columns come before points within a poll: bulk only until points appear.
+            pos = self._consume_bulk(buf, update)
+            if pos is not None:
+                self._buf = buf[pos:]
+                return
         pos = self._consume_fast(buf, out)
         bad = 0
         if pos is None:
@@ -283,6 +402,112 @@ class EventFileTail(FileTail):
             self.errors += bad
             msg = f"{os.path.basename(self._path)}: skipped {bad} corrupted record(s)"
             update.error = msg if update.error is None else f"{update.error}; {msg}"
+
+    def _consume_bulk(self, buf: bytes, update: ReadUpdate) -> int | None:
+        """Decode every complete record of ``buf`` into columns, many per call.
+
+        Returns where the unread bytes start, or None (nothing added) when a checksum
+        failed or a record is not an Event: the careful path redoes the buffer.
+        """
+        import numpy as np
+
+        n = len(buf)
+        pos = 0
+        starts: list[int] = []
+        lengths: list[int] = []
+        crcs: list[int] = []
+        unpack = _U64.unpack_from
+        add_start = starts.append
+        add_length = lengths.append
+        add_crc = crcs.append
+        crc = _C_CRC32C
+        # One pass walks the framing and (with the C CRC32C) checksums the data.
+        while pos + 12 <= n:
+            length = unpack(buf, pos)[0]
+            end = pos + 16 + length
+            if end > n:
+                break
+            add_start(pos)
+            add_length(length)
+            if crc is not None:
+                add_crc(crc(buf[pos + 12 : end - 4]) if length <= _BIG_RECORD else 0)
+            pos = end
+        if pos + 12 <= n and not _header_ok(buf, pos):
+            return None
+        if not starts:
+            return pos
+        raw = np.frombuffer(buf, dtype=np.uint8)
+        st = np.array(starts, dtype=np.int64)
+        ln = np.array(lengths, dtype=np.int64)
+        if not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
+            return None
+        if not _data_crcs_ok(raw, crcs, st, ln):
+            return None
+        simple, tag_ids, names, steps, values, walls = self._decode_simple(raw, st, ln)
+        general: list[tuple[int, Point]] = []
+        for i in np.flatnonzero(~simple).tolist():
+            found: list[Point] = []
+            if not self._decode(buf, starts[i], lengths[i], found):
+                return None
+            general.extend((i, p) for p in found)
+        update.columns.extend(_group(simple, tag_ids, names, steps, values, walls, general))
+        return pos
+
+    def _decode_simple(self, raw: Any, st: Any, ln: Any) -> tuple[Any, ...]:
+        """The PyTorch ``simple_value`` records among ``st``, decoded with numpy gathers.
+
+        Returns (mask of simple records, tag id per simple record, tag names, steps,
+        values, wall times), the arrays over the simple records in file order.
+        """
+        import numpy as np
+
+        d = st + 12
+
+        def at(idx: Any) -> Any:
+            return raw.take(idx, mode="clip")
+
+        ok = (ln >= 24) & (ln < 1 << 14) & (at(d) == 0x09)
+        has_step = at(d + 9) == 0x10
+        # Steps are varints of up to 10 bytes; look at as many as the longest needs.
+        span = 1
+        while span < 10 and (at(d + 9 + span)[has_step] >= 0x80).any():
+            span += 1
+        varint = at((d + 10)[:, None] + np.arange(span))
+        more = varint >= 0x80
+        width = np.argmin(more, axis=1) + 1
+        ok &= ~more.all(axis=1) | ~has_step  # a varint of 10 bytes ends by then
+        p = np.where(has_step, d + 10 + width, d + 9)
+        l1, l2, l3 = at(p + 1).astype(np.int64), at(p + 3).astype(np.int64), at(p + 5)
+        ok &= (at(p) == 0x2A) & (at(p + 2) == 0x0A) & (at(p + 4) == 0x0A)
+        ok &= (l1 < 0x80) & (l1 == l2 + 2) & (l2 == l3.astype(np.int64) + 7) & (l3 > 0)
+        ok &= (p + 2 + l1 == d + ln) & (at(d + ln - 5) == 0x15)
+        sel = np.flatnonzero(ok)
+        d, p, l3, ln, width = d[sel], p[sel], l3[sel], ln[sel], width[sel]
+        has_step, varint = has_step[sel], varint[sel]
+        walls = raw[(d + 1)[:, None] + np.arange(8)].copy().view("<f8").ravel()
+        values = raw[(d + ln - 4)[:, None] + np.arange(4)].copy().view("<f4").ravel()
+        step = np.zeros(len(sel), dtype=np.uint64)
+        for k in range(span):
+            part = (varint[:, k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+            step |= np.where(has_step & (width > k), part, np.uint64(0))
+        steps = step.view(np.int64).astype(np.float64)
+        tag_ids = np.empty(len(sel), dtype=np.int64)
+        names: list[str] = []
+        for size in np.unique(l3).tolist():
+            group = np.flatnonzero(l3 == size)
+            rows = raw[(p[group] + 6)[:, None] + np.arange(size)]
+            todo = np.arange(len(group))
+            while len(todo):
+                rep = rows[todo[0]]
+                same = (rows[todo] == rep).all(axis=1)
+                tag_b = rep.tobytes()
+                tag = self._tags.get(tag_b)
+                if tag is None:
+                    tag = self._tags[tag_b] = tag_b.decode("utf-8", "replace")
+                tag_ids[group[todo[same]]] = len(names)
+                names.append(tag)
+                todo = todo[~same]
+        return ok, tag_ids, names, steps, values.astype(np.float64), walls
 
     def _consume_fast(self, buf: bytes, out: list[Point]) -> int | None:
         """Decode records optimistically, then check all CRCs at once.
@@ -416,6 +641,67 @@ class EventFileTail(FileTail):
         return True
 
 
+def _data_crcs_ok(raw: Any, crcs: list[int], st: Any, ln: Any) -> bool:
+    """Whether the data CRC of every record up to ``_BIG_RECORD`` bytes checks out
+    (bigger ones are checked only if they hold scalars, see ``_decode``). ``crcs``
+    holds the plain CRCs computed while walking, or is empty without the C CRC32C."""
+    import numpy as np
+
+    small = ln <= _BIG_RECORD
+    if crcs:
+        computed = np.array(crcs, dtype=np.uint32)
+        masked = ((computed >> 15) | (computed << 17)) + np.uint32(_MASK_DELTA)
+        return bool(((masked == _np_stored(raw, st + 12 + ln)) | ~small).all())
+    for length in np.unique(ln[small]).tolist():
+        pos = st[ln == length] + 12
+        if not (_np_masked(raw, pos, length) == _np_stored(raw, pos + length)).all():
+            return False
+    return True
+
+
+def _group(
+    simple: Any,
+    tag_ids: Any,
+    names: list[str],
+    steps: Any,
+    values: Any,
+    walls: Any,
+    general: list[tuple[int, Point]],
+) -> list[Column]:
+    """One column per tag, in file order, from bulk-decoded and general records."""
+    import numpy as np
+
+    if general:
+        index = {name: i for i, name in enumerate(names)}
+        extra_ids = []
+        for _, point in general:
+            if point.metric not in index:
+                index[point.metric] = len(names)
+                names.append(point.metric)
+            extra_ids.append(index[point.metric])
+        order_key = np.concatenate(
+            [np.flatnonzero(simple), np.array([i for i, _ in general], dtype=np.int64)]
+        )
+        tag_ids = np.concatenate([tag_ids, np.array(extra_ids, dtype=np.int64)])
+        steps = np.concatenate([steps, np.array([float(p.step) for _, p in general])])
+        values = np.concatenate([values, np.array([p.value for _, p in general])])
+        walls = np.concatenate(
+            [walls, np.array([np.nan if p.wall_time is None else p.wall_time for _, p in general])]
+        )
+        order = np.argsort(order_key, kind="stable")
+        tag_ids, steps, values, walls = tag_ids[order], steps[order], values[order], walls[order]
+    if len(names) == 1:
+        return [Column(names[0], steps, values, walls)]
+    order = np.argsort(tag_ids, kind="stable")
+    bounds = np.searchsorted(tag_ids[order], np.arange(len(names) + 1))
+    out = []
+    for i, name in enumerate(names):
+        pick = order[bounds[i] : bounds[i + 1]]
+        if len(pick):
+            out.append(Column(name, steps[pick], values[pick], walls[pick]))
+    return out
+
+
 def is_event_file_name(name: str) -> bool:
     """True for TensorBoard event file names (``events.out.tfevents.<...>``)."""
     return name.startswith("events.out.tfevents.")
@@ -433,6 +719,7 @@ class TfeventsTail:
         self._files: dict[str, EventFileTail] = {}
         self._gone = False
         self._seen = False
+        self._tail_first = True
 
     @property
     def errors(self) -> int:
@@ -457,9 +744,26 @@ class TfeventsTail:
                 tail = self._files[path] = EventFileTail(
                     RunCandidate(path, self.candidate.format, self.candidate.name)
                 )
+                # Tail first only for a run of one file: a fill hands over the whole
+                # run, so no other file's scalars may be in the series by then.
+                tail.tail_first = self._tail_first and len(paths) == 1
             part = tail.poll()
+            if part.reset and tail.filled and len(self._files) == 1:
+                update.reset = True
+                update.columns[:] = part.columns
+                update.points = []
+                continue
             if part.reset:
                 return True
+            if part.loading is not None:
+                done, total = update.loading or (0, 0)
+                update.loading = (done + part.loading[0], total + part.loading[1])
+            if part.columns:
+                if update.points:
+                    # Keep "columns before points": earlier files' points become columns.
+                    update.columns.extend(as_columns(update.points))
+                    update.points = []
+                update.columns.extend(part.columns)
             update.points.extend(part.points)
             if part.error:
                 update.error = (
@@ -482,8 +786,10 @@ class TfeventsTail:
         self._gone = False
         self._seen = self._seen or bool(paths)
         if self._poll_all(paths, update):
-            # One file was truncated or replaced: read the whole run again.
+            # One file was truncated or replaced: read the whole run again (not tail
+            # first: the run has more than one file, or one came during the fill).
             self._files.clear()
+            self._tail_first = False
             update = ReadUpdate(reset=True)
             self._poll_all(paths, update)
         return update

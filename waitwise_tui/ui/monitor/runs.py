@@ -272,6 +272,11 @@ class RunsPanel(Widget, can_focus=True):
             + (" · all runs" if self.overlay else ""),
             style="dim",
         )
+        if run.tracker_status or run.details:
+            # The tracker's own record: status, params, tags, config, summary.
+            parts = [f"{run.format} {run.tracker_status}"] if run.tracker_status else []
+            parts += [f"{key}={value}" for key, value in run.details]
+            status.append(f"\n{display(' · '.join(parts), limit=400)}", style="dim")
         for alert in run.alerts:
             status.append(f"\n⚠ {display(alert.message)}", style=self._colour("warning"))
         if run.error:

@@ -1,0 +1,184 @@
+"""Huge runs: tfevents resync from any offset, bulk decoding, tail-first open and fill."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ingest_fixtures import candidate
+
+from waitwise_tui.core.runs import tail as tail_mod
+from waitwise_tui.core.runs import tfevents
+from waitwise_tui.core.runs.readers import open_tail, read_all
+from waitwise_tui.core.runs.tfevents import masked_crc32c, resync
+
+TAGS = (b"train/loss", b"lr", b"val/accuracy")
+
+
+def _varint(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, v = v & 0x7F, v >> 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def record(data: bytes) -> bytes:
+    """One TFRecord: length, its masked CRC, data, the data's masked CRC."""
+    head = struct.pack("<Q", len(data))
+    return (
+        head
+        + struct.pack("<I", masked_crc32c(head))
+        + data
+        + struct.pack("<I", masked_crc32c(data))
+    )
+
+
+def scalar_record(i: int) -> bytes:
+    """The PyTorch simple_value layout, as SummaryWriter.add_scalar writes it."""
+    tag = TAGS[i % len(TAGS)]
+    value = b"\x0a" + bytes([len(tag)]) + tag + b"\x15" + struct.pack("<f", i * 0.5)
+    summary = b"\x0a" + bytes([len(value)]) + value
+    event = b"\x09" + struct.pack("<d", 1.7e9 + i) + b"\x10" + _varint(i // len(TAGS) * 37)
+    return record(event + b"\x2a" + bytes([len(summary)]) + summary)
+
+
+def expected(indices) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = {}
+    for i in indices:
+        out.setdefault(TAGS[i % len(TAGS)].decode(), []).append((i // len(TAGS) * 37, i * 0.5))
+    return out
+
+
+def as_dict(update) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = {}
+    for p in update.iter_points():
+        out.setdefault(p.metric, []).append((p.step, p.value))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 40),
+    cut=st.integers(0, 10_000),
+    flips=st.lists(st.integers(0, 10_000), max_size=3),
+)
+def test_resync_from_any_offset_skips_only_bad_records(n, cut, flips) -> None:
+    records = [scalar_record(i) for i in range(n)]
+    bounds = np.cumsum([0] + [len(r) for r in records])
+    buf = bytearray(b"".join(records))
+    cut %= len(buf)
+    bad = set()
+    for pos in {flip % len(buf) for flip in flips}:
+        buf[pos] ^= 0xFF
+        bad.add(int(np.searchsorted(bounds, pos, side="right")) - 1)
+    found = resync(bytes(buf), cut)
+    good_after = [i for i in range(n) if bounds[i] >= cut and i not in bad]
+    if not good_after:
+        assert found is None or found >= cut
+        return
+    # The first intact record at or after the cut (a damaged one never passes).
+    assert found == bounds[good_after[0]]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(n=st.integers(1, 3000), flips=st.lists(st.integers(0, 10**6), max_size=2))
+def test_bulk_decode_equals_record_by_record(tmp_path_factory, n, flips) -> None:
+    """A poll big enough for the bulk path reads what the point path reads."""
+    data = bytearray(b"".join(scalar_record(i) for i in range(n)))
+    for flip in flips:
+        data[flip % len(data)] ^= 0x55
+    d = tmp_path_factory.mktemp("bulk")
+    path = d / "events.out.tfevents.1"
+    path.write_bytes(bytes(data))
+    bulk = as_dict(read_all(candidate(path, "tfevents")))
+    old = tfevents.BULK_BYTES
+    tfevents.BULK_BYTES = 1 << 40
+    try:
+        small = as_dict(read_all(candidate(path, "tfevents")))
+    finally:
+        tfevents.BULK_BYTES = old
+    assert bulk == small
+    if not flips:
+        assert bulk == expected(range(n))
+
+
+@pytest.fixture
+def small_thresholds(monkeypatch):
+    monkeypatch.setattr(tail_mod, "TAIL_FIRST_BYTES", 1 << 20)
+    monkeypatch.setattr(tail_mod, "TAIL_WINDOW", 1 << 16)
+    monkeypatch.setattr(tail_mod, "HISTORY_STEP", 1 << 20)
+
+
+def _open_and_fill(cand, append=None):
+    tail = open_tail(cand)
+    first = tail.poll()
+    assert first.loading is not None and first.loading[0] == 0
+    loads = [first.loading]
+    for _ in range(100):
+        if append is not None:
+            append()
+            append = None
+        update = tail.poll()
+        if update.reset:
+            return tail, first, loads, update
+        loads.append(update.loading)
+    raise AssertionError("history never filled in")
+
+
+def test_tail_first_event_file(tmp_path, small_thresholds) -> None:
+    n = 60_000  # ~4 MB
+    path = tmp_path / "events.out.tfevents.1"
+    path.write_bytes(b"".join(scalar_record(i) for i in range(n)))
+    more = b"".join(scalar_record(i) for i in range(n, n + 30))
+
+    def append() -> None:
+        with open(path, "ab") as fh:
+            fh.write(more)
+
+    tail, first, loads, filled = _open_and_fill(candidate(tmp_path, "tfevents"), append)
+    # The first poll holds only the latest records, up to the very last one.
+    latest = as_dict(first)
+    total = sum(map(len, latest.values()))
+    assert 0 < total < n // 10
+    assert latest == expected(range(n - total, n))
+    # The history fills in with progress growing to the cut, then comes whole.
+    done = [d for d, _ in loads]
+    assert done == sorted(done) and len(loads) >= 3
+    assert filled.loading is None
+    assert as_dict(filled) == expected(range(n + 30))
+    after = tail.poll()
+    assert not after.reset and not after.has_scalars()
+    tail.close()
+
+
+def test_tail_first_csv_and_jsonl(tmp_path, small_thresholds) -> None:
+    n = 80_000  # ~1.4 MB each
+    csv_path = tmp_path / "metrics.csv"
+    csv_path.write_text(
+        "epoch,step,train_loss\n" + "".join(f"{i // 100},{i},{i * 0.25}\n" for i in range(n))
+    )
+    jsonl_path = tmp_path / "log.jsonl"
+    jsonl_path.write_text("".join(json.dumps({"loss": i * 0.5}) + "\n" for i in range(n)))
+    for path, fmt, metric, step, value in (
+        (csv_path, "csv", "train_loss", lambda i: i, lambda i: i * 0.25),
+        (jsonl_path, "jsonl", "loss", lambda i: i, lambda i: i * 0.5),
+    ):
+        _, first, _, filled = _open_and_fill(candidate(path, fmt))
+        latest = as_dict(first)[metric]
+        assert 0 < len(latest) < n // 10
+        assert [v for _, v in latest] == [value(i) for i in range(n - len(latest), n)]
+        if fmt == "jsonl":
+            # No step key: x is a line count estimated from the tail's line lengths.
+            assert abs(latest[-1][0] - (n - 1)) < n * 0.05
+        whole = as_dict(filled)[metric]
+        assert whole == [(step(i), value(i)) for i in range(n)]

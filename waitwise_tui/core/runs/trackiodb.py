@@ -1,0 +1,167 @@
+"""trackio runs read from its per-project SQLite database, without trackio.
+
+trackio keeps one database per project (``~/.cache/huggingface/trackio/<project>.db``
+or ``$TRACKIO_DIR``): a ``metrics`` row per ``trackio.log`` call, whose ``metrics``
+column is a JSON object (NaN and infinities written as the strings ``"NaN"``,
+``"Infinity"``, ``"-Infinity"``), and a ``configs`` row per run. Each run of the
+project is a candidate (``key`` = its run id, or its name in databases from before
+trackio had run ids) named ``project/run name``. A tail reads the rows past the last
+``id`` (an AUTOINCREMENT key: never reused, never renumbered) in one short read-only
+transaction per poll.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import sqlite3
+
+from waitwise_tui.core.runs import stores
+from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
+
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_MAX_VALUE = 1024
+
+
+def is_trackio_tables(tables: dict[str, set[str]]) -> bool:
+    metrics = tables.get("metrics", set())
+    return {"run_name", "step", "metrics", "timestamp"} <= metrics and "configs" in tables
+
+
+def _run_column(conn: sqlite3.Connection) -> str:
+    columns = {r[1] for r in conn.execute('PRAGMA table_info("metrics")')}
+    return "run_id" if "run_id" in columns else "run_name"
+
+
+def list_runs(path: str) -> list[tuple[str, str]]:
+    """(run key, ``project/run name``) of the runs in the project database at ``path``."""
+    project = os.path.splitext(os.path.basename(path))[0]
+    try:
+        with stores.read_only(path) as conn:
+            column = _run_column(conn)
+            rows = conn.execute(
+                f"SELECT {column}, run_name FROM metrics GROUP BY {column} ORDER BY min(id)"
+            ).fetchall()
+    except sqlite3.Error:
+        return []
+    return [(str(key), f"{project}/{name or key}") for key, name in rows]
+
+
+def _wall(text: object) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        stamp = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return stamp.timestamp()
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return _SPECIAL.get(value)
+    return None
+
+
+class TrackioTail:
+    """Tails one run of a trackio project database by row id."""
+
+    def __init__(self, candidate: RunCandidate) -> None:
+        self.candidate = candidate
+        self._path = candidate.path
+        self._run = candidate.key
+        self._sig: tuple[int, ...] | None = None
+        self._last_id = 0
+        self._seen = False
+        self._gone = False
+        self._closed = False
+        self._failures = 0
+
+    def poll(self) -> ReadUpdate:
+        """Scalars logged since the last poll and the run's config."""
+        update = ReadUpdate()
+        if self._closed:
+            return update
+        sig = stores.signature(self._path)
+        if sig is None:
+            if self._seen and not self._gone:
+                update.gone = True
+            self._gone = True
+            return update
+        if sig == self._sig:
+            return update
+        self._gone = False
+        try:
+            with stores.read_only(self._path) as conn:
+                done = self._read(conn, update)
+        except sqlite3.Error as exc:
+            # A lock, a hot journal or a migration under way: retried at the next poll,
+            # reported only when it keeps failing.
+            self._failures += 1
+            if self._failures == stores.REPORT_AFTER and not stores.transient(exc):
+                update.error = f"cannot read trackio database: {exc}"
+            return update
+        self._failures = 0
+        self._seen = True
+        self._sig = sig if done else None
+        return update
+
+    def _read(self, conn: sqlite3.Connection, update: ReadUpdate) -> bool:
+        column = _run_column(conn)
+        rows = conn.execute(
+            f"SELECT id, step, timestamp, metrics FROM metrics WHERE {column} = ? AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (self._run, self._last_id, stores.BATCH_ROWS),
+        ).fetchall()
+        scalars: list[tuple[str, float, float, float | None]] = []
+        for row_id, step, stamp, blob in rows:
+            self._last_id = row_id
+            try:
+                values = json.loads(blob)
+            except (ValueError, TypeError, RecursionError):
+                continue
+            if not isinstance(values, dict) or not isinstance(step, (int, float)):
+                continue
+            wall = _wall(stamp)
+            for key, value in values.items():
+                number = _number(value)
+                if number is not None and not str(key).startswith("_"):
+                    scalars.append((str(key), float(step), number, wall))
+        stores.add_scalars(update, scalars)
+        if rows or not self._seen:
+            update.details = self._config(conn, column)
+        return len(rows) < stores.BATCH_ROWS
+
+    def _config(self, conn: sqlite3.Connection, column: str) -> dict[str, str] | None:
+        try:
+            row = conn.execute(
+                f"SELECT config FROM configs WHERE {column} = ? ORDER BY id DESC LIMIT 1",
+                (self._run,),
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
+        try:
+            config = json.loads(row[0])
+        except (ValueError, TypeError, RecursionError):
+            return None
+        if not isinstance(config, dict):
+            return None
+        return {
+            f"config.{k}": str(v)[:_MAX_VALUE]
+            for k, v in sorted(config.items(), key=lambda kv: str(kv[0]))
+            if not str(k).startswith("_") and v is not None
+        }
+
+    def close(self) -> None:
+        """Stop tailing."""
+        self._closed = True

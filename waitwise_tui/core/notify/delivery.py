@@ -180,7 +180,10 @@ class Notifier:
                 if item is not None:
                     self._handle(item)
                 now = self._clock()
-                if self._digest_due is not None and (now >= self._digest_due or self._queue.closed):
+                # Closing sends the pending digest once the queue is drained, not after
+                # each queued item (that turned a closing burst into one message each).
+                drained = item is None and self._queue.closed
+                if self._digest_due is not None and (now >= self._digest_due or drained):
                     self._flush_digest()
                 if item is None and self._queue.closed:
                     break

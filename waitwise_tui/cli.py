@@ -98,9 +98,7 @@ def run_app(argv: list[str]) -> int:
     check_workspace(args.workspace)
     if args.tab is not None and args.tab not in TAB_NAMES:
         raise CliError(f"unknown tab {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
-    for path in args.paths:
-        if not os.path.exists(path):
-            raise CliError(f"no such file or directory: {path}")
+    # A path that does not exist yet is waited for: the monitor is often started first.
     from waitwise_tui.ui.app import build_app
 
     app = build_app(args)

@@ -113,8 +113,7 @@ def test_runs_bad_arguments_are_quoted_inert(tmp_path: Path) -> None:
     assert "no such file" in err and SHOWN in err
     ran = waitwise(tmp_path, "runs", f"--{CLEAR}")  # argparse quotes it
     assert ran.code == 2 and SHOWN in ran.err
-    err = one_line_error(waitwise(tmp_path, CLEAR))  # the TUI's paths, checked first
-    assert SHOWN in err
+    # The TUI waits for a path that does not exist yet (issue #15): no error to check.
 
 
 # -- data -------------------------------------------------------------------------------

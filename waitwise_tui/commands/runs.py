@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not os.path.exists(path):
             raise CliError(f"no such file or directory: {path}")
-    monitor = RunMonitor(args.workspace, args.paths, open_tail=_ReadOnce, writers=False)
+    # Writers are looked up as the app does, so both give the same status for a run.
+    monitor = RunMonitor(args.workspace, args.paths, open_tail=_ReadOnce)
     try:
         snapshot = monitor.poll()
     finally:

@@ -62,3 +62,12 @@ def size(value: float | None, *, compact: bool = False, missing: str = "N/A") ->
     if unit == 0:
         return f"{value:.0f}{sep}{name}"
     return f"{value:.1f}{sep}{name}" if value < 100 else f"{value:.0f}{sep}{name}"
+
+
+def step_rate(steps_per_second: float | None, *, missing: str = MISSING) -> str:
+    """Steps/s for fast runs, s/step for slow ones (how people speak of each)."""
+    if steps_per_second is None or not steps_per_second > 0 or steps_per_second == float("inf"):
+        return missing
+    if steps_per_second >= 1.0:
+        return f"{steps_per_second:.3g} steps/s"
+    return f"{1.0 / steps_per_second:.3g} s/step"

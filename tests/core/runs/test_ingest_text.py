@@ -239,3 +239,48 @@ def test_random_bytes_never_raise(tmp_path_factory, data, fmt) -> None:
     path = tmp_path_factory.mktemp("r") / "x.log"
     path.write_bytes(data)
     read_all(candidate(path, fmt))
+
+
+def test_labelled_counts_and_epoch_lines(tmp_path) -> None:
+    path = tmp_path / "train.log"
+    path.write_text(
+        "train 166/3000 loss=0.41\n"
+        "step 5 of 100, loss 0.3\n"
+        "Epoch 1/200 | Loss: 0.6924 | Acc: 85.0% | Time: 3.2s\n"
+        "Epoch 2/200 - Train Loss: 0.5 - Val Loss: 0.6\n"
+        "saved 3/4 files\n"
+        "Accuracy : 0.75\n"
+        "Precision : 0.7\n"
+    )
+    update = read_all(candidate(path, "text"))
+    assert [(p.metric, p.step, p.value) for p in update.points] == [
+        ("loss", 166, 0.41),
+        ("loss", 5, 0.3),
+        ("loss", 1, 0.6924),
+        ("acc", 1, 85.0),
+        ("time", 1, 3.2),
+        ("train_loss", 2, 0.5),
+        ("val_loss", 2, 0.6),
+    ]
+    assert update.progress == (2.0, 200.0)
+
+
+@pytest.mark.parametrize(
+    ("tail", "crash"),
+    [
+        (
+            'Traceback (most recent call last):\n  File "t.py", line 3\nValueError: bad\n',
+            "ValueError: bad",
+        ),
+        (
+            "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n",
+            "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB",
+        ),
+        ("Killed\n", "Killed"),
+        ("Killed\nstep=2 loss=1\n", None),  # training went on after it
+    ],
+)
+def test_crash_lines_at_the_end_of_a_log(tmp_path, tail, crash) -> None:
+    path = tmp_path / "train.log"
+    path.write_text("step=1 loss=2\n" + tail)
+    assert read_all(candidate(path, "text")).crash == crash

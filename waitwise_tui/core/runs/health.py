@@ -1,25 +1,28 @@
-"""Health of one training run: status, step rate, ETA and alerts.
+"""Health of one training run: status and the evidence it rests on, step rate, ETA, alerts.
 
 ``RunHealth`` is fed after each poll with the run's series and how many points each
-metric gained, and with the run-level facts (end marker, file gone, writer process
-alive). It keeps just enough state to decide, cheaply and incrementally:
+metric gained, and with the run-level facts (end marker, file gone, the writer process
+identified by ``procs``, a known exit code, a crash line ending the log). Status, from
+the strongest evidence down (``status_reason`` names it):
 
-- NaN/Inf: the first non-finite value of a metric, at once.
-- divergence (loss-like metrics): after ``warmup_points``, the mean of the latest
-  window of ``window_points`` values exceeds ``divergence_factor`` times the best
-  (lowest) window mean seen so far. Window means, not single values, so one lucky
-  mini-batch does not set an unreachable best.
-- plateau (loss-like metrics): the best value of the last ``plateau_window`` points
-  improves on the best before them by less than ``plateau_eps`` (relative).
-- stall: no new point for ``stall_factor`` times the usual interval between points
-  (at least ``stall_min_seconds``), for a run seen live during this session.
-- finished / crashed: an end marker, or the writer process (seen alive before) exiting
-  without one. A run that reached its known total and then went quiet (or whose
-  writer exited) counts as finished.
+- gone: the file was deleted.
+- finished / crashed by a known exit: exit code 0, or non-zero, or a signal.
+- finished: an end marker in the log.
+- crashed: the log ends with a traceback's exception, CUDA out of memory, ``Killed``...
+- the identified writer exited: finished if the progress reached its total, crashed
+  if a total is known and was not reached, else ``ended`` (nothing says why: no bell).
+- live: a new point within max(``live_min_seconds``, 3 intervals).
+- finished: reached its total and went quiet.
+- stalled: no new point for max(``stall_factor`` x the run's own interval,
+  ``stall_min_seconds``) while the writer is alive. Without an identified writer a
+  quiet run is ``idle``, never stalled.
 
-Each alert fires once when its condition starts; it can fire again only after the
-condition has cleared. Historic runs (already over when first read) raise no
-stall/finished/crashed alerts: those describe changes seen while watching.
+Metric alerts: NaN/Inf at once; divergence and plateau (``core.runs.trend``) on the
+smoothed curve; plateau on the validation losses, or the training losses when the run
+logs none. Each alert fires once when its condition starts; it can fire again only
+after the condition has cleared. Runs never seen running this session (already over
+when first read) raise no finished/crashed alerts: those describe changes seen while
+watching. The step rate is an EMA over wall time (``_Rate``), so the ETA is steady.
 """
 
 from __future__ import annotations
@@ -30,13 +33,20 @@ import re
 import statistics
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from waitwise_tui.core import fmt
 from waitwise_tui.core.runs.series import Series
 
-STATUSES = ("live", "idle", "stalled", "finished", "crashed", "gone")
+STATUSES = ("live", "idle", "stalled", "finished", "crashed", "ended", "gone")
+# Statuses after which the run is over (its writer is no longer looked for).
+TERMINAL = frozenset({"finished", "crashed", "ended", "gone"})
 ALERT_KINDS = ("nan", "divergence", "plateau", "stall", "crashed", "finished")
+
+# A rate sample below this fraction of the smoothed rate is a pause (evaluation)...
+PAUSE_FRACTION = 0.25
+# ...unless this many come in a row.
+PAUSES_TO_ACCEPT = 3
 
 # Wall times in a log are trusted as epoch seconds only when they are near "now".
 _PLAUSIBLE_PAST = 10 * 365 * 86400.0
@@ -60,52 +70,74 @@ class HealthConfig:
     """Thresholds of the alerts; the defaults suit mini-batch training logs."""
 
     loss_pattern: str = r"loss"
+    validation_pattern: str = r"(?:^|[^a-z])(?:val|valid|validation|eval|test|dev)(?:[^a-z]|$)"
     divergence_factor: float = 2.0
     warmup_points: int = 32
-    window_points: int = 8
-    plateau_window: int = 200
+    plateau_min_points: int = 20
+    plateau_fraction: float = 0.25
+    plateau_min_window: int = 5
     plateau_eps: float = 0.01
     stall_factor: float = 5.0
     stall_min_seconds: float = 60.0
     live_min_seconds: float = 30.0
-    rate_window_seconds: float = 300.0
+    rate_window_seconds: float = 300.0  # the time constant of the step-rate EMA
 
     def is_loss(self, metric: str) -> bool:
         return re.search(self.loss_pattern, metric, re.IGNORECASE) is not None
 
+    def is_validation(self, metric: str) -> bool:
+        return re.search(self.validation_pattern, metric, re.IGNORECASE) is not None
+
 
 @dataclass
 class _MetricState:
-    windows_done: int = 0
-    best_window: float = math.inf
-    latest_window: float = math.nan
     nan_fired: bool = False
 
 
 @dataclass
 class _Rate:
-    """(time, position) samples; ``rate`` is position units per second."""
+    """Position units per second: an EMA over wall time of the rate between samples.
 
-    samples: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=64))
+    The EMA's time constant is ``tau`` seconds, so a jittery but steady run gives a
+    steady rate (and ETA). A sample whose rate is below ``PAUSE_FRACTION`` of the
+    current one is taken as a pause (evaluation, checkpointing) and skipped, unless
+    ``PAUSES_TO_ACCEPT`` come in a row: then the run really slowed down.
+    """
+
+    tau: float = 300.0
+    last: tuple[float, float] | None = None
+    value: float | None = None
+    slow_streak: int = 0
 
     def add(self, time: float, position: float) -> None:
-        if self.samples and time <= self.samples[-1][0]:
-            if position >= self.samples[-1][1]:
-                self.samples[-1] = (self.samples[-1][0], position)
+        if self.last is None:
+            self.last = (time, position)
             return
-        self.samples.append((time, position))
+        t0, p0 = self.last
+        if time <= t0:
+            if position > p0:
+                self.last = (t0, position)
+            return
+        if position < p0:
+            self.last, self.value, self.slow_streak = (time, position), None, 0
+            return
+        self.last = (time, position)
+        dt = time - t0
+        rate = (position - p0) / dt
+        if self.value is None:
+            self.value = rate
+            return
+        if rate < PAUSE_FRACTION * self.value:
+            self.slow_streak += 1
+            if self.slow_streak < PAUSES_TO_ACCEPT:
+                return
+        else:
+            self.slow_streak = 0
+        alpha = 1.0 - math.exp(-dt / self.tau)
+        self.value += alpha * (rate - self.value)
 
-    def rate(self, window: float) -> float | None:
-        if len(self.samples) < 2:
-            return None
-        t_end, p_end = self.samples[-1]
-        start = len(self.samples) - 2
-        while start > 0 and self.samples[start - 1][0] >= t_end - window:
-            start -= 1
-        t0, p0 = self.samples[start]
-        if t_end <= t0 or p_end < p0:
-            return None
-        return (p_end - p0) / (t_end - t0)
+    def rate(self) -> float | None:
+        return self.value
 
 
 def plausible_wall(wall: float, now: float) -> bool:
@@ -123,17 +155,16 @@ class RunHealth:
         self.last_activity: float | None = None
         self.last_step: float | None = None
         self.status = "idle"
+        self.status_reason = "not read yet"
         self.user_total: float | None = None
         self.progress_update: tuple[float, float] | None = None
         self._wall_interval: float | None = None
         self._arrivals: deque[float] = deque(maxlen=32)
         self._last_wall: float | None = None
-        self._steps = _Rate()
-        self._progress = _Rate()
+        self._steps = _Rate(self.config.rate_window_seconds)
+        self._progress = _Rate(self.config.rate_window_seconds)
         self._seen_live = False
         self._seen_unfinished = False
-        self._writer_seen = False
-        self._ended = False
 
     # -- feeding ---------------------------------------------------------------------
 
@@ -160,6 +191,9 @@ class RunHealth:
         self._observe_time(now, series, grew, written_at)
         for name in grew:
             alerts.extend(self._observe_metric(now, series[name]))
+        for name in self._plateau_metrics(series):
+            if name in grew and series[name].segments:
+                alerts.extend(self._check_plateau(now, series[name]))
         return alerts
 
     def _observe_time(
@@ -218,73 +252,46 @@ class RunHealth:
                 )
             )
         if self.config.is_loss(series.metric) and series.segments:
-            alerts.extend(self._check_divergence(now, series, state))
-            alerts.extend(self._check_plateau(now, series))
+            alerts.extend(self._check_divergence(now, series))
         return alerts
 
-    def _check_divergence(self, now: float, series: Series, state: _MetricState) -> list[Alert]:
-        import numpy as np
+    def _plateau_metrics(self, series: Mapping[str, Series]) -> list[str]:
+        """The validation losses, or the training losses when the run logs none."""
+        losses = [name for name in series if self.config.is_loss(name)]
+        val = [name for name in losses if self.config.is_validation(name)]
+        return val or losses
+
+    def _check_divergence(self, now: float, series: Series) -> list[Alert]:
+        from waitwise_tui.core.runs import trend
 
         cfg = self.config
-        seg = series.segments[-1]
-        width = max(1, cfg.window_points)
-        complete = len(seg) // width
-        if complete < state.windows_done:
-            # A new segment began (restart): judge it on its own.
-            state.windows_done, state.best_window = 0, math.inf
-        if complete > state.windows_done:
-            block = seg.values.view[state.windows_done * width : complete * width].reshape(
-                -1, width
-            )
-            finite = np.isfinite(block)
-            counts = finite.sum(axis=1)
-            sums = np.where(finite, block, 0.0).sum(axis=1)
-            means = sums[counts > 0] / counts[counts > 0]
-            if len(means):
-                state.best_window = min(state.best_window, float(means.min()))
-                state.latest_window = float(means[-1])
-            state.windows_done = complete
-        key = ("divergence", series.metric)
-        diverged = (
-            len(seg) >= cfg.warmup_points
-            and state.best_window > 0
-            and math.isfinite(state.latest_window)
-            and state.latest_window > cfg.divergence_factor * state.best_window
+        verdict = trend.divergence(
+            series.segments[-1], warmup_points=cfg.warmup_points, factor=cfg.divergence_factor
         )
-        if not diverged:
-            self.active.pop(key, None)
-            return []
-        if key in self.active:
-            return []
-        message = (
-            f"{series.metric} diverging: {state.latest_window:.4g} is "
-            f"{state.latest_window / state.best_window:.1f}x its best {state.best_window:.4g}"
-        )
-        return [self._fire("divergence", series.metric, series.last_step, message, now)]
+        return self._judge(now, "divergence", series, verdict)
 
     def _check_plateau(self, now: float, series: Series) -> list[Alert]:
+        from waitwise_tui.core.runs import trend
+
         cfg = self.config
-        seg = series.segments[-1]
-        n = len(seg)
-        key = ("plateau", series.metric)
-        if n < 2 * cfg.plateau_window:
-            self.active.pop(key, None)
-            return []
-        before = seg.aggregate(0, n - cfg.plateau_window)[0]
-        recent = seg.aggregate(n - cfg.plateau_window, n)[0]
-        if not (math.isfinite(before) and math.isfinite(recent)) or before == 0:
-            return []
-        improvement = (before - recent) / abs(before)
-        if improvement > cfg.plateau_eps:
+        verdict = trend.plateau(
+            series.segments[-1],
+            min_points=cfg.plateau_min_points,
+            fraction=cfg.plateau_fraction,
+            min_window=cfg.plateau_min_window,
+            eps=cfg.plateau_eps,
+        )
+        return self._judge(now, "plateau", series, verdict)
+
+    def _judge(self, now: float, kind: str, series: Series, verdict: object) -> list[Alert]:
+        key = (kind, series.metric)
+        if not getattr(verdict, "fired", False):
             self.active.pop(key, None)
             return []
         if key in self.active:
             return []
-        message = (
-            f"{series.metric} plateau: best of the last {cfg.plateau_window} points "
-            f"improves by {max(improvement, 0.0) * 100:.2g}% (< {cfg.plateau_eps * 100:.2g}%)"
-        )
-        return [self._fire("plateau", series.metric, series.last_step, message, now)]
+        message = f"{series.metric} {getattr(verdict, 'message', kind)}"
+        return [self._fire(kind, series.metric, series.last_step, message, now)]
 
     # -- run level -------------------------------------------------------------------
 
@@ -314,67 +321,124 @@ class RunHealth:
         finished: bool,
         gone: bool,
         writer_alive: bool | None,
+        writer_pid: int | None = None,
+        writer_evidence: str = "",
+        exit_code: int | None = None,
+        exit_signal: int | None = None,
+        exit_source: str = "",
+        crash: str | None = None,
         failed: str | None = None,
     ) -> list[Alert]:
-        """Recompute the status; returns the run-level alerts that start now.
+        """Recompute the status and its reason; returns the run-level alerts that start now.
 
-        ``failed`` is the reason when the run's own record says it ended badly (a
-        tracker's FAILED or KILLED status): the run is crashed whatever else is seen.
+        The facts: ``finished`` (an end marker in the log), ``gone`` (file deleted),
+        the writer process (``writer_alive`` None: none identified), a known exit
+        (``exit_code`` / ``exit_signal`` from ``exit_source``) and ``crash``, the line
+        that ends the log when it says the run died. ``failed`` is the reason when the
+        run's own record says it ended badly (a tracker's FAILED or KILLED status).
         """
-        cfg = self.config
+        status, reason = self._verdict(
+            now,
+            finished=finished,
+            gone=gone,
+            writer_alive=writer_alive,
+            writer=f"writer pid {writer_pid}" if writer_pid else "the writer",
+            writer_evidence=writer_evidence,
+            exit_code=exit_code,
+            exit_signal=exit_signal,
+            exit_source=exit_source,
+            crash=crash,
+            failed=failed,
+        )
         alerts: list[Alert] = []
-        if writer_alive:
-            self._writer_seen = True
+        if status == "live":
+            self._seen_live = True
+        step = self.last_step
+        if status == "stalled":
+            if ("stall", "") not in self.active:
+                alerts.append(self._fire("stall", "", step, reason, now))
+        else:
+            self.active.pop(("stall", ""), None)
+        watched = self._seen_unfinished  # seen running this session: changes are news
+        if status == "crashed" and self.status != "crashed" and watched:
+            alerts.append(self._fire("crashed", "", step, reason, now))
+        if status == "finished" and self.status != "finished" and watched:
+            alerts.append(Alert("finished", self.run, "", step, reason, now))
+        if status not in TERMINAL:
+            self._seen_unfinished = True
+        if status != "crashed":
+            self.active.pop(("crashed", ""), None)
+        self.status, self.status_reason = status, reason
+        return alerts
+
+    def _verdict(
+        self,
+        now: float,
+        *,
+        finished: bool,
+        gone: bool,
+        writer_alive: bool | None,
+        writer: str,
+        writer_evidence: str,
+        exit_code: int | None,
+        exit_signal: int | None,
+        exit_source: str,
+        crash: str | None,
+        failed: str | None = None,
+    ) -> tuple[str, str]:
+        """(status, the evidence it rests on), strongest evidence first."""
+        cfg = self.config
         age = self.age(now)
         interval = self.interval()
         live_limit = max(cfg.live_min_seconds, 3 * interval if interval else 0.0)
         fraction = self.progress()
+        done = fraction is not None and fraction >= 0.999
+        where = f"at {self._position()}"
+        source = f" ({exit_source})" if exit_source else ""
         if gone:
-            status = "gone"
-        elif failed:
-            status = "crashed"
-        elif finished or self._ended:
-            status = "finished"
-        elif self._writer_seen and writer_alive is False:
-            done = fraction is not None and fraction >= 0.999
-            status = "finished" if done else "crashed"
-        elif age is not None and age <= live_limit:
-            status = "live"
-        elif fraction is not None and fraction >= 0.999:
-            # Reached its total and went quiet: done, even without an end marker.
-            status = "finished"
-        elif age is not None and self._seen_live and age >= self.stall_seconds():
-            status = "stalled"
-        else:
-            status = "idle"
-        if status == "live":
-            self._seen_live = True
-        if status in ("finished", "crashed"):
-            self._ended = status == "finished" or self._ended
-        step = self.last_step
-        if status == "stalled":
-            if ("stall", "") not in self.active:
-                message = f"no new point for {fmt.duration(age or 0.0)}"
-                alerts.append(self._fire("stall", "", step, message, now))
-        else:
-            self.active.pop(("stall", ""), None)
-        # A run already over when first read raises no alert (see the module doc).
-        if (
-            status == "crashed"
-            and self.status != "crashed"
-            and (not failed or self._seen_unfinished)
-        ):
-            reason = failed or "writer process exited without an end marker"
-            alerts.append(self._fire("crashed", "", step, reason, now))
-        if status == "finished" and self._seen_unfinished and self.status != "finished":
-            alert = Alert("finished", self.run, "", step, "run finished", now)
-            alerts.append(alert)
-        if status not in ("finished", "gone", "crashed"):
-            self._seen_unfinished = True
-        if status != "crashed":
-            self.active.pop(("crashed", ""), None)
-        self.status = status
-        return alerts
+            return "gone", "the log file was deleted"
+        if failed:
+            return "crashed", failed
+        if exit_signal:
+            return "crashed", f"killed by signal {exit_signal}{source} {where}"
+        if exit_code is not None:
+            if exit_code == 0:
+                return "finished", f"exit code 0{source} {where}"
+            return "crashed", f"exit code {exit_code}{source} {where}"
+        if finished:
+            return "finished", f"end marker in the log {where}"
+        if crash and writer_alive is not True:
+            return "crashed", f"the log ends with: {crash}"
+        if writer_alive is False:
+            if done:
+                return "finished", f"{writer} exited after reaching its total {where}"
+            if fraction is not None:
+                return "crashed", f"{writer} exited before its total, {where}"
+            return "ended", f"{writer} exited {where}; no exit code or end marker says why"
+        if age is not None and age <= live_limit:
+            reason = f"new point {fmt.duration(age)} ago"
+            if writer_alive:
+                reason += f"; {writer} {writer_evidence}".rstrip()
+            return "live", reason
+        if done:
+            return "finished", f"reached its total {where} and went quiet"
+        quiet = f"no new point for {fmt.duration(age or 0.0)}"
+        if writer_alive and age is not None and age >= self.stall_seconds():
+            return "stalled", f"{quiet} (over {fmt.duration(self.stall_seconds())}); {writer} alive"
+        if writer_alive:
+            return "idle", f"{quiet}; {writer} alive"
+        if age is None:
+            return "idle", "no point yet"
+        return "idle", f"{quiet}; no writer process identified"
+
+    def _position(self) -> str:
+        step = fmt.step(self.last_step, missing="?")
+        if self.user_total is not None:
+            return f"step {step} of {fmt.step(self.user_total)}"
+        if self.progress_update is not None:
+            n, total = self.progress_update
+            return f"{fmt.step(n)}/{fmt.step(total)}"
+        return f"step {step}"
 
     def _fire(self, kind: str, metric: str, step: float | None, message: str, now: float) -> Alert:
         alert = Alert(kind, self.run, metric, step, message, now)
@@ -388,7 +452,7 @@ class RunHealth:
             del self.active[key]
         self._wall_interval = None
         self._last_wall = None
-        self._steps = _Rate()
+        self._steps = _Rate(self.config.rate_window_seconds)
         self.last_step = None
 
     # -- progress --------------------------------------------------------------------
@@ -407,16 +471,16 @@ class RunHealth:
 
     def step_rate(self) -> float | None:
         """Steps per second over the recent window (None until two samples)."""
-        return self._steps.rate(self.config.rate_window_seconds)
+        return self._steps.rate()
 
     def eta_seconds(self) -> float | None:
-        if self.status in ("finished", "crashed", "gone"):
+        if self.status in TERMINAL:
             return None
         if self.user_total is not None and self.last_step is not None:
             remaining, rate = self.user_total - self.last_step, self.step_rate()
         elif self.progress_update is not None:
             n, total = self.progress_update
-            remaining, rate = total - n, self._progress.rate(self.config.rate_window_seconds)
+            remaining, rate = total - n, self._progress.rate()
         else:
             return None
         if remaining <= 0:

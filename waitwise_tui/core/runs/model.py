@@ -61,7 +61,9 @@ class ReadUpdate:
     ``reset`` means the reader started over (truncation, replacement, header change):
     the consumer drops what it had for this source before adding the new scalars.
     ``progress`` is (n, total) from a progress bar or ``max_steps``; ``finished`` is
-    set when the log shows an end marker; ``gone`` when the file was deleted.
+    set when the log shows an end marker; ``gone`` when the file was deleted. ``crash``
+    is the line that says the run died (a traceback's exception, CUDA out of memory,
+    ``Killed``) when it is the last word of the poll: no metric line followed it.
 
     The new scalars are in ``columns`` and ``points``; both may be filled by one
     poll. Order: every scalar in ``columns`` was logged before every scalar in
@@ -85,6 +87,7 @@ class ReadUpdate:
     # A huge file opened tail first (see ``tail.FileTail``): (bytes of history read,
     # bytes of history in all) while it fills in behind the tail; None otherwise.
     loading: tuple[int, int] | None = None
+    crash: str | None = None
 
     def has_scalars(self) -> bool:
         """Whether the poll brought any scalar (in ``points`` or ``columns``)."""

@@ -8,10 +8,18 @@ whose polls read only new bytes, so an idle poll costs a ``stat`` per run.
 
 A metric named ``max_steps`` or ``total_steps`` in a log is taken as the run's total
 (giving progress and ETA) rather than drawn as a curve.
+
+The facts a run's status rests on are gathered here for ``RunHealth``: the writer
+process (``procs``, searched while the run may still be running), the crash line that
+ends a text log, and a job's ``exit.json`` next to its ``stdout.log`` (written by the
+job shim for local and Slurm jobs: the final word on how the run ended). A named path
+that does not exist yet is listed in ``RunsSnapshot.waiting`` and picked up by the
+rescan after it appears.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -20,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from waitwise_tui.core.runs.chart import DEFAULT_COLORS, ChartLine, ChartOptions, Color
-from waitwise_tui.core.runs.health import Alert, HealthConfig, RunHealth
+from waitwise_tui.core.runs.health import TERMINAL, Alert, HealthConfig, RunHealth
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
 from waitwise_tui.core.runs.procs import Writer, WriterFinder
 from waitwise_tui.core.runs.series import Series
@@ -29,6 +37,9 @@ TOTAL_METRICS = frozenset({"max_steps", "total_steps"})
 # A tracker's own run status (MLflow, W&B) that says how the run ended.
 TRACKER_FINISHED = frozenset({"FINISHED"})
 TRACKER_FAILED = frozenset({"FAILED", "KILLED", "CRASHED"})
+EXIT_FILE = "exit.json"
+# A run quiet for longer than this is not searched for a writer any more.
+WRITER_SEARCH_AGE = 86400.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class RunInfo:
     # The tracker's own status word and the run's params/tags/summary (see ReadUpdate).
     tracker_status: str | None = None
     details: tuple[tuple[str, str], ...] = ()
+    status_reason: str = ""  # the evidence the status rests on
+    writer_evidence: str = ""  # why writer_pid is taken as the writer
 
     def metric(self, name: str) -> MetricSummary | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -76,6 +89,7 @@ class RunsSnapshot:
     time: float
     runs: tuple[RunInfo, ...]
     new_alerts: tuple[Alert, ...]
+    waiting: tuple[str, ...] = ()
 
     def run(self, name: str) -> RunInfo | None:
         return next((r for r in self.runs if r.name == name), None)
@@ -96,6 +110,51 @@ class _Run:
         self.writer = Writer(None, None)
         self.tracker_status: str | None = None
         self.details: dict[str, str] = {}
+        self.crash: str | None = None
+        self.writer_restarted = False
+        self.exit: dict[str, object] | None = None
+        self._exit_stamp: tuple[int, int] | None = None
+
+    def read_exit(self) -> None:
+        """A job's ``exit.json`` beside its ``stdout.log``, re-read when it changes."""
+        if os.path.basename(self.candidate.path) != "stdout.log":
+            return
+        path = os.path.join(os.path.dirname(self.candidate.path), EXIT_FILE)
+        try:
+            st = os.stat(path)
+        except OSError:
+            self.exit, self._exit_stamp = None, None
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._exit_stamp:
+            return
+        self._exit_stamp = stamp
+        try:
+            with open(path, encoding="utf-8") as fh:
+                record = json.load(fh)
+        except (OSError, ValueError):
+            return  # being written: the next poll reads it
+        self.exit = record if isinstance(record, dict) else None
+
+    def facts(self) -> dict[str, object]:
+        """The evidence ``RunHealth.update`` judges the status on."""
+        code = signal = None
+        if self.exit is not None:
+            raw_code, raw_signal = self.exit.get("exit_code"), self.exit.get("signal")
+            code = raw_code if isinstance(raw_code, int) else None
+            signal = raw_signal if isinstance(raw_signal, int) else None
+        return {
+            "finished": self.finished,
+            "gone": self.gone,
+            "writer_alive": self.writer.alive,
+            "writer_pid": self.writer.pid,
+            "writer_evidence": self.writer.evidence,
+            "exit_code": code,
+            "exit_signal": signal,
+            "exit_source": EXIT_FILE if self.exit is not None else "",
+            "crash": self.crash,
+            "failed": self.failed(),
+        }
 
     def apply(self, update: ReadUpdate, now: float) -> list[Alert]:
         if update.reset:
@@ -112,6 +171,16 @@ class _Run:
             self.details = update.details
         self.gone = self.gone or update.gone
         self.finished = self.finished or update.finished
+        if update.reset:
+            self.crash = None
+        if update.crash:
+            self.crash = update.crash
+        elif update.has_scalars():
+            self.crash = None
+        if update.has_scalars() and self.writer.alive is False:
+            # Written to after its writer exited: a new writer (a resumed run).
+            self.writer = Writer(None, None)
+            self.writer_restarted = True
         counts: dict[str, int] = {}
         for metric, parts in _by_metric(update).items():
             if metric in TOTAL_METRICS:
@@ -149,12 +218,14 @@ class _Run:
             path=self.candidate.path,
             format=self.candidate.format,
             status=health.status,
+            status_reason=health.status_reason,
             last_step=health.last_step,
             age_seconds=health.age(now),
             progress=health.progress(),
             eta_seconds=health.eta_seconds(),
             step_rate=health.step_rate(),
             writer_pid=self.writer.pid,
+            writer_evidence=self.writer.evidence,
             metrics=metrics,
             alerts=health.active_alerts(),
             error=self.error,
@@ -217,18 +288,17 @@ class RunMonitor:
                 except Exception as exc:  # a reader bug must not stop the other runs
                     update = ReadUpdate(error=f"read failed: {exc}")
                 new_alerts.extend(run.apply(update, now))
-        self._update_writers(runs)
+        self._update_writers(runs, now)
         for run in runs:
-            new_alerts.extend(
-                run.health.update(
-                    now,
-                    finished=run.finished,
-                    gone=run.gone,
-                    writer_alive=run.writer.alive,
-                    failed=run.failed(),
-                )
-            )
-        return RunsSnapshot(now, tuple(run.info(now) for run in runs), tuple(new_alerts))
+            run.read_exit()
+            new_alerts.extend(run.health.update(now, **run.facts()))  # type: ignore[arg-type]
+        return RunsSnapshot(
+            now, tuple(run.info(now) for run in runs), tuple(new_alerts), self.waiting()
+        )
+
+    def waiting(self) -> tuple[str, ...]:
+        """Named paths that do not exist yet (a run not started yet)."""
+        return tuple(p for p in (*self.paths, *self._extra_paths) if not os.path.exists(p))
 
     def _rescan(self) -> None:
         discover = self._discover
@@ -260,17 +330,24 @@ class RunMonitor:
                 self._runs[name] = run
                 self._by_path[key] = run
 
-    def _update_writers(self, runs: Iterable[_Run]) -> None:
+    def _update_writers(self, runs: Iterable[_Run], now: float) -> None:
         if self._writers is None:
             return
         # A writer is worth looking for only while the run may still be running.
         wanted = {
             run.candidate.path: run
             for run in runs
-            if not (run.finished or run.gone) and run.health.status in ("live", "stalled")
+            if not (run.finished or run.gone or run.exit is not None)
+            and run.health.status not in TERMINAL
+            and (age := run.health.age(now)) is not None
+            and age < WRITER_SEARCH_AGE
         }
         if not wanted:
             return
+        for path, run in wanted.items():
+            if run.writer_restarted:
+                run.writer_restarted = False
+                self._writers.forget(path)
         for path, writer in self._writers.poll(wanted).items():
             wanted[path].writer = writer
 

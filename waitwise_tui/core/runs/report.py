@@ -30,6 +30,8 @@ def run_report(run: RunInfo) -> dict[str, Any]:
         "path": run.path,
         "format": run.format,
         "status": run.status,
+        "status_reason": run.status_reason,
+        "writer_pid": run.writer_pid,
         "progress": _finite(run.progress),
         "eta_seconds": _finite(run.eta_seconds),
         "last_step": _finite(run.last_step),
@@ -85,6 +87,8 @@ def format_table(report: dict[str, Any]) -> str:
             f"progress {progress}  eta {fmt.duration(run['eta_seconds'], missing='-')}\n"
             f"  {display(run['path'])}"
         )
+        if run["status_reason"]:
+            head += f"\n  {display(run['status'])}: {display(run['status_reason'])}"
         rows = [("metric", "count", "last", "min", "max", "last step")]
         for name, m in run["metrics"].items():
             rows.append(

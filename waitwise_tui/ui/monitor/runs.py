@@ -46,6 +46,7 @@ BADGES = {
     "stalled": ("◐ stalled", "warning"),
     "finished": ("✔ done", "primary"),
     "crashed": ("✖ crashed", "error"),
+    "ended": ("■ ended", "text-muted"),
     "gone": ("⌫ gone", "text-muted"),
 }
 
@@ -192,6 +193,13 @@ class RunsPanel(Widget, can_focus=True):
         self._show_lists(bool(runs))
         if not runs:
             where = self.ctx.options.get("run_paths") or [str(self.ctx.workspace.root)]
+            waiting = snapshot.waiting if snapshot else ()
+            if waiting:
+                self._show(
+                    "#runs-empty",
+                    Text(f"waiting for {display(', '.join(waiting))} to appear…"),
+                )
+                return
             self._show(
                 "#runs-empty",
                 Text.assemble(
@@ -232,6 +240,8 @@ class RunsPanel(Widget, can_focus=True):
                 extras.append((f" {run.progress * 100:.0f}%", ""))
             if run.eta_seconds is not None:
                 extras.append((f" ETA {fmt.duration(run.eta_seconds)}", "bold"))
+                if run.step_rate:
+                    extras.append((f" ({fmt.step_rate(run.step_rate)})", "dim"))
             gpu = self._gpu_usage(run)
             if gpu:
                 extras.append((f" · {gpu}", self._colour("accent")))
@@ -277,6 +287,8 @@ class RunsPanel(Widget, can_focus=True):
             parts = [f"{run.format} {run.tracker_status}"] if run.tracker_status else []
             parts += [f"{key}={value}" for key, value in run.details]
             status.append(f"\n{display(' · '.join(parts), limit=400)}", style="dim")
+        if run.status_reason:
+            status.append(f"\n{run.status}: {display(run.status_reason)}", style="dim")
         for alert in run.alerts:
             status.append(f"\n⚠ {display(alert.message)}", style=self._colour("warning"))
         if run.error:

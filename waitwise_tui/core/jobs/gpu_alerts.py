@@ -170,12 +170,13 @@ class JobGpuAlerts:
                 f"possible collective hang on {len(hung)} ranks of Slurm job {self.job_id}:"
                 f" GPUs busy at low power, step stalled for {int(stalled_s or 0)} s"
             )
-        for key in straggler_gpus(series, now, config=self.config):
+        idle = idle_gpus(series, now, run_live=run_live, config=self.config)
+        for key in set(straggler_gpus(series, now, config=self.config)) - set(idle):
             found[(STRAGGLER, key)] = (
                 f"straggler in Slurm job {self.job_id}: {key} far below the other GPUs"
                 f" for over {int(self.config.window_s)} s"
             )
-        for key in idle_gpus(series, now, run_live=run_live, config=self.config):
+        for key in idle:  # an idle GPU is said to be idle, not also a straggler
             found[(IDLE_GPU, key)] = (
                 f"idle GPU in Slurm job {self.job_id}: {key} at 0 % while the run is live"
             )

@@ -247,8 +247,9 @@ class LineJoiner:
         line = line.rstrip("\r\n")
         match = re.match(r"^\s*(\d+): ?(.*)$", line)
         label, piece = (match.group(1), match.group(2)) if match else ("", line)
-        if piece.lstrip().startswith('{"time":'):
-            buffered = piece.lstrip()
+        fresh = piece.lstrip()
+        if fresh.startswith('{"time":') or (label not in self._parts and fresh.startswith("{")):
+            buffered = fresh
         elif label in self._parts:
             buffered = self._parts[label] + piece
         else:

@@ -189,3 +189,23 @@ def test_fake_nvml_lists_pids_from_the_file(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert f"({os.getpid()}, 1, " in out.stdout
+
+
+def test_cluster_settings_are_checked():
+    from waitwise_tui.core.jobs.slurm import SlurmConfig
+
+    config, problems = SlurmConfig.from_table(
+        {
+            "gpu_transport": "ssh",
+            "gpu_command": ["/shared/env/bin/waitwise-tui"],
+            "gpu_watch_seconds": 2,
+            "time_limit_signal": "SIGUSR1",
+        }
+    )
+    assert problems == []
+    assert config.gpu_transport == "ssh" and config.time_limit_signal == "USR1"
+    assert config.gpu_command == ("/shared/env/bin/waitwise-tui",)
+    config, problems = SlurmConfig.from_table(
+        {"gpu_transport": "telnet", "gpu_command": "waitwise-tui", "time_limit_signal": "a b"}
+    )
+    assert len(problems) == 3 and config == SlurmConfig()

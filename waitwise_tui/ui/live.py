@@ -211,7 +211,7 @@ class Live:
         self._runs_channel = _Channel("waitwise-runs", RunsUpdated, self._runs_interval)
         self._cluster_lock = threading.Lock()  # one poll (or stop) of the watch at a time
         self._slurm_watch: SlurmWatch | None = None
-        self._picked: frozenset[str] = frozenset()
+        self._picked: frozenset[str] | None = frozenset()  # None: all running jobs
         self._cluster: ClusterSnapshot | None = None
         self._cluster_channel = _Channel("waitwise-slurm", ClusterUpdated, self._cluster_interval)
 
@@ -234,9 +234,10 @@ class Live:
         """Send ``node`` every reading of the watched Slurm jobs (``ClusterUpdated``)."""
         self._cluster_channel.subscribe(node, self._poll_cluster)
 
-    def pick_jobs(self, job_ids: tuple[str, ...]) -> None:
-        """Watch these Slurm jobs too (the cluster view's pick; () to drop them)."""
-        self._picked = frozenset(job_ids)
+    def pick_jobs(self, job_ids: tuple[str, ...] | None) -> None:
+        """Watch these Slurm jobs too (the cluster view's pick; None: all the user's
+        running jobs; () to drop them)."""
+        self._picked = None if job_ids is None else frozenset(job_ids)
         self._cluster_channel.poke()
 
     @property

@@ -143,13 +143,27 @@ class SlurmWatch:
     lead_s: float = 1800.0
     signal: str = ""
     send_signal: Callable[[str, str], None] | None = None
+    list_running: Callable[[], list[str]] = running_job_ids
     picked: frozenset[str] = frozenset()
+    pick_all: bool = False  # every running job of the user (``squeue --me``)
+    _running: tuple[float, list[str]] | None = None  # (when asked, ids)
     _pids: dict[int, str | None] = field(default_factory=dict)
     _jobs: dict[str, _Watched] = field(default_factory=dict)
 
-    def pick(self, job_ids: Iterable[str]) -> None:
-        """Jobs watched besides the linked ones (the cluster view's pick)."""
-        self.picked = frozenset(j for j in job_ids if j.isdigit())
+    def pick(self, job_ids: Iterable[str] | None) -> None:
+        """Jobs watched besides the linked ones (the cluster view's pick); None: all
+        the user's running jobs."""
+        self.pick_all = job_ids is None
+        self.picked = frozenset(j for j in job_ids or () if j.isdigit())
+        if not self.pick_all:
+            self._running = None
+
+    def _picked_ids(self, now: float) -> list[str]:
+        if not self.pick_all:
+            return sorted(self.picked, key=int)
+        if self._running is None or now - self._running[0] >= ALLOCATION_REFRESH_S / 2:
+            self._running = (now, self.list_running())
+        return sorted(set(self._running[1]) | self.picked, key=int)
 
     def links(self, runs: Sequence[RunLike]) -> dict[str, str]:
         """Run name -> Slurm job id, from each writer's environment (cached per pid)."""
@@ -168,7 +182,13 @@ class SlurmWatch:
     def poll(self, runs: Sequence[RunLike]) -> tuple[ClusterSnapshot, list[Event]]:
         now = self.clock()
         links = self.links(runs)
-        by_job: dict[str, RunLike | None] = {job: None for job in sorted(self.picked)}
+        problems: list[str] = []
+        try:
+            picked = self._picked_ids(now)
+        except SlurmError as exc:
+            picked = sorted(self.picked, key=int)
+            problems.append(str(exc))
+        by_job: dict[str, RunLike | None] = {job: None for job in picked}
         for run in runs:
             if run.name in links and run.status not in ("finished", "crashed", "gone"):
                 by_job[links[run.name]] = run
@@ -176,7 +196,6 @@ class SlurmWatch:
             self._jobs.pop(job_id).collector.stop()
         events: list[Event] = []
         jobs: list[ClusterJob] = []
-        problems: list[str] = []
         for job_id, run in by_job.items():
             try:
                 watched = self._watched(job_id, run, now)

@@ -181,7 +181,7 @@ class RunsPanel(Widget, can_focus=True):
                 self._render_runs()
 
     def _slurm_job(self, run: RunInfo) -> str:
-        """" · job 1234 1h10 left" for a run linked to a running Slurm job."""
+        """The run's Slurm job and its time left (" · job 1234 1h10m left"), or ""."""
         cluster = self.cluster
         job_id = cluster.links.get(run.name) if cluster is not None else None
         if cluster is None or job_id is None:

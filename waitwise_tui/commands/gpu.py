@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import time
 
 from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace, positive_float
@@ -48,16 +50,26 @@ def run(args: argparse.Namespace) -> int:
         snapshot = sampler.sample()
         if args.watch is None:
             if args.json:
-                print(json.dumps(snapshot_to_dict(snapshot), indent=2))
+                print(json.dumps(_as_dict(snapshot), indent=2))
             else:
                 print(summary(snapshot))
             return 0
         while True:
-            print(json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")), flush=True)
+            print(json.dumps(_as_dict(snapshot), separators=(",", ":")), flush=True)
             time.sleep(args.watch)
             snapshot = sampler.sample()
     finally:
         sampler.close()
+
+
+def node_name() -> str:
+    """The Slurm node this runs on (``$SLURMD_NODENAME`` inside a step), else the host
+    name: how the cluster collector (core/jobs/gpus.py) tells nodes' lines apart."""
+    return os.environ.get("SLURMD_NODENAME") or socket.gethostname()
+
+
+def _as_dict(snapshot: SystemSnapshot) -> dict[str, object]:
+    return snapshot_to_dict(snapshot) | {"node": node_name()}
 
 
 def _num(value: float | None, fmt: str, suffix: str = "") -> str:

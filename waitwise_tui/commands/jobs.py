@@ -75,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--json", action="store_true", help="print JSON")
     cluster.add_argument("--cancel", metavar="SLURM_ID", help="scancel one of them")
     add_workspace_argument(cluster)
+    gpus = sub.add_parser(
+        "gpus", help="the GPUs of your running Slurm jobs, per node and rank (srun --overlap)"
+    )
+    gpus.add_argument("job", nargs="?", metavar="JOBID", help="one Slurm job (default: all)")
+    gpus.add_argument("--json", action="store_true", help="print JSON")
+    add_workspace_argument(gpus)
     logs = sub.add_parser("logs", help="print a job's output")
     logs.add_argument("id", type=int)
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
@@ -119,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         return 0 if job.state != "failed" else 1
     if args.action == "cluster":
         return _cluster(service, args)
+    if args.action == "gpus":
+        return _gpus(service, args)
     service.tick([])
     if args.action == "list":
         jobs = backend.store.list()
@@ -197,6 +205,89 @@ def _cluster(service: TunerService, args: argparse.Namespace) -> int:
         job_id, state, elapsed = display(j.job_id), display(j.state), display(j.elapsed)
         print(f"{job_id:>8} {state:<10}{reason} {elapsed:>10}{node}{gpus} {display(j.name)}{mine}")
     return 0
+
+
+def _gpus(service: TunerService, args: argparse.Namespace) -> int:
+    """One reading from every node of each running job, through the collector's own
+    path (one overlapping step per job, or ssh), printed per node, GPU and rank."""
+    from waitwise_tui.core.jobs.gpus import JobGpuCollector, read_allocation, to_rows
+
+    config = service.backend.backend("slurm").config
+    timeout = config.command_timeout
+    try:
+        if args.job:
+            ids = [args.job]
+        else:
+            ids = [
+                j.job_id for j in service.backend.backend("slurm").refresh() if j.state == "RUNNING"
+            ]
+        allocations = [read_allocation(job_id, timeout=timeout) for job_id in ids]
+    except SlurmError as exc:
+        raise CliError(str(exc)) from None
+    if args.job and allocations[0].state != "RUNNING":
+        raise CliError(f"slurm job {display(args.job)} is not running ({allocations[0].state})")
+    rows: list[dict[str, object]] = []
+    problems: list[str] = []
+    for allocation in allocations:
+        collector = JobGpuCollector(
+            allocation,
+            config.gpu_command,
+            transport=config.gpu_transport,
+            seconds=config.gpu_watch_seconds,
+            timeout=timeout,
+        ).start()
+        try:
+            if not collector.wait_for_nodes(timeout):
+                problems.append(
+                    f"job {allocation.job_id}: not every node answered in {timeout:g} s"
+                )
+        finally:
+            collector.stop()
+        rows.extend(to_rows(allocation.job_id, collector.readings()))
+        problems.extend(f"job {allocation.job_id}: {e}" for e in collector.errors)
+    if args.json:
+        print(json.dumps({"gpus": rows, "problems": problems}, indent=2))
+    else:
+        if not allocations:
+            print("no running Slurm jobs of yours")
+        for row in rows:
+            print(_gpu_line(row))
+            for proc in row["processes"]:  # type: ignore[attr-defined]
+                print(_proc_line(proc))
+        for problem in problems:
+            print(f"warning: {display(problem)}", file=sys.stderr)
+    return 0 if rows or not allocations else 1
+
+
+def _num(value: object, spec: str, suffix: str = "") -> str:
+    return "N/A" if not isinstance(value, (int, float)) else f"{value:{spec}}{suffix}"
+
+
+def _gpu_line(row: dict[str, object]) -> str:
+    from waitwise_tui.core import fmt
+
+    used, total = row["memory_used_bytes"], row["memory_total_bytes"]
+    throttle = row.get("throttle_reasons") or []
+    reasons = f" | {display(', '.join(map(str, throttle)))}" if throttle else ""  # type: ignore[call-overload]
+    return (
+        f"{display(str(row['job_id'])):>8} {display(str(row['node']))} gpu{row['gpu']}"
+        f" | {_num(row['util_percent'], 'd', '%')}"
+        f" | {fmt.size(used if isinstance(used, (int, float)) else None)}"
+        f" / {fmt.size(total if isinstance(total, (int, float)) else None)}"
+        f" | {_num(row['power_w'], '.0f')} / {_num(row['power_limit_w'], '.0f', ' W')}"
+        f" | {_num(row['temperature_c'], 'd', 'C')}{reasons}"
+    )
+
+
+def _proc_line(proc: dict[str, object]) -> str:
+    rank = proc.get("rank")
+    local = proc.get("local_rank")
+    who = f"rank {rank}" if isinstance(rank, int) else "rank ?"
+    if isinstance(local, int):
+        who += f" (local {local})"
+    user = display(str(proc.get("user") or "N/A"))
+    command = display(str(proc.get("command") or ""))
+    return f"{'':>9}pid {proc.get('pid')} {who} {user} {command}"
 
 
 class _LogText:

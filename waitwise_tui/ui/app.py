@@ -500,6 +500,16 @@ class WaitwiseApp(App[int]):
         yield SystemCommand(
             "Start demo run", "Start a small CPU training run to watch", self.action_start_demo
         )
+        yield SystemCommand(
+            "Cluster GPUs of my Slurm jobs",
+            "Per job, node and GPU: utilisation, memory, power, throttling, ranks",
+            self.open_cluster,
+        )
+
+    def open_cluster(self) -> None:
+        from waitwise_tui.ui.monitor.cluster import ClusterScreen
+
+        self.push_screen(ClusterScreen(self.ctx))
 
     def action_start_demo(self) -> None:
         from waitwise_tui.ui.monitor.runs import RunsPanel

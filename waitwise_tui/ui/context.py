@@ -36,6 +36,7 @@ class Fakes:
     now: Callable[[], datetime] | None = None  # the date notes are named after
     tests_env: Mapping[str, str] = field(default_factory=dict)  # extra env of test runs
     arxiv_api_url: str | None = None  # a local arXiv stand-in
+    slurm_watch: Any = None  # core.jobs.watch.SlurmWatch with a fake collector
 
 
 @dataclass

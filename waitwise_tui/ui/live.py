@@ -8,6 +8,13 @@ the latest ones: the job runner's GPU probe (``gpu_probe``), the notes snapshot
 (``gpus_now``, ``runs``), the reading-time ETA (``training_eta``). Nothing else in the
 process opens NVML.
 
+A third poller watches Slurm jobs (``subscribe_cluster``, ``ClusterUpdated``): the jobs
+the runs' writers run in (their ``SLURM_JOB_ID``) and those picked in the cluster view
+(``pick_jobs``), through one ``core.jobs.watch.SlurmWatch``: one GPU collector per such
+job, the time-limit check and the hang/straggler/idle-GPU alerts. It costs nothing while
+no run is linked and nothing is picked; when its last subscriber leaves, every
+collector's ``srun`` step is stopped.
+
 Each poll posts one message to every subscriber, then waits until each of them has
 handled it (a callback queued behind the message on each node) before the next poll is
 scheduled: polls never overlap or pile up behind a busy UI, and a poll that found
@@ -27,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from waitwise_tui.core.text import display
-from waitwise_tui.ui.messages import RunsUpdated, SystemUpdated
+from waitwise_tui.ui.messages import ClusterUpdated, RunsUpdated, SystemUpdated
 from waitwise_tui.ui.poller import Poller
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
     from waitwise_tui.core.events import Event
     from waitwise_tui.core.gpu.host import HostSource
     from waitwise_tui.core.gpu.sampler import GpuInfo, SystemSnapshot
+    from waitwise_tui.core.jobs.watch import ClusterSnapshot, SlurmWatch
     from waitwise_tui.core.runs.monitor import RunMonitor, RunsSnapshot
     from waitwise_tui.core.workspace import Workspace
 
@@ -61,6 +69,8 @@ class _Fakes(Protocol):
     def sampler(self) -> SystemSource | None: ...
     @property
     def runs_monitor(self) -> RunMonitor | None: ...
+    @property
+    def slurm_watch(self) -> SlurmWatch | None: ...
 
 
 class _Context(Protocol):
@@ -209,6 +219,11 @@ class Live:
         self._notices: dict[str, str] = {}
         self._system_channel = _Channel("waitwise-monitor", SystemUpdated, self._system_interval)
         self._runs_channel = _Channel("waitwise-runs", RunsUpdated, self._runs_interval)
+        self._cluster_lock = threading.Lock()  # one poll (or stop) of the watch at a time
+        self._slurm_watch: SlurmWatch | None = None
+        self._picked: frozenset[str] | None = frozenset()  # None: all running jobs
+        self._cluster: ClusterSnapshot | None = None
+        self._cluster_channel = _Channel("waitwise-slurm", ClusterUpdated, self._cluster_interval)
 
     # -- subscribing -----------------------------------------------------------------
 
@@ -225,10 +240,29 @@ class Live:
                 self._runs_empty_posted = False  # a new poller: post its first reading
         self._runs_channel.subscribe(node, self._poll_runs if start else None)
 
+    def subscribe_cluster(self, node: MessagePump) -> None:
+        """Send ``node`` every reading of the watched Slurm jobs (``ClusterUpdated``)."""
+        self._cluster_channel.subscribe(node, self._poll_cluster)
+
+    def pick_jobs(self, job_ids: tuple[str, ...] | None) -> None:
+        """Watch these Slurm jobs too (the cluster view's pick; None: all the user's
+        running jobs; () to drop them)."""
+        self._picked = None if job_ids is None else frozenset(job_ids)
+        self._cluster_channel.poke()
+
+    @property
+    def cluster(self) -> ClusterSnapshot | None:
+        """The latest reading of the watched Slurm jobs; None before the first."""
+        return self._cluster
+
     def unsubscribe(self, node: MessagePump) -> None:
         """Stop sending to ``node``; a poller nobody listens to any more stops."""
         self._system_channel.unsubscribe(node)
         self._runs_channel.unsubscribe(node)
+        self._cluster_channel.unsubscribe(node)
+        if not self._cluster_channel.running and self._slurm_watch is not None:
+            # Nobody watches: stop the jobs' streams, off the event loop.
+            threading.Thread(target=self._stop_cluster, name="waitwise-slurm-stop").start()
 
     def poll_system(self) -> None:
         """Sample now rather than at the end of the current interval."""
@@ -344,6 +378,12 @@ class Live:
     def _runs_interval(self) -> float:
         return float(self._ctx.settings.interval)
 
+    def _cluster_interval(self) -> float:
+        from waitwise_tui.core.jobs.slurm import SlurmConfig
+
+        config, _problems = SlurmConfig.from_table(self._ctx.settings.slurm)
+        return max(0.1, float(config.gpu_watch_seconds))
+
     def _fresh_for(self) -> float:
         return self._system_interval() + FRESH_SLACK_S
 
@@ -413,6 +453,57 @@ class Live:
         self._runs_empty_posted = empty
         self._runs = snapshot
         self._runs_channel.post(snapshot, None, chart)
+
+    def _make_watch(self) -> SlurmWatch:
+        injected = self._ctx.fakes.slurm_watch
+        if injected is not None:
+            return injected
+        from waitwise_tui.core.jobs.gpus import JobGpuCollector, read_allocation
+        from waitwise_tui.core.jobs.slurm import SlurmConfig
+        from waitwise_tui.core.jobs.watch import SlurmWatch
+
+        config, _problems = SlurmConfig.from_table(self._ctx.settings.slurm)
+        timeout = config.command_timeout
+
+        def collector(allocation):  # type: ignore[no-untyped-def]
+            return JobGpuCollector(
+                allocation,
+                config.gpu_command,
+                transport=config.gpu_transport,
+                seconds=config.gpu_watch_seconds,
+                timeout=timeout,
+            )
+
+        return SlurmWatch(
+            make_collector=collector,
+            read_allocation=lambda job_id: read_allocation(job_id, timeout=timeout),
+            lead_s=config.time_limit_lead_minutes * 60.0,
+            signal=config.time_limit_signal,
+        )
+
+    def _poll_cluster(self) -> None:
+        runs = self._runs.runs if self._runs is not None else ()
+        try:
+            with self._cluster_lock:
+                if self._slurm_watch is None:
+                    self._slurm_watch = self._make_watch()
+                watch = self._slurm_watch
+                watch.pick(self._picked)
+                snapshot, events = watch.poll(runs)
+        except Exception as exc:  # keep polling; say what failed
+            self._cluster_channel.post(None, f"Slurm watch failed: {exc}")
+            return
+        previous, self._cluster = self._cluster, snapshot
+        quiet = previous is not None and not previous.jobs and not snapshot.jobs
+        if quiet and not events and previous.problem == snapshot.problem:  # type: ignore[union-attr]
+            self._cluster_channel.skip()  # still nothing watched: no message
+            return
+        self._cluster_channel.post(snapshot, snapshot.problem, tuple(events))
+
+    def _stop_cluster(self) -> None:
+        with self._cluster_lock:
+            if not self._cluster_channel.running and self._slurm_watch is not None:
+                self._slurm_watch.stop()
 
     def _draw_chart(self, snapshot: RunsSnapshot) -> tuple[str, tuple] | None:
         """The requested chart, when the request or its data changed since last drawn."""

@@ -19,6 +19,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from waitwise_tui.core.events import Event
     from waitwise_tui.core.gpu.sampler import SystemSnapshot
+    from waitwise_tui.core.jobs.watch import ClusterSnapshot
     from waitwise_tui.core.runs.monitor import RunsSnapshot
 
 
@@ -60,3 +61,19 @@ class RunsUpdated(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, RunsUpdated)
+
+
+@dataclass
+class ClusterUpdated(Message, bubble=False):
+    """The Slurm jobs watched (linked to a run, or picked in the cluster view): their
+    GPUs per node, their time left, and the alerts that started during this poll
+    (``events``: recorded by the runs panel only, so each is stored once).
+    ``snapshot`` is None when the poll failed (``problem``)."""
+
+    snapshot: ClusterSnapshot | None
+    problem: str | None = None
+    events: tuple[Event, ...] = ()
+
+    def can_replace(self, message: Message) -> bool:
+        # A reading that carries events is never dropped for a newer one.
+        return isinstance(message, ClusterUpdated) and not message.events

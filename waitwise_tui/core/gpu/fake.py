@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+# Testing hook: a file of "PID GPU_INDEX" lines; those pids also hold the named fake
+# GPUs (read at each process query), so a test can put a real process of its own -- a
+# Slurm job's rank, say -- on a fake GPU and see its user, command and rank come back.
+PIDS_FILE_ENV = "WAITWISE_FAKE_NVML_PIDS"
 FOREIGN_PID_BASE = 4_194_305  # 2**22 + 1: above any pid_max Linux allows
 GIB = 1024**3
 RESERVED = 480 * 1024**2  # what the driver keeps back on an H100 (nvidia-smi -q)
@@ -345,10 +349,27 @@ class FakeNvml:
 
     # -- processes --------------------------------------------------------------------------
 
+    def _all_processes(self) -> list[tuple[int, int, int]]:
+        """The scenario's processes, plus those listed in ``$WAITWISE_FAKE_NVML_PIDS``."""
+        path = os.environ.get(PIDS_FILE_ENV)
+        if not path:
+            return self._processes
+        extra = []
+        try:
+            with open(path, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            words = line.split()
+            if len(words) == 2 and words[0].isdigit() and words[1].isdigit():
+                extra.append((int(words[0]), int(words[1]), GIB))
+        return self._processes + extra
+
     def _running(self, name: str, handle: _Handle, graphics: bool) -> list[SimpleNamespace]:
         index = self._device(name, handle)
         grown = self.config.memory_growth * self.tick
-        mine = [(pid, b + grown) for pid, gpu, b in self._processes if gpu == index]
+        mine = [(pid, b + grown) for pid, gpu, b in self._all_processes() if gpu == index]
         if graphics:
             mine = mine[:1]  # one process also holds a graphics context: exercises merging
         return [
@@ -383,7 +404,7 @@ class FakeNvml:
         stamp = (self.tick + 1) * 1_000_000
         if stamp <= last_seen:
             self._raise("NotFound")  # what NVML says when there is no newer sample
-        mine = [pid for pid, gpu, _ in self._processes if gpu == index]
+        mine = [pid for pid, gpu, _ in self._all_processes() if gpu == index]
         util = self._util(index)
         return [
             SimpleNamespace(

@@ -75,6 +75,10 @@ class GpuProcess:
     # False: psutil cannot see the pid, so it lives in another PID namespace
     # (a container boundary) or exited between the NVML and psutil calls.
     visible: bool
+    # The distributed rank from the process environment (``RANK``, ``SLURM_PROCID``...;
+    # ``LOCAL_RANK``...), readable for the user's own processes only; None if unknown.
+    rank: int | None = None
+    local_rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ class ProcessDetails:
     rss_bytes: int | None = None
     elapsed_s: float | None = None
     own: bool = False
+    rank: int | None = None
+    local_rank: int | None = None
 
 
 class _Static(NamedTuple):
@@ -162,6 +168,8 @@ class _Static(NamedTuple):
     own: bool
     exe: str | None  # the program file when read; another one later means an exec
     complete: bool  # False while the command line reads empty: the process is mid-exec
+    rank: int | None = None
+    local_rank: int | None = None
 
 
 class ProcessInspector:
@@ -214,7 +222,13 @@ class ProcessInspector:
                     continue
                 self._procs[pid] = known
             proc, static = known
-            info = ProcessDetails(user=static.user, command=static.command, own=static.own)
+            info = ProcessDetails(
+                user=static.user,
+                command=static.command,
+                own=static.own,
+                rank=static.rank,
+                local_rank=static.local_rank,
+            )
             created = static.created
             info.elapsed_s = max(0.0, now - created) if created is not None else None
             try:
@@ -260,9 +274,22 @@ class ProcessInspector:
             uids = self._field(proc.uids) if self._uid is not None else None
         own = uids is not None and uids.real == self._uid
         shown = display(command) if command is not None else None
+        rank, local_rank = ranks_from_environ(self._environ(proc) if own else None)
         # Mid-exec the kernel shows an empty command line (and the parent's name); a
         # zombie's, or one access is denied to, is None and will not change.
-        return _Static(user, shown, created, own, exe, complete=cmdline != [])
+        return _Static(
+            user, shown, created, own, exe, complete=cmdline != [], rank=rank, local_rank=local_rank
+        )
+
+    @staticmethod
+    def _environ(proc: Any) -> dict[str, str] | None:
+        """The process's environment (its own user's processes only), or None."""
+        import psutil
+
+        try:
+            return proc.environ()
+        except (psutil.Error, OSError):
+            return None
 
     @staticmethod
     def _field(getter: Any) -> Any:
@@ -551,11 +578,33 @@ class GpuSampler:
                         elapsed_s=proc.elapsed_s if proc else None,
                         own=proc.own if proc else False,
                         visible=proc is not None,
+                        rank=proc.rank if proc else None,
+                        local_rank=proc.local_rank if proc else None,
                     )
                 )
             processes.sort(key=lambda p: (-(p.gpu_memory_bytes or 0), p.pid))
             gpus.append(dataclasses.replace(info, processes=tuple(processes)))
         return tuple(gpus)
+
+
+RANK_KEYS = ("RANK", "SLURM_PROCID", "PMI_RANK", "OMPI_COMM_WORLD_RANK")
+LOCAL_RANK_KEYS = ("LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK")
+
+
+def ranks_from_environ(environ: dict[str, str] | None) -> tuple[int | None, int | None]:
+    """(rank, local rank) from a process environment: torchrun's ``RANK`` and
+    ``LOCAL_RANK`` first, then Slurm's and MPI's; None where absent or not a number."""
+    if not environ:
+        return None, None
+
+    def first(keys: tuple[str, ...]) -> int | None:
+        for key in keys:
+            value = environ.get(key, "").strip()
+            if value.isdigit() and len(value) < 10:
+                return int(value)
+        return None
+
+    return first(RANK_KEYS), first(LOCAL_RANK_KEYS)
 
 
 def _init_problem(nvml: Any, exc: Exception) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -65,6 +66,14 @@ class SlurmConfig:
     poll_seconds: float = 5.0  # how often squeue is asked while jobs are in Slurm
     command_timeout: float = 30.0  # seconds before a Slurm command counts as hung
     retry_seconds: float = 30.0  # wait after a failed submission
+    # The cluster view (core/jobs/gpus.py): how each job's GPUs are read on its nodes.
+    gpu_transport: str = "srun"  # "srun" (an --overlap step) or "ssh" (BatchMode)
+    gpu_watch_seconds: float = 5.0
+    gpu_command: tuple[str, ...] = ("waitwise-tui",)  # this program, on the nodes
+    # The time limit (core/jobs/timelimit.py): warn again this long before the end,
+    # and (when time_limit_signal is set, e.g. "USR1") send the batch script that signal.
+    time_limit_lead_minutes: float = 30.0
+    time_limit_signal: str = ""
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> tuple[SlurmConfig, list[str]]:
@@ -80,6 +89,23 @@ class SlurmConfig:
                     values[key] = tuple(value)
                 else:
                     problems.append("setting slurm.extra_args must be a list of strings")
+            elif key == "gpu_command":
+                if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                    values[key] = tuple(value)
+                else:
+                    problems.append("setting slurm.gpu_command must be a non-empty list of strings")
+            elif key == "gpu_transport":
+                if value in ("srun", "ssh"):
+                    values[key] = value
+                else:
+                    problems.append('setting slurm.gpu_transport must be "srun" or "ssh"')
+            elif key == "time_limit_signal":
+                if isinstance(value, str) and re.fullmatch(r"(SIG)?[A-Z0-9]{0,10}", value):
+                    values[key] = value.removeprefix("SIG")
+                else:
+                    problems.append(
+                        'setting slurm.time_limit_signal must be a signal name ("USR1")'
+                    )
             elif key in ("partition", "account", "qos"):
                 if isinstance(value, str):
                     values[key] = value

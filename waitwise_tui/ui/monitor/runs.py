@@ -30,10 +30,11 @@ from textual.widgets import Static
 from waitwise_tui.core import fmt
 from waitwise_tui.core.runs.alerts import AlertEvents
 from waitwise_tui.core.text import display
-from waitwise_tui.ui.messages import RecordEvent, RunsUpdated
+from waitwise_tui.ui.messages import ClusterUpdated, RecordEvent, RunsUpdated
 from waitwise_tui.ui.prompts import TextPrompt
 
 if TYPE_CHECKING:
+    from waitwise_tui.core.jobs.watch import ClusterSnapshot
     from waitwise_tui.core.runs.monitor import RunInfo, RunMonitor, RunsSnapshot
     from waitwise_tui.ui.context import AppContext
 
@@ -130,6 +131,7 @@ class RunsPanel(Widget, can_focus=True):
         self._chart_asked: tuple | None = None  # the request sent to ctx.live last
         self._shown: dict[str, Text] = {}
         self._alert_events = AlertEvents()
+        self.cluster: ClusterSnapshot | None = None  # the Slurm jobs the runs run in
 
     # -- composition and polling ------------------------------------------------
 
@@ -143,6 +145,7 @@ class RunsPanel(Widget, can_focus=True):
     def on_mount(self) -> None:
         self._show_lists(False)
         self.ctx.live.subscribe_runs(self)  # starts polling the runs
+        self.ctx.live.subscribe_cluster(self)  # their Slurm jobs: time left, GPU alerts
 
     def on_unmount(self) -> None:
         self.ctx.live.request_chart(None)
@@ -166,6 +169,26 @@ class RunsPanel(Widget, can_focus=True):
             ansi, key = message.chart
             self._chart_key = key
             self._show("#runs-chart", Text.from_ansi(ansi, no_wrap=True))
+
+    @on(ClusterUpdated)
+    def _cluster_updated(self, message: ClusterUpdated) -> None:
+        # This panel is the one recorder of the Slurm watch's alerts (stored once).
+        for event in message.events:
+            self.post_message(RecordEvent(event))
+        if message.snapshot is not None:
+            self.cluster = message.snapshot
+            if self.snapshot is not None:
+                self._render_runs()
+
+    def _slurm_job(self, run: RunInfo) -> str:
+        """The run's Slurm job and its time left (" · job 1234 1h10m left"), or ""."""
+        cluster = self.cluster
+        job_id = cluster.links.get(run.name) if cluster is not None else None
+        if cluster is None or job_id is None:
+            return ""
+        job = cluster.job(job_id)
+        left = job.left_s(cluster.time) if job is not None else None
+        return f" · job {job_id}" + (f" {fmt.duration(left)} left" if left is not None else "")
 
     def _show_snapshot(self, snapshot: RunsSnapshot) -> None:
         self.snapshot = snapshot
@@ -245,6 +268,9 @@ class RunsPanel(Widget, can_focus=True):
             gpu = self._gpu_usage(run)
             if gpu:
                 extras.append((f" · {gpu}", self._colour("accent")))
+            job = self._slurm_job(run)
+            if job:
+                extras.append((job, self._colour("accent")))
             if run.age_seconds is not None:
                 extras.append((f" · {fmt.duration(run.age_seconds)} ago", "dim"))
             extras.append((f" · {display(run.format)}", "dim"))

@@ -54,7 +54,13 @@ def test_import_reads_fields_and_reports_malformed() -> None:
     assert lora.arxiv_id == "2106.09685v2" and lora.primary_class == "cs.CL"
     assert lora.tags == ("peft", "lora") and lora.kind == "architecture"
     assert norm.doi == "10.48550/ARXIV.1607.06450" and norm.arxiv_id == "1607.06450"
-    assert norm.notes == "Used in every transformer"
+    # The BibTeX note stays a BibTeX field (exported as it came); notes are the user's.
+    assert norm.notes == "" and norm.bib_field("note") == "Used in every transformer"
+    assert (lora.cite_key, lora.entry_type, norm.entry_type) == (
+        "hu2021lora",
+        "article",
+        "inproceedings",
+    )
     assert again.arxiv_id == "2106.09685v1"
     assert old.arxiv_id == "hep-th/9901001" and old.primary_class == "hep-th"
     assert len(parsed.malformed) == 2
@@ -91,7 +97,7 @@ def test_round_trip() -> None:
                 assert after.title == "Title with unbalanced brace"
                 continue
             assert getattr(after, name) == getattr(before, name), name
-        assert after.url == before.link
+        assert after.url == (before.url if before.bibtex else before.link)
 
 
 def test_citation_keys_are_unique() -> None:

@@ -10,13 +10,20 @@ a missing title) is reported with its line and kept: its raw text is written bac
 verbatim. A file that is not valid TOML at all raises ``StoreSyntaxError`` and is
 never overwritten; every write loads the file first (``update_list``), so writes are
 refused until the user fixes it, and hand edits made while the app runs are kept.
+
+Writes edit the document in place (tomlkit): only the keys the app changed are touched,
+so comments, key order, blank lines and the hand-written formatting of every other entry
+stay as they were, and every entry stays an ``[[entry]]`` table however short. A write
+holds a lock file beside the store while it reads, changes and atomically replaces it,
+so two writers (app and CLI) never lose each other's change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -33,8 +40,11 @@ from waitwise_tui.core.alternatives.model import (
     PRIORITIES,
     STATUSES,
     Entry,
+    citation_key_base,
+    is_placeholder_title,
     merge_entries,
     normalise_choice,
+    unique_key,
     utc_now,
 )
 from waitwise_tui.core.atomic import atomic_write_text
@@ -63,7 +73,11 @@ _FIELD_ORDER = (
     "links",
     "added",
     "updated",
+    "cite_key",
+    "cite_aliases",
+    "entry_type",
     "notes",
+    "bibtex",
 )
 _HEADER = (
     "# waitwise-tui alternatives reading list: one [[entry]] table per item.\n"
@@ -93,6 +107,7 @@ class Unreadable:
     text: str
     line: int
     problem: str
+    table: Any = None  # its tomlkit table, put back untouched
 
 
 @dataclass
@@ -103,6 +118,10 @@ class AlternativesList:
     next_id: int = 1
     problems: list[str] = field(default_factory=list)
     top_extra: dict[str, Any] = field(default_factory=dict)
+    # The parsed document and, per entry id, its table and the entry as read: a write
+    # changes only what differs from what was read.
+    document: Any = field(default=None, repr=False, compare=False)
+    origins: dict[int, tuple[Any, Entry]] = field(default_factory=dict, repr=False, compare=False)
 
     def entries(self) -> list[Entry]:
         return [item for item in self.items if isinstance(item, Entry)]
@@ -121,14 +140,40 @@ class AlternativesList:
         stamp = now or utc_now()
         new = replace(entry, id=self.next_id, added=entry.added or stamp, updated=stamp)
         self.next_id += 1
+        new = self._keyed(new)
         self.items.append(new)
         return new
+
+    def used_keys(self, *, but: int = 0) -> set[str]:
+        """Citation keys and aliases of every entry except the one with id ``but``."""
+        used: set[str] = set()
+        for entry in self.entries():
+            if entry.id != but:
+                used.update(k for k in (entry.cite_key, *entry.cite_aliases) if k)
+        return used
+
+    def _keyed(self, entry: Entry) -> Entry:
+        """``entry`` with a citation key unique in the list: its own (imported) one when
+        free, else a new ``authorYEARword``; none yet while the title is a placeholder."""
+        used = self.used_keys(but=entry.id)
+        if entry.cite_key and entry.cite_key not in used:
+            return entry
+        if not entry.cite_key and is_placeholder_title(entry):
+            return entry
+        base = entry.cite_key or citation_key_base(entry)
+        return replace(entry, cite_key=unique_key(base, used))
+
+    def give_keys(self) -> None:
+        """Give every entry that has none (and a real title) its citation key."""
+        for index, item in enumerate(self.items):
+            if isinstance(item, Entry) and not item.cite_key:
+                self.items[index] = self._keyed(item)
 
     def put(self, entry: Entry, *, now: datetime | None = None) -> Entry:
         """Replace the entry with ``entry.id``; raises KeyError if it is gone."""
         for index, item in enumerate(self.items):
             if isinstance(item, Entry) and item.id == entry.id:
-                new = replace(entry, updated=now or utc_now())
+                new = self._keyed(replace(entry, updated=now or utc_now()))
                 self.items[index] = new
                 return new
         raise KeyError(entry.id)
@@ -193,11 +238,17 @@ def load_list(path: Path) -> AlternativesList:
 
 def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesList:
     """Parse store text; raises StoreSyntaxError if it is not valid TOML."""
+    import tomlkit
+    import tomlkit.exceptions
+
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        # tomllib first: its messages and line numbers are the ones users see.
+        tomllib.loads(text)
+        document = tomlkit.parse(text)
+    except (tomllib.TOMLDecodeError, tomlkit.exceptions.ParseError) as exc:
         line = _error_line(exc)
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        message = re.sub(r"\s+at line \d+ col \d+", "", message)
         if "(at end of document)" in message:
             line = len(text.rstrip().splitlines()) or 1
             message = message.replace("(at end of document)", "(unfinished at end of file)")
@@ -206,10 +257,9 @@ def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesLis
             f"{name}{where}: {message}; fix the file (changes are not saved until then)",
             line,
         ) from None
-    tables = data.pop("entry", [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise StoreSyntaxError(f"{name}: 'entry' must be [[entry]] tables; fix the file")
-    result = AlternativesList()
+    tables = _entry_tables(document, name)
+    data = {k: v for k, v in document.unwrap().items() if k != "entry"}
+    result = AlternativesList(document=document)
     next_id = data.pop("next_id", 1)
     if not isinstance(next_id, int) or isinstance(next_id, bool):
         result.problems.append(f"{name}: next_id is not a whole number; recomputed")
@@ -217,18 +267,19 @@ def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesLis
     result.top_extra = data
     chunks = _split_entries(text)
     if len(chunks) != len(tables):
-        # A "[[entry]]" line inside a multi-line string fooled the splitter; positions
-        # and raw text then come from the parsed tables instead.
+        # A "[[entry]]" line inside a multi-line string fooled the splitter (or the
+        # entries are not [[entry]] tables); raw text then comes from the tables.
         chunks = [(0, "")] * len(tables)
     seen: set[int] = set()
     pending: list[tuple[int, Entry]] = []  # (index, entry) needing a fresh id
+    read: list[tuple[Any, Entry]] = []
     for (line, raw), table in zip(chunks, tables, strict=True):
         where = f"{name} line {line}" if line else name
         try:
-            entry = entry_from_table(table)
+            entry = entry_from_table(table.unwrap())
         except ValueError as exc:
-            raw_text = raw or _dump_table(table)
-            result.items.append(Unreadable(raw_text, line, str(exc)))
+            raw_text = raw or table.as_string()
+            result.items.append(Unreadable(raw_text, line, str(exc), table))
             result.problems.append(f"{where}: entry kept as written but not shown: {exc}")
             continue
         if entry.id <= 0 or entry.id in seen:
@@ -237,12 +288,42 @@ def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesLis
             result.problems.append(f"{where}: entry {reason}; it gets a new id")
         else:
             seen.add(entry.id)
+        read.append((table, entry))
         result.items.append(entry)
     result.next_id = max([next_id, *(i + 1 for i in seen)])
     for index, entry in pending:
         result.items[index] = replace(entry, id=result.next_id)
         result.next_id += 1
+    # Each entry's table, keyed by its (possibly new) id, with the entry as read.
+    entries = iter(result.entries())
+    result.origins = {next(entries).id: (table, entry) for table, entry in read}
     return result
+
+
+def _entry_tables(document: Any, name: str) -> list[Any]:
+    """The ``[[entry]]`` tables of the document, in order. Entries written as an inline
+    array of tables (``entry = [{...}]``) are turned into ``[[entry]]`` tables."""
+    import tomlkit
+    from tomlkit.items import AoT, Table
+
+    entries = document.get("entry")
+    if entries is None:
+        return []
+    if isinstance(entries, AoT):
+        return list(entries)
+    if not isinstance(entries, list) or not all(isinstance(t, dict) for t in entries):
+        raise StoreSyntaxError(f"{name}: 'entry' must be [[entry]] tables; fix the file")
+    tables = []
+    for item in entries:
+        table = item if isinstance(item, Table) else tomlkit.table()
+        if table is not item:
+            for key, value in item.unwrap().items():
+                table[key] = value
+        tables.append(table)
+    document["entry"] = tomlkit.aot()
+    for table in tables:
+        document["entry"].append(table)
+    return list(document["entry"])
 
 
 def _error_line(exc: Exception) -> int:
@@ -304,8 +385,24 @@ def entry_from_table(table: dict[str, Any]) -> Entry:
         added=_optional_time(data, "added"),
         updated=_optional_time(data, "updated"),
         notes=_string(data, "notes"),
+        cite_key=_string(data, "cite_key"),
+        cite_aliases=_strings(data, "cite_aliases"),
+        entry_type=_string(data, "entry_type"),
+        bibtex=_bibtex(data),
         extra=data,
     )
+
+
+def _bibtex(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    value = data.pop("bibtex", {})
+    if not isinstance(value, dict):
+        raise ValueError("bibtex must be a table of fields")
+    fields = []
+    for key, raw in value.items():
+        if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+            raise ValueError(f"bibtex field {key!r} must be text")
+        fields.append((key, str(raw)))
+    return tuple(fields)
 
 
 def _string(data: dict[str, Any], key: str) -> str:
@@ -355,22 +452,107 @@ def _optional_time(data: dict[str, Any], key: str) -> datetime | None:
 
 
 def dump_list(store: AlternativesList) -> str:
-    """The store as TOML text: header, next_id, then each block in order."""
-    import tomli_w
+    """The store as TOML text: the document it was read from with only the changes
+    made since written into it (a new file gets the header), entries in list order."""
+    import tomlkit
+    from tomlkit.items import AoT
 
-    parts = [_HEADER + tomli_w.dumps({"next_id": store.next_id, **store.top_extra})]
+    document = store.document
+    if document is None:
+        document = tomlkit.document()
+        for line in _HEADER.splitlines():
+            document.add(tomlkit.comment(line.lstrip("# ")))
+        store.document = document
+    if document.get("next_id") != store.next_id:
+        document["next_id"] = store.next_id
+    for key, value in store.top_extra.items():
+        if key not in document:
+            document[key] = value
+    tables = []
     for item in store.items:
         if isinstance(item, Unreadable):
-            parts.append(item.text.rstrip("\n") + "\n")
+            tables.append(item.table if item.table is not None else _parse_table(item.text))
+            continue
+        origin = store.origins.get(item.id)
+        if origin is None:
+            table = _new_table(entry_to_table(item))
         else:
-            parts.append(_dump_table(entry_to_table(item)))
-    return "\n".join(parts)
+            table, before = origin
+            _update_table(table, entry_to_table(before), entry_to_table(item))
+        store.origins[item.id] = (table, item)
+        tables.append(table)
+    entries = document.get("entry")
+    if not isinstance(entries, AoT):
+        if not tables:
+            return tomlkit.dumps(document)
+        entries = tomlkit.aot()
+        document["entry"] = entries
+    wanted = {id(t) for t in tables}
+    for index in reversed(range(len(entries))):
+        if id(entries[index]) not in wanted:
+            del entries[index]
+    present = {id(t) for t in entries}
+    for table in tables:
+        if id(table) not in present:
+            _end_with_blank_line(entries)
+            entries.append(table)
+    return tomlkit.dumps(document)
 
 
-def _dump_table(table: dict[str, Any]) -> str:
-    import tomli_w
+def _end_with_blank_line(entries: Any) -> None:
+    """A blank line after the last table, so an appended ``[[entry]]`` stands apart."""
+    import tomlkit
+    from tomlkit.items import Table
 
-    return tomli_w.dumps({"entry": [table]}, multiline_strings=True)
+    if len(entries) and not entries[-1].as_string().endswith("\n\n"):
+        last = entries[-1]
+        # The blank line goes after the table's last sub-table, if it has one.
+        while subtables := [v for _, v in last.value.body if isinstance(v, Table)]:
+            last = subtables[-1]
+        last.add(tomlkit.nl())
+
+
+def _parse_table(text: str) -> Any:
+    import tomlkit
+
+    return tomlkit.parse(text)["entry"][0]
+
+
+def _new_table(values: dict[str, Any]) -> Any:
+    import tomlkit
+
+    table = tomlkit.table()
+    for key, value in values.items():
+        table[key] = _item(key, value)
+    return table
+
+
+def _update_table(table: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Write into ``table`` the keys whose value changed from ``before`` to ``after``."""
+    for key in before:
+        if key not in after and key in table:
+            del table[key]
+    for key, value in after.items():
+        if key in before and before[key] == value:
+            continue  # unchanged (or a default the file leaves out): leave it as written
+        table[key] = _item(key, value)
+
+
+def _item(key: str, value: Any) -> Any:
+    import tomlkit
+
+    if isinstance(value, str) and "\n" in value:
+        return tomlkit.string(value, multiline=True)
+    if isinstance(value, list) and sum(len(str(v)) for v in value) > 60:
+        array = tomlkit.array()
+        array.extend(value)
+        return array.multiline(True)
+    if isinstance(value, dict):
+        table = tomlkit.table()
+        for name, inner in value.items():
+            table[name] = _item(name, inner)
+        return table
+    return value
 
 
 def entry_to_table(entry: Entry) -> dict[str, Any]:
@@ -392,9 +574,13 @@ def entry_to_table(entry: Entry) -> dict[str, Any]:
         "links": list(entry.links),
         "added": entry.added,
         "updated": entry.updated,
+        "cite_key": entry.cite_key,
+        "cite_aliases": list(entry.cite_aliases),
+        "entry_type": entry.entry_type,
         "notes": entry.notes,
+        "bibtex": dict(entry.bibtex),
     }
-    table = {key: values[key] for key in _FIELD_ORDER if values[key] not in (None, "", [])}
+    table = {key: values[key] for key in _FIELD_ORDER if values[key] not in (None, "", [], {})}
     for key, value in entry.extra.items():
         table.setdefault(key, value)
     return table
@@ -408,9 +594,33 @@ T = TypeVar("T")
 
 
 def update_list(path: Path, change: Callable[[AlternativesList], T]) -> tuple[AlternativesList, T]:
-    """Load the file, apply ``change``, write it back. Raises StoreError, never overwriting
-    a file it could not read."""
-    store = load_list(path)
-    result = change(store)
-    save_list(path, store)
+    """Under the store's lock: read the file, apply ``change``, write it back. Raises
+    StoreError, never overwriting a file it could not read."""
+    with store_lock(path):
+        store = load_list(path)
+        result = change(store)
+        store.give_keys()
+        save_list(path, store)
     return store, result
+
+
+@contextlib.contextmanager
+def store_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``<store>.lock`` beside the store (no-op where fcntl is
+    missing). Editors don't take it; they are covered by reading under it first."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the with-block below
+    except OSError as exc:
+        raise StoreError(f"cannot lock {path.name}: {exc.strerror or exc}") from None
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

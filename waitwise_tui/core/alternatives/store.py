@@ -163,12 +163,6 @@ class AlternativesList:
         base = entry.cite_key or citation_key_base(entry)
         return replace(entry, cite_key=unique_key(base, used))
 
-    def give_keys(self) -> None:
-        """Give every entry that has none (and a real title) its citation key."""
-        for index, item in enumerate(self.items):
-            if isinstance(item, Entry) and not item.cite_key:
-                self.items[index] = self._keyed(item)
-
     def put(self, entry: Entry, *, now: datetime | None = None) -> Entry:
         """Replace the entry with ``entry.id``; raises KeyError if it is gone."""
         for index, item in enumerate(self.items):
@@ -599,7 +593,6 @@ def update_list(path: Path, change: Callable[[AlternativesList], T]) -> tuple[Al
     with store_lock(path):
         store = load_list(path)
         result = change(store)
-        store.give_keys()
         save_list(path, store)
     return store, result
 

@@ -211,7 +211,28 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
 
 
 _STOPWORDS = frozenset(
-    "a an the of on in for to and with from by at as is are via using towards toward".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "to",
+        "and",
+        "with",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "via",
+        "using",
+        "towards",
+        "toward",
+    ]
 )
 
 

@@ -456,6 +456,8 @@ def dump_list(store: AlternativesList) -> str:
         document = tomlkit.document()
         for line in _HEADER.splitlines():
             document.add(tomlkit.comment(line.lstrip("# ")))
+        document["next_id"] = store.next_id
+        document.add(tomlkit.nl())
         store.document = document
     if document.get("next_id") != store.next_id:
         document["next_id"] = store.next_id
@@ -486,24 +488,22 @@ def dump_list(store: AlternativesList) -> str:
         if id(entries[index]) not in wanted:
             del entries[index]
     present = {id(t) for t in entries}
-    for table in tables:
-        if id(table) not in present:
-            _end_with_blank_line(entries)
-            entries.append(table)
-    return tomlkit.dumps(document)
+    new = [table for table in tables if id(table) not in present]
+    if new and len(entries) and not tomlkit.dumps(document).endswith("\n\n"):
+        # The file's last table ends without a blank line; one keeps new entries apart.
+        _last_table(entries[-1]).add(tomlkit.nl())
+    for table in new:
+        entries.append(table)
+    return tomlkit.dumps(document).rstrip("\n") + "\n"
 
 
-def _end_with_blank_line(entries: Any) -> None:
-    """A blank line after the last table, so an appended ``[[entry]]`` stands apart."""
-    import tomlkit
+def _last_table(table: Any) -> Any:
+    """The table whose body ends ``table``'s text: its last sub-table, if it has one."""
     from tomlkit.items import Table
 
-    if len(entries) and not entries[-1].as_string().endswith("\n\n"):
-        last = entries[-1]
-        # The blank line goes after the table's last sub-table, if it has one.
-        while subtables := [v for _, v in last.value.body if isinstance(v, Table)]:
-            last = subtables[-1]
-        last.add(tomlkit.nl())
+    while subtables := [v for _, v in table.value.body if isinstance(v, Table)]:
+        table = subtables[-1]
+    return table
 
 
 def _parse_table(text: str) -> Any:
@@ -518,6 +518,9 @@ def _new_table(values: dict[str, Any]) -> Any:
     table = tomlkit.table()
     for key, value in values.items():
         table[key] = _item(key, value)
+    if _last_table(table) is table:
+        # A blank line before the next [[entry]] (tomlkit puts one after a sub-table).
+        table.add(tomlkit.nl())
     return table
 
 

@@ -22,6 +22,7 @@ from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, StatusPicker
 from waitwise_tui.ui.tabs.alternatives.tab import (
     AlternativesCommands,
     AlternativesTab,
+    detail_lines,
     fit_words,
 )
 
@@ -323,6 +324,20 @@ async def test_import_and_export(tmp_path: Path) -> None:
         await pilot.press("x", "ctrl+u", *"list.md", "enter")
         await settle(pilot, app)
         assert "| 5 | RMSNorm |" in (tmp_path / "list.md").read_text()
+
+
+def test_detail_lines_show_latex_decoded() -> None:
+    from waitwise_tui.core.alternatives.bibtex import parse_bibtex
+
+    (entry,) = parse_bibtex(
+        r"@inproceedings{k, title={Prompt \& Predict}, author={J{\"u}rgen Schmidhuber},"
+        r" booktitle={Proc.\ {ICML}}, year=2021, note={arXiv:2102.00001}}"
+    ).entries
+    assert entry.title == "Prompt & Predict"
+    assert (
+        detail_lines(entry)[0]
+        == "#0 · Jürgen Schmidhuber · 2021 · Proc. ICML · other · arXiv:2102.00001"
+    )
 
 
 def test_fit_words() -> None:

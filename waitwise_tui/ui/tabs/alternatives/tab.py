@@ -626,13 +626,16 @@ class AlternativesTab(TabWidget):
 
 
 def detail_lines(entry: Entry) -> list[str]:
-    """Up to three plain lines about an entry: who/when/where, links, first note line."""
+    """Up to three plain lines about an entry: who/when/where, links, first note line.
+    Authors, title and venue of an imported entry are already LaTeX-decoded."""
     facts = [f"#{entry.id}"]
     if entry.authors:
         more = " et al." if len(entry.authors) > 1 else ""
         facts.append(entry.authors[0] + more)
     if entry.year is not None:
         facts.append(str(entry.year))
+    if entry.venue:
+        facts.append(entry.venue)
     facts.append(entry.kind)
     if entry.arxiv_id:
         facts.append(f"arXiv:{entry.arxiv_id}")

@@ -246,6 +246,27 @@ async def test_delete_with_confirm(tmp_path: Path) -> None:
         assert ids(app) == [1, 2, 4]
 
 
+async def test_hand_edit_while_the_app_runs_is_kept_and_listed(tmp_path: Path) -> None:
+    ws = seed(tmp_path)
+    app = AltHarness(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert ids(app) == [3, 1, 2, 4]
+        # The user adds two short entries in an editor, with comments, while the app runs.
+        path = ws.alternatives_path
+        path.write_text(
+            path.read_text()
+            + '\n# by hand\n[[entry]]\nid = 7\ntitle = "Lion"\n\n[[entry]]\nid = 8\n'
+            + 'title = "Sophia"  # later\n'
+        )
+        await pilot.press("d", "y")  # deletes the row under the cursor, #3
+        await settle(pilot, app)
+        text = path.read_text()
+        assert "# by hand\n[[entry]]\nid = 7" in text and 'title = "Sophia"  # later' in text
+        assert [e.id for e in load_list(path).entries()] == [1, 2, 4, 7, 8]
+        assert sorted(ids(app)) == [1, 2, 4, 7, 8]
+
+
 async def test_open_link_copies_and_shows_url(tmp_path: Path) -> None:
     app = AltHarness(seed(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -108,6 +109,7 @@ class Unreadable:
     line: int
     problem: str
     table: Any = None  # its tomlkit table, put back untouched
+    index: int | None = None  # its place among the file's [[entry]] tables
 
 
 @dataclass
@@ -118,10 +120,26 @@ class AlternativesList:
     next_id: int = 1
     problems: list[str] = field(default_factory=list)
     top_extra: dict[str, Any] = field(default_factory=dict)
-    # The parsed document and, per entry id, its table and the entry as read: a write
-    # changes only what differs from what was read.
+    # The text it was read from and, per entry id, its table's index and the entry as
+    # read; a write parses the text with tomlkit (``document``) and changes only what
+    # differs from what was read (``origins``: entry id -> its table, entry as read).
+    source: str | None = field(default=None, repr=False, compare=False)
+    name: str = field(default="alternatives.toml", repr=False, compare=False)
+    positions: dict[int, tuple[int, Entry]] = field(default_factory=dict, repr=False, compare=False)
     document: Any = field(default=None, repr=False, compare=False)
     origins: dict[int, tuple[Any, Entry]] = field(default_factory=dict, repr=False, compare=False)
+
+    def copy(self) -> AlternativesList:
+        """An independent copy (before any write: the tomlkit document is not shared)."""
+        return AlternativesList(
+            items=[replace(i) if isinstance(i, Unreadable) else i for i in self.items],
+            next_id=self.next_id,
+            problems=list(self.problems),
+            top_extra=dict(self.top_extra),
+            source=self.source,
+            name=self.name,
+            positions=dict(self.positions),
+        )
 
     def entries(self) -> list[Entry]:
         return [item for item in self.items if isinstance(item, Entry)]
@@ -218,7 +236,24 @@ class AlternativesList:
 
 
 def load_list(path: Path) -> AlternativesList:
-    """Read the store; a missing file is an empty list. Raises StoreError."""
+    """Read the store; a missing file is an empty list. Raises StoreError.
+
+    Reading uses ``tomllib`` (fast); the style-preserving tomlkit document is parsed only
+    when the list is written (``dump_list``). The parsed list is cached per path and
+    reused while the file's (inode, mtime_ns, ctime_ns, size) stay the same, so re-reading
+    an unchanged file (the tab's poll, the read before each write) costs one ``stat``.
+    Each call returns its own copy: changing it never changes the cache."""
+    try:
+        stamp = file_stamp(path)
+    except FileNotFoundError:
+        return AlternativesList()
+    except OSError as exc:
+        raise StoreError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    key = str(path)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1].copy()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -227,53 +262,62 @@ def load_list(path: Path) -> AlternativesList:
         raise StoreSyntaxError(f"{path.name} is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise StoreError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    return parse_list(text, name=path.name)
+    store = parse_list(text, name=path.name)
+    with _cache_lock:
+        # Stamp taken before the read: a change during the read makes the next load
+        # see a new stamp and read again, never keep a stale list.
+        _cache[key] = (stamp, store.copy())
+    return store
+
+
+FileStamp = tuple[int, int, int, int]
+_cache: dict[str, tuple[FileStamp, AlternativesList]] = {}
+_cache_lock = threading.Lock()
+
+
+def file_stamp(path: Path) -> FileStamp:
+    """What tells a changed file from an unchanged one without reading it: an atomic
+    replace gives a new inode; an editor writing in place changes mtime/ctime or size."""
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+
+
+def clear_cache() -> None:
+    """Forget every parsed list (benchmarks; tests that need a cold read)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesList:
-    """Parse store text; raises StoreSyntaxError if it is not valid TOML."""
-    import tomlkit
-    import tomlkit.exceptions
-
+    """Parse store text (with tomllib); raises StoreSyntaxError if it is not valid TOML.
+    The text is kept so that a write can edit it in place."""
     try:
-        # tomllib first: its messages and line numbers are the ones users see.
-        tomllib.loads(text)
-        document = tomlkit.parse(text)
-    except (tomllib.TOMLDecodeError, tomlkit.exceptions.ParseError) as exc:
-        line = _error_line(exc)
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        message = re.sub(r"\s+at line \d+ col \d+", "", message)
-        if "(at end of document)" in message:
-            line = len(text.rstrip().splitlines()) or 1
-            message = message.replace("(at end of document)", "(unfinished at end of file)")
-        where = f" line {line}" if line else ""
-        raise StoreSyntaxError(
-            f"{name}{where}: {message}; fix the file (changes are not saved until then)",
-            line,
-        ) from None
-    tables = _entry_tables(document, name)
-    data = {k: v for k, v in document.unwrap().items() if k != "entry"}
-    result = AlternativesList(document=document)
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, text, name) from None
+    raw_entries = data.pop("entry", [])
+    if not isinstance(raw_entries, list) or not all(isinstance(t, dict) for t in raw_entries):
+        raise StoreSyntaxError(f"{name}: 'entry' must be [[entry]] tables; fix the file")
+    result = AlternativesList(source=text, name=name)
     next_id = data.pop("next_id", 1)
     if not isinstance(next_id, int) or isinstance(next_id, bool):
         result.problems.append(f"{name}: next_id is not a whole number; recomputed")
         next_id = 1
     result.top_extra = data
     chunks = _split_entries(text)
-    if len(chunks) != len(tables):
+    if len(chunks) != len(raw_entries):
         # A "[[entry]]" line inside a multi-line string fooled the splitter (or the
         # entries are not [[entry]] tables); raw text then comes from the tables.
-        chunks = [(0, "")] * len(tables)
+        chunks = [(0, "")] * len(raw_entries)
     seen: set[int] = set()
     pending: list[tuple[int, Entry]] = []  # (index, entry) needing a fresh id
-    read: list[tuple[Any, Entry]] = []
-    for (line, raw), table in zip(chunks, tables, strict=True):
+    read: list[tuple[int, Entry]] = []  # (table index, entry as read)
+    for index, ((line, raw), table) in enumerate(zip(chunks, raw_entries, strict=True)):
         where = f"{name} line {line}" if line else name
         try:
-            entry = entry_from_table(table.unwrap())
+            entry = entry_from_table(table)
         except ValueError as exc:
-            raw_text = raw or table.as_string()
-            result.items.append(Unreadable(raw_text, line, str(exc), table))
+            result.items.append(Unreadable(raw, line, str(exc), index=index))
             result.problems.append(f"{where}: entry kept as written but not shown: {exc}")
             continue
         if entry.id <= 0 or entry.id in seen:
@@ -282,16 +326,52 @@ def parse_list(text: str, *, name: str = "alternatives.toml") -> AlternativesLis
             result.problems.append(f"{where}: entry {reason}; it gets a new id")
         else:
             seen.add(entry.id)
-        read.append((table, entry))
+        read.append((index, entry))
         result.items.append(entry)
     result.next_id = max([next_id, *(i + 1 for i in seen)])
     for index, entry in pending:
         result.items[index] = replace(entry, id=result.next_id)
         result.next_id += 1
-    # Each entry's table, keyed by its (possibly new) id, with the entry as read.
+    # Each entry's table index, keyed by its (possibly new) id, with the entry as read.
     entries = iter(result.entries())
-    result.origins = {next(entries).id: (table, entry) for table, entry in read}
+    result.positions = {next(entries).id: (index, entry) for index, entry in read}
     return result
+
+
+def _syntax_error(exc: Exception, text: str, name: str) -> StoreSyntaxError:
+    line = _error_line(exc)
+    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+    message = re.sub(r"\s+at line \d+ col \d+", "", message)
+    if "(at end of document)" in message:
+        line = len(text.rstrip().splitlines()) or 1
+        message = message.replace("(at end of document)", "(unfinished at end of file)")
+    where = f" line {line}" if line else ""
+    return StoreSyntaxError(
+        f"{name}{where}: {message}; fix the file (changes are not saved until then)", line
+    )
+
+
+def _attach_document(store: AlternativesList) -> None:
+    """Parse the text ``store`` was read from with tomlkit (once, for a write) and tie
+    each entry and unreadable block to its table in that document."""
+    import tomlkit
+    import tomlkit.exceptions
+
+    text = store.source or ""
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise _syntax_error(exc, text, store.name) from None
+    tables = _entry_tables(document, store.name)
+    store.document = document
+    store.origins = {
+        entry_id: (tables[index], entry) for entry_id, (index, entry) in store.positions.items()
+    }
+    for item in store.items:
+        if isinstance(item, Unreadable) and item.index is not None and item.table is None:
+            item.table = tables[item.index]
+            if not item.text:
+                item.text = item.table.as_string()
 
 
 def _entry_tables(document: Any, name: str) -> list[Any]:
@@ -451,6 +531,8 @@ def dump_list(store: AlternativesList) -> str:
     import tomlkit
     from tomlkit.items import AoT
 
+    if store.document is None and store.source is not None:
+        _attach_document(store)
     document = store.document
     if document is None:
         document = tomlkit.document()
@@ -596,8 +678,28 @@ def update_list(path: Path, change: Callable[[AlternativesList], T]) -> tuple[Al
     with store_lock(path):
         store = load_list(path)
         result = change(store)
-        save_list(path, store)
+        text = dump_list(store)
+        atomic_write_text(path, text)
+        _remember(path, text)
     return store, result
+
+
+def _remember(path: Path, text: str) -> None:
+    """Cache what was just written under the file's new stamp (a tomllib parse, so the
+    next read, the tab's poll included, costs a ``stat``). If the size on disk is not
+    what was written, someone wrote in between: cache nothing, the next read reads."""
+    try:
+        stamp = file_stamp(path)
+    except OSError:
+        return
+    if stamp[3] != len(text.encode("utf-8")):
+        return
+    try:
+        fresh = parse_list(text, name=path.name)
+    except StoreError:  # pragma: no cover - what we write is valid TOML
+        return
+    with _cache_lock:
+        _cache[str(path)] = (stamp, fresh)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from waitwise_tui.core.alternatives.bibtex import parse_bibtex, to_bibtex
@@ -104,3 +105,18 @@ def test_citation_keys_are_unique() -> None:
     entries = [Entry(i, "Same Title", authors=("Doe, J.",), year=2020) for i in (1, 2, 3)]
     keys = [line for line in to_bibtex(entries).splitlines() if line.startswith("@misc{")]
     assert keys == ["@misc{doe2020same,", "@misc{doe2020samea,", "@misc{doe2020sameb,"]
+
+
+def test_tags_are_exported_as_keywords() -> None:
+    import bibtexparser
+
+    imported = parse_bibtex(
+        "@article{hu2021lora, title = {LoRA}, year = {2021}, keywords = {peft; lora}}"
+    ).entries[0]
+    assert imported.tags == ("peft", "lora")
+    unchanged = bibtexparser.parse_string(to_bibtex([imported])).entries[0]
+    assert unchanged["keywords"] == "peft; lora"  # as imported, verbatim
+    retagged = replace(imported, tags=("peft", "adapters"))
+    made = Entry(2, "Lion", tags=("optim", "sign"), year=2023)
+    parsed = bibtexparser.parse_string(to_bibtex([retagged, made])).entries
+    assert [p["keywords"] for p in parsed] == ["peft, adapters", "optim, sign"]

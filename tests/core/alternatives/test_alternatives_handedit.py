@@ -4,6 +4,7 @@ survive the app's writes, and a hand edit made between two app writes is kept.""
 from __future__ import annotations
 
 import multiprocessing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,11 +102,13 @@ title = "LayerNorm"
     update_list(path, lambda s: s.set_status([2], "reading"))
     text = path.read_text()
     first = hand.split("[[entry]]")[1]
-    assert first in text
+    # Its bytes are kept; the one addition is its citation key (given at the first
+    # write, then never changed), placed after its last key, not at the table's end.
+    assert first.replace('"Optimiser"\n', '"Optimiser"\ncite_key = "adam"\n') in text
     assert text.startswith("next_id = 3\n# my reading list\n")
     assert 'status = "reading"' in text.split("[[entry]]")[2]
-    # Citation keys are given when the app adds or edits an entry, not on every write.
-    assert "cite_key" not in text
+    update_list(path, lambda s: s.put(replace(s.get(1), title="Adam, revisited")))
+    assert [e.cite_key for e in load_list(path).entries()] == ["adam", "layernorm"]
 
 
 def test_inline_entry_array_from_old_writes_is_repaired(tmp_path: Path) -> None:
@@ -159,3 +162,47 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     entries = load_list(path).entries()
     assert len(entries) == 31
     assert len({e.id for e in entries}) == 31
+
+
+def test_new_keys_go_in_field_order_before_a_trailing_comment(tmp_path: Path) -> None:
+    path = tmp_path / "alternatives.toml"
+    path.write_text(APP_WRITTEN + TWO_SHORT)
+    update_list(path, lambda s: s.put(Entry(3, "Sophia", status="reading", priority=1)))
+    block = path.read_text().split("[[entry]]")[-1].splitlines()
+    keys = [line.split(" =")[0] for line in block if " = " in line]
+    assert keys == ["id", "title", "status", "priority", "updated", "cite_key"]
+    assert block[-1] == "# end of my additions"  # still last, after every key
+
+
+@pytest.mark.parametrize("doomed", [1, 2], ids=["first", "middle"])
+def test_delete_keeps_the_comment_written_above_the_next_entry(tmp_path: Path, doomed: int) -> None:
+    path = tmp_path / "alternatives.toml"
+    path.write_text(
+        APP_WRITTEN
+        + '# a note about Adam\n\n# Lion: try on ViT\n[[entry]]\nid = 2\ntitle = "Lion"\n'
+        + '# Sophia: second-order\n[[entry]]\nid = 3\ntitle = "Sophia"\n'
+    )
+    update_list(path, lambda s: s.remove([doomed]))
+    text = path.read_text()
+    assert "# Sophia: second-order\n[[entry]]\nid = 3" in text
+    if doomed == 1:
+        assert "# Lion: try on ViT\n[[entry]]\nid = 2" in text
+        assert "# a note about Adam" not in text  # Adam's own comment goes with Adam
+    assert [e.title for e in load_list(path).entries()] == (
+        ["Lion", "Sophia"] if doomed == 1 else ["Adam", "Sophia"]
+    )
+
+
+def test_hand_added_entries_get_unique_keys_at_the_first_write(tmp_path: Path) -> None:
+    path = tmp_path / "alternatives.toml"
+    path.write_text(
+        APP_WRITTEN
+        + '\n[[entry]]\nid = 2\ntitle = "Lion"\nauthors = ["Chen, X."]\nyear = 2023\n'
+        + '\n[[entry]]\nid = 3\ntitle = "Lion revisited"\nauthors = ["Chen, Y."]\nyear = 2023\n'
+        + '\n[[entry]]\nid = 4\ntitle = "arXiv:2302.06675"\narxiv_id = "2302.06675"\n'
+    )
+    update_list(path, lambda s: s.set_status([1], "done"))
+    keys = [e.cite_key for e in load_list(path).entries()]
+    assert keys == ["adam", "chen2023lion", "chen2023liona", ""]  # placeholder: later
+    update_list(path, lambda s: s.put(replace(s.get(2), title="Symbolic Discovery")))
+    assert [e.cite_key for e in load_list(path).entries()][:3] == keys[:3]

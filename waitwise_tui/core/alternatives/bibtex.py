@@ -214,8 +214,12 @@ def _fields(entry: Entry) -> list[tuple[str, str]]:
             put("url", entry.link)
         if entry.tags:
             put("keywords", _escape(", ".join(entry.tags)))
-    elif entry.url and entry.url != was.url:
-        put("url", entry.url)
+    else:
+        if entry.url and entry.url != was.url:
+            put("url", entry.url)
+        if entry.tags != was.tags:
+            # Tags changed in the app (or given at import): BibTeX's keywords field.
+            put("keywords", _escape(", ".join(entry.tags)))
     if entry.cite_aliases and "ids" not in names:
         put("ids", ", ".join(entry.cite_aliases))
     return list(fields.items())

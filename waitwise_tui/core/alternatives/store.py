@@ -181,6 +181,19 @@ class AlternativesList:
         base = entry.cite_key or citation_key_base(entry)
         return replace(entry, cite_key=unique_key(base, used))
 
+    def key_all(self) -> int:
+        """Give every entry without a citation key (one added by hand in the file) its
+        ``authorYEARword`` key, unique in the list; keys once given never change.
+        Placeholder titles wait for their real title. Returns how many were keyed."""
+        keyed = 0
+        for index, item in enumerate(self.items):
+            if isinstance(item, Entry) and not item.cite_key:
+                new = self._keyed(item)
+                if new.cite_key:
+                    self.items[index] = new
+                    keyed += 1
+        return keyed
+
     def put(self, entry: Entry, *, now: datetime | None = None) -> Entry:
         """Replace the entry with ``entry.id``; raises KeyError if it is gone."""
         for index, item in enumerate(self.items):
@@ -531,6 +544,7 @@ def dump_list(store: AlternativesList) -> str:
     import tomlkit
     from tomlkit.items import AoT
 
+    store.key_all()
     if store.document is None and store.source is not None:
         _attach_document(store)
     document = store.document
@@ -568,7 +582,7 @@ def dump_list(store: AlternativesList) -> str:
     wanted = {id(t) for t in tables}
     for index in reversed(range(len(entries))):
         if id(entries[index]) not in wanted:
-            del entries[index]
+            _delete_table(entries, index)
     present = {id(t) for t in entries}
     new = [table for table in tables if id(table) not in present]
     if new and len(entries) and not tomlkit.dumps(document).endswith("\n\n"):
@@ -577,6 +591,53 @@ def dump_list(store: AlternativesList) -> str:
     for table in new:
         entries.append(table)
     return tomlkit.dumps(document).rstrip("\n") + "\n"
+
+
+def _tomlkit_tested() -> bool:
+    """Whether the installed tomlkit is one whose container internals (a table's
+    ``value.body`` list, ``Container._insert_after``) the store was tested against; on
+    any other version it falls back to tomlkit's own append and delete."""
+    import tomlkit
+
+    return tomlkit.__version__.startswith("0.15.")
+
+
+def _delete_table(entries: Any, index: int) -> None:
+    """Delete the ``index``-th [[entry]] table. tomlkit files the comment lines written
+    just above the next ``[[entry]]`` header under this table; they are about the next
+    entry, so they move onto it (or, for the last entry, stay at the end of the file)."""
+    from tomlkit.items import Comment
+
+    tail: list[Any] = []
+    if _tomlkit_tested():
+        body = _last_table(entries[index]).value.body
+        while body and body[-1][0] is None and isinstance(body[-1][1], Comment):
+            tail.insert(0, body.pop()[1])
+    del entries[index]
+    if not tail:
+        return
+    if index < len(entries):
+        following = entries[index]
+        following.trivia.indent = "".join(c.as_string() for c in tail) + following.trivia.indent
+    elif index > 0:
+        for comment in tail:
+            _last_table(entries[index - 1]).add(comment)
+
+
+def _insert_in_order(table: Any, key: str, item: Any) -> None:
+    """Add a new key to an entry table after the last key (in the file) of those that
+    come before it in the fixed field order, so it lands among the keys, not after a
+    trailing comment or at the end of a hand-written table."""
+    from tomlkit.items import AoT, Table
+
+    if key in _FIELD_ORDER and not isinstance(item, (Table, AoT, dict)) and _tomlkit_tested():
+        before = set(_FIELD_ORDER[: _FIELD_ORDER.index(key)])
+        # The one written last in the file, for hand-ordered tables.
+        present = [k for k in table if k in before and not isinstance(table[k], (Table, AoT))]
+        if present:
+            table.value._insert_after(present[-1], key, item)
+            return
+    table[key] = item
 
 
 def _last_table(table: Any) -> Any:
@@ -614,7 +675,10 @@ def _update_table(table: Any, before: dict[str, Any], after: dict[str, Any]) -> 
     for key, value in after.items():
         if key in before and before[key] == value:
             continue  # unchanged (or a default the file leaves out): leave it as written
-        table[key] = _item(key, value)
+        if key in table:
+            table[key] = _item(key, value)
+        else:
+            _insert_in_order(table, key, _item(key, value))
 
 
 def _item(key: str, value: Any) -> Any:

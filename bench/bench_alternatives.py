@@ -68,7 +68,7 @@ def median(fn, repeat: int) -> float:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs" if seconds < 0.001 else f"{seconds * 1000:.1f} ms"
 
 
 def forget() -> None:
@@ -124,7 +124,7 @@ def main() -> None:
     print("| measure | waitwise-tui | baseline (same run) | ratio |")
     print("|---|---|---|---|")
     for name, value, base_name, base in rows:
-        print(f"| {name} | {ms(value)} | {base_name}: {ms(base)} | {value / base:.2f} |")
+        print(f"| {name} | {ms(value)} | {base_name}: {ms(base)} | {value / base:.3g} |")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from fakes import runs_reading
 from textual.app import App, ComposeResult
 from textual.events import Paste
 from textual.widgets import DataTable, Input
-from waits import palette_finds
+from waits import palette_finds, wait_for
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.alternatives.model import Entry
@@ -22,6 +22,7 @@ from waitwise_tui.ui.tabs.alternatives.modals import EntryForm, StatusPicker
 from waitwise_tui.ui.tabs.alternatives.tab import (
     AlternativesCommands,
     AlternativesTab,
+    detail_lines,
     fit_words,
 )
 
@@ -77,13 +78,16 @@ def seed(root: Path) -> Workspace:
 
 
 class AltHarness(App[None]):
-    def __init__(self, ws: Workspace, fakes: Fakes | None = None, settings=None) -> None:
+    def __init__(
+        self, ws: Workspace, fakes: Fakes | None = None, settings=None, watch: float = 0.0
+    ) -> None:
         super().__init__()
         self.ctx = AppContext(ws, settings or Settings(), fakes=fakes or Fakes())
         self.copied: list[str] = []
+        self.watch = watch
 
     def compose(self) -> ComposeResult:
-        yield AlternativesTab(self.ctx, id="alt")
+        yield AlternativesTab(self.ctx, id="alt", watch_interval=self.watch)
 
     def on_mount(self) -> None:
         self.query_one(AlternativesTab).tab_activated()
@@ -245,6 +249,67 @@ async def test_delete_with_confirm(tmp_path: Path) -> None:
         assert ids(app) == [1, 2, 4]
 
 
+async def test_hand_edit_while_the_app_runs_is_kept_and_listed(tmp_path: Path) -> None:
+    ws = seed(tmp_path)
+    app = AltHarness(ws)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert ids(app) == [3, 1, 2, 4]
+        # The user adds two short entries in an editor, with comments, while the app runs.
+        path = ws.alternatives_path
+        path.write_text(
+            path.read_text()
+            + '\n# by hand\n[[entry]]\nid = 7\ntitle = "Lion"\n\n[[entry]]\nid = 8\n'
+            + 'title = "Sophia"  # later\n'
+        )
+        await pilot.press("d", "y")  # deletes the row under the cursor, #3
+        await settle(pilot, app)
+        text = path.read_text()
+        assert "# by hand\n[[entry]]\nid = 7" in text and 'title = "Sophia"  # later' in text
+        assert [e.id for e in load_list(path).entries()] == [1, 2, 4, 7, 8]
+        assert sorted(ids(app)) == [1, 2, 4, 7, 8]
+
+
+async def test_hand_edit_is_picked_up_without_a_key_and_a_broken_file_keeps_the_list(
+    tmp_path: Path,
+) -> None:
+    ws = seed(tmp_path)
+    path = ws.alternatives_path
+    app = AltHarness(ws, watch=0.05)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(AlternativesTab)
+        await wait_for(pilot, lambda: ids(app) == [3, 1, 2, 4], "the seeded list")
+        await pilot.press("down", "down", "space")  # #2 selected, cursor moves on to #4
+        assert tab._cursor_id() == 4 and tab._selected == {2}
+        # The user edits the file in an editor while the app runs; no key is pressed.
+        good = (
+            path.read_text().replace("TF-IDF vs learned embeddings", "TF-IDF, revisited")
+            + '\n# by hand\n[[entry]]\nid = 7\ntitle = "Lion"\npriority = 1\n'
+        )
+        path.write_text(good)
+        await wait_for(pilot, lambda: 7 in ids(app), "the hand-added entry to be listed")
+        assert ids(app) == [7, 3, 1, 2, 4]
+        assert row_text(app, ids(app).index(4))[-1] == "TF-IDF, revisited"
+        assert tab._cursor_id() == 4 and tab._selected == {2}  # cursor and selection kept
+        # A typo saved by hand: one line naming it, the last good list stays, and the
+        # app writes nothing over the user's file.
+        broken = good.replace('title = "Lion"', 'title = "Lion')
+        path.write_text(broken)
+        status = app.query_one("#alt-status")
+        await wait_for(pilot, lambda: "line" in str(status.render()), "the error line")
+        line = broken.splitlines().index('title = "Lion') + 1
+        assert f"line {line}" in str(status.render())
+        assert ids(app) == [7, 3, 1, 2, 4] and tab._selected == {2}
+        await pilot.press("s")  # refused: no picker, nothing written
+        assert len(app.screen_stack) == 1
+        assert path.read_text() == broken
+        # Fixed by hand: the error goes and the fixed list is shown.
+        path.write_text(good.replace('title = "Lion"', 'title = "Lion (fixed)"'))
+        await wait_for(pilot, lambda: "line" not in str(status.render()), "the error to clear")
+        await wait_for(pilot, lambda: "Lion (fixed)" in row_text(app, 0)[-1], "the fix")
+        assert tab._cursor_id() == 4
+
+
 async def test_open_link_copies_and_shows_url(tmp_path: Path) -> None:
     app = AltHarness(seed(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -323,6 +388,20 @@ async def test_import_and_export(tmp_path: Path) -> None:
         await pilot.press("x", "ctrl+u", *"list.md", "enter")
         await settle(pilot, app)
         assert "| 5 | RMSNorm |" in (tmp_path / "list.md").read_text()
+
+
+def test_detail_lines_show_latex_decoded() -> None:
+    from waitwise_tui.core.alternatives.bibtex import parse_bibtex
+
+    (entry,) = parse_bibtex(
+        r"@inproceedings{k, title={Prompt \& Predict}, author={J{\"u}rgen Schmidhuber},"
+        r" booktitle={Proc.\ {ICML}}, year=2021, note={arXiv:2102.00001}}"
+    ).entries
+    assert entry.title == "Prompt & Predict"
+    assert (
+        detail_lines(entry)[0]
+        == "#0 · Jürgen Schmidhuber · 2021 · Proc. ICML · other · arXiv:2102.00001"
+    )
 
 
 def test_fit_words() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from waitwise_tui.core.alternatives.bibtex import parse_bibtex, to_bibtex
@@ -54,7 +55,13 @@ def test_import_reads_fields_and_reports_malformed() -> None:
     assert lora.arxiv_id == "2106.09685v2" and lora.primary_class == "cs.CL"
     assert lora.tags == ("peft", "lora") and lora.kind == "architecture"
     assert norm.doi == "10.48550/ARXIV.1607.06450" and norm.arxiv_id == "1607.06450"
-    assert norm.notes == "Used in every transformer"
+    # The BibTeX note stays a BibTeX field (exported as it came); notes are the user's.
+    assert norm.notes == "" and norm.bib_field("note") == "Used in every transformer"
+    assert (lora.cite_key, lora.entry_type, norm.entry_type) == (
+        "hu2021lora",
+        "article",
+        "inproceedings",
+    )
     assert again.arxiv_id == "2106.09685v1"
     assert old.arxiv_id == "hep-th/9901001" and old.primary_class == "hep-th"
     assert len(parsed.malformed) == 2
@@ -91,10 +98,25 @@ def test_round_trip() -> None:
                 assert after.title == "Title with unbalanced brace"
                 continue
             assert getattr(after, name) == getattr(before, name), name
-        assert after.url == before.link
+        assert after.url == (before.url if before.bibtex else before.link)
 
 
 def test_citation_keys_are_unique() -> None:
     entries = [Entry(i, "Same Title", authors=("Doe, J.",), year=2020) for i in (1, 2, 3)]
     keys = [line for line in to_bibtex(entries).splitlines() if line.startswith("@misc{")]
     assert keys == ["@misc{doe2020same,", "@misc{doe2020samea,", "@misc{doe2020sameb,"]
+
+
+def test_tags_are_exported_as_keywords() -> None:
+    import bibtexparser
+
+    imported = parse_bibtex(
+        "@article{hu2021lora, title = {LoRA}, year = {2021}, keywords = {peft; lora}}"
+    ).entries[0]
+    assert imported.tags == ("peft", "lora")
+    unchanged = bibtexparser.parse_string(to_bibtex([imported])).entries[0]
+    assert unchanged["keywords"] == "peft; lora"  # as imported, verbatim
+    retagged = replace(imported, tags=("peft", "adapters"))
+    made = Entry(2, "Lion", tags=("optim", "sign"), year=2023)
+    parsed = bibtexparser.parse_string(to_bibtex([retagged, made])).entries
+    assert [p["keywords"] for p in parsed] == ["peft, adapters", "optim, sign"]

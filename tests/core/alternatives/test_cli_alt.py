@@ -66,6 +66,24 @@ def test_import_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "| 1 | Adam |" in (tmp_path / "list.md").read_text()
 
 
+def test_real_bib_round_trips_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bibtexparser
+
+    bib = Path(__file__).parent / "bib" / "kvbench-references.bib"
+    assert alt(tmp_path, "import", str(bib)) == 0
+    assert "20 added" in capsys.readouterr().out
+    out = tmp_path / "out.bib"
+    assert alt(tmp_path, "export", "--bibtex", "-o", str(out)) == 0
+
+    def records(text: str) -> dict:
+        entries = bibtexparser.parse_string(text).entries
+        return {e.key: (e.entry_type, {f.key: f.value for f in e.fields}) for e in entries}
+
+    assert records(out.read_text()) == records(bib.read_text())
+
+
 def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert alt(tmp_path, "add", "not a reference") == 2
     assert "not an arXiv id" in capsys.readouterr().err

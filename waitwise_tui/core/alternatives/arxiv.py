@@ -67,6 +67,38 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
     return ArxivId(match.group("base"), match.group("version") or "")
 
 
+# An arXiv id inside free text: "arXiv preprint arXiv:2307.03987", "arXiv:hep-th/9901001v2",
+# "\\url{https://arxiv.org/abs/2106.09685v2}", "10.48550/arXiv.1607.06450", "abs/1607.06450".
+_ID_TEXT = r"(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?"
+_ARXIV_IN_TEXT = re.compile(
+    rf"(?:arxiv\.org/(?:abs|pdf|html|format)/|(?<![a-z])arxiv\s*[:.]?\s*|\babs/)"
+    rf"(?P<id>{_ID_TEXT})(?![\d])",
+    re.IGNORECASE,
+)
+_DOI_IN_TEXT = re.compile(r"(?:doi\.org/|\bdoi:\s*)(?P<doi>10\.\d{4,9}/[^\s{}\\]+)", re.I)
+
+
+def find_arxiv_id(text: str) -> ArxivId | None:
+    """The first arXiv id written inside free text (a BibTeX journal, note or URL)."""
+    for match in _ARXIV_IN_TEXT.finditer(text):
+        candidate = match.group("id")
+        if "/" in candidate:
+            # Old-style archive names are lower case; the regex is case-blind for "arXiv".
+            archive, rest = candidate.split("/", 1)
+            candidate = archive.split(".")[0].lower() + archive[len(archive.split(".")[0]) :]
+            candidate = f"{candidate}/{rest}"
+        parsed = parse_arxiv_id(candidate)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def find_doi(text: str) -> str:
+    """The first DOI written inside free text as ``doi:...`` or a doi.org URL, else ""."""
+    match = _DOI_IN_TEXT.search(text)
+    return normalize_doi(match.group("doi").rstrip(".,;)")) if match else ""
+
+
 def arxiv_base(text: str) -> str:
     """The version-less form of an arXiv id string, for duplicate checks ("" if none)."""
     parsed = parse_arxiv_id(text) if text else None

@@ -1,9 +1,13 @@
 """BibTeX import and export of alternatives entries (offline, through bibtexparser 2).
 
-Import maps the common fields (title, author, year, doi, url, eprint, keywords, note)
-onto entries and reports every block it could not read with its line. Export writes
-``@misc`` records; arXiv entries carry ``eprint``, ``archivePrefix`` and
-``primaryClass`` so reference managers recognise them.
+Import is lossless: an entry keeps its citation key, its entry type and every field as
+written (``Entry.bibtex``); title, authors, year, arXiv id, DOI and URL are read from
+them for the list (LaTeX decoded for display). arXiv ids and DOIs are looked for in
+``eprint``, ``arxiv``, ``journal``, ``note``, ``howpublished``, ``url``, ``doi`` (and
+DBLP's ``volume = {abs/...}``). Export writes an imported entry back as it came, with
+only the fields the user changed in the app rewritten, and its other imported keys in
+biblatex's ``ids`` field; entries made in the app become ``@misc`` records whose arXiv
+ids carry ``eprint``, ``archivePrefix`` and ``primaryClass``.
 """
 
 from __future__ import annotations
@@ -14,14 +18,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from waitwise_tui.core.alternatives.arxiv import (
-    arxiv_base,
+    find_arxiv_id,
+    find_doi,
     normalize_doi,
     parse_arxiv_id,
     parse_reference,
 )
-from waitwise_tui.core.alternatives.model import Entry, is_placeholder_title
+from waitwise_tui.core.alternatives.latex import latex_to_text
+from waitwise_tui.core.alternatives.model import Entry, citation_key_base, unique_key
 
-_BRACES = re.compile(r"(?<!\\)[{}]")
+# Where an arXiv id may be written, in the order they are trusted.
+ARXIV_FIELDS = ("eprint", "arxiv", "arxivid", "url", "doi", "journal", "note", "howpublished")
+DOI_FIELDS = ("doi", "url", "note", "howpublished", "journal")
 
 
 @dataclass
@@ -50,6 +58,7 @@ def parse_bibtex(text: str, *, kind: str = "other", tags: Iterable[str] = ()) ->
     for block in library.blocks:
         line = (block.start_line or 0) + 1
         bib: BibEntry | None = None
+        raw = False
         if isinstance(block, BibEntry):
             bib = block
         elif isinstance(block, DuplicateBlockKeyBlock):
@@ -57,6 +66,7 @@ def parse_bibtex(text: str, *, kind: str = "other", tags: Iterable[str] = ()) ->
             # same paper are merged later by arXiv id or DOI.
             candidate = block.ignore_error_block
             bib = candidate if isinstance(candidate, BibEntry) else None
+            raw = True
         elif isinstance(block, ParsingFailedBlock):
             error = block.error
             reason = (getattr(error, "abort_reason", "") or str(error)).strip().splitlines()
@@ -66,25 +76,29 @@ def parse_bibtex(text: str, *, kind: str = "other", tags: Iterable[str] = ()) ->
             continue
         if bib.entry_type.lower() in ("comment", "string", "preamble"):
             continue
-        entry, problem = _entry_from_bib(bib, kind=kind, tags=tuple(tags))
-        if entry is None:
-            result.malformed.append(f"line {line}: @{bib.entry_type}{{{bib.key}}}: {problem}")
+        fields = tuple(
+            (f.key, _unenclose(str(f.value)) if raw else str(f.value)) for f in bib.fields
+        )
+        entry = Entry(
+            id=0,
+            title="",
+            kind=kind,
+            cite_key=bib.key,
+            entry_type=bib.entry_type,
+            bibtex=fields,
+        )
+        entry = readable(entry, tags=tuple(tags))
+        if not entry.title:
+            result.malformed.append(f"line {line}: @{bib.entry_type}{{{bib.key}}}: no title")
         else:
             result.entries.append(entry)
     return result
 
 
-def _field(bib, name: str) -> str:
-    for key, value in bib.items():
-        if key.lower() == name:
-            text = _unenclose(str(value).strip())
-            return " ".join(text.split()) if name != "note" else text.strip()
-    return ""
-
-
 def _unenclose(text: str) -> str:
     # Blocks with a repeated key skip the parser's middlewares and keep their
     # enclosing braces or quotes.
+    text = text.strip()
     if len(text) >= 2 and (text[0], text[-1]) in (("{", "}"), ('"', '"')):
         inner = text[1:-1]
         depth = 0
@@ -96,50 +110,68 @@ def _unenclose(text: str) -> str:
     return text
 
 
-def _entry_from_bib(bib, *, kind: str, tags: tuple[str, ...]) -> tuple[Entry | None, str]:
-    title = _BRACES.sub("", _field(bib, "title")).strip()
+def readable(entry: Entry, *, tags: tuple[str, ...] = ()) -> Entry:
+    """``entry`` with its list fields read from its raw BibTeX fields (LaTeX decoded)."""
+    from dataclasses import replace
+
+    get = entry.bib_field
     arxiv = None
-    eprint = _field(bib, "eprint")
-    prefix = _field(bib, "archiveprefix").lower()
-    if eprint and prefix in ("", "arxiv"):
-        arxiv = parse_arxiv_id(eprint)
-    doi = normalize_doi(_field(bib, "doi"))
-    url = _field(bib, "url")
-    if arxiv is None and url:
-        ref = parse_reference(url)
-        arxiv = ref.arxiv_id if ref else None
+    prefix = (get("archiveprefix") or get("eprinttype")).lower()
+    for name in ARXIV_FIELDS:
+        value = get(name)
+        if not value or (name == "eprint" and prefix not in ("", "arxiv")):
+            continue
+        arxiv = parse_arxiv_id(value) if name in ("eprint", "arxiv", "arxivid") else None
+        arxiv = arxiv or find_arxiv_id(value)
+        if arxiv is not None:
+            break
+    if arxiv is None and latex_to_text(get("journal")).lower() in ("corr", "arxiv"):
+        arxiv = find_arxiv_id(get("volume"))  # DBLP: journal = {CoRR}, volume = {abs/...}
+    doi = normalize_doi(_unurl(get("doi")))
+    for name in DOI_FIELDS:
+        doi = doi or find_doi(get(name))
     if arxiv is None and doi:
         ref = parse_reference(doi)
         arxiv = ref.arxiv_id if ref else None
-    if not title:
-        return None, "no title"
-    year_text = _field(bib, "year")
-    year = int(year_text) if year_text.isdigit() else None
-    authors = tuple(
-        _BRACES.sub("", a).strip()
-        for a in re.split(r"\s+and\s+", _field(bib, "author"))
-        if a.strip()
-    )
-    keywords = tuple(k.strip() for k in re.split(r"[,;]", _field(bib, "keywords")) if k.strip())
-    primary = _field(bib, "primaryclass") or (arxiv.archive if arxiv else "")
-    entry = Entry(
-        id=0,
-        title=title,
-        kind=kind,
+    year = re.search(r"\d{4}", get("year"))
+    keywords = tuple(k.strip() for k in re.split(r"[,;]", get("keywords")) if k.strip())
+    return replace(
+        entry,
+        title=latex_to_text(get("title")),
         arxiv_id=str(arxiv) if arxiv else "",
         doi=doi,
-        url=url,
-        authors=authors,
-        year=year,
+        url=_unurl(get("url")),
+        authors=tuple(latex_to_text(a) for a in split_authors(get("author")) if a.strip()),
+        year=int(year.group()) if year else None,
         tags=tags + tuple(k for k in keywords if k not in tags),
-        primary_class=primary,
-        notes=_field(bib, "note"),
+        primary_class=get("primaryclass") or (arxiv.archive if arxiv else ""),
     )
-    return entry, ""
+
+
+def _unurl(text: str) -> str:
+    match = re.fullmatch(r"\s*\\url\{(.*)\}\s*", text)
+    return (match.group(1) if match else text).strip()
+
+
+def split_authors(text: str) -> list[str]:
+    """Names of a BibTeX author list, split on ``and`` outside braces."""
+    names, depth, start = [], 0, 0
+    for match in re.finditer(r"[{}]|\s+and\s+", text):
+        token = match.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            names.append(text[start : match.start()])
+            start = match.end()
+    names.append(text[start:])
+    return [" ".join(n.split()) for n in names if n.strip()]
 
 
 def to_bibtex(entries: Iterable[Entry]) -> str:
-    """The entries as BibTeX ``@misc`` records with unique citation keys."""
+    """The entries as BibTeX: imported ones as they came (with the user's changes), the
+    others as ``@misc``; citation keys unique in the output."""
     import bibtexparser
     from bibtexparser.model import Entry as BibEntry
     from bibtexparser.model import Field
@@ -147,26 +179,50 @@ def to_bibtex(entries: Iterable[Entry]) -> str:
     library = bibtexparser.Library()
     used: set[str] = set()
     for entry in entries:
-        fields = [Field("title", "{" + _escape(entry.title) + "}")]
-        if entry.authors:
-            fields.append(Field("author", _escape(" and ".join(entry.authors))))
-        if entry.year is not None:
-            fields.append(Field("year", str(entry.year)))
-        arxiv = parse_arxiv_id(entry.arxiv_id) if entry.arxiv_id else None
-        if arxiv is not None:
-            fields.append(Field("eprint", str(arxiv)))
-            fields.append(Field("archivePrefix", "arXiv"))
-            primary = entry.primary_class or arxiv.archive
-            if primary:
-                fields.append(Field("primaryClass", primary))
-        if entry.doi:
-            fields.append(Field("doi", entry.doi))
-        if entry.link:
-            fields.append(Field("url", entry.link))
-        if entry.tags:
-            fields.append(Field("keywords", _escape(", ".join(entry.tags))))
-        library.add(BibEntry("misc", _citation_key(entry, used), fields))
+        fields = [Field(k, v) for k, v in _fields(entry)]
+        key = unique_key(entry.cite_key or citation_key_base(entry), used)
+        used.add(key)
+        library.add(BibEntry(entry.entry_type or "misc", key, fields))
     return bibtexparser.write_string(library)
+
+
+def _fields(entry: Entry) -> list[tuple[str, str]]:
+    fields = dict(entry.bibtex)  # insertion order = the imported order
+    names = {k.lower(): k for k in fields}
+    was = readable(Entry(0, "", bibtex=entry.bibtex)) if entry.bibtex else Entry(0, "")
+
+    def put(name: str, value: str) -> None:
+        fields[names.get(name.lower(), name)] = value
+
+    if entry.title != was.title:
+        put("title", "{" + _escape(entry.title) + "}")
+    if entry.authors != was.authors and entry.authors:
+        put("author", _escape(" and ".join(entry.authors)))
+    if entry.year != was.year and entry.year is not None:
+        put("year", str(entry.year))
+    arxiv = parse_arxiv_id(entry.arxiv_id) if entry.arxiv_id else None
+    if arxiv is not None and entry.arxiv_id != was.arxiv_id:
+        put("eprint", str(arxiv))
+        put("archivePrefix", "arXiv")
+        primary = entry.primary_class or arxiv.archive
+        if primary:
+            put("primaryClass", primary)
+    if entry.doi and entry.doi.lower() != was.doi.lower():
+        put("doi", entry.doi)
+    if not entry.bibtex:
+        if entry.link:
+            put("url", entry.link)
+        if entry.tags:
+            put("keywords", _escape(", ".join(entry.tags)))
+    else:
+        if entry.url and entry.url != was.url:
+            put("url", entry.url)
+        if entry.tags != was.tags:
+            # Tags changed in the app (or given at import): BibTeX's keywords field.
+            put("keywords", _escape(", ".join(entry.tags)))
+    if entry.cite_aliases and "ids" not in names:
+        put("ids", ", ".join(entry.cite_aliases))
+    return list(fields.items())
 
 
 def _escape(text: str) -> str:
@@ -174,23 +230,3 @@ def _escape(text: str) -> str:
     if text.count("{") != text.count("}"):
         text = text.replace("{", "").replace("}", "")
     return " ".join(text.split())
-
-
-def _citation_key(entry: Entry, used: set[str]) -> str:
-    surname = ""
-    if entry.authors:
-        first = entry.authors[0]
-        surname = first.split(",")[0] if "," in first else first.split()[-1]
-    if is_placeholder_title(entry):
-        word = arxiv_base(entry.arxiv_id) or entry.doi
-    else:
-        word = next((w for w in re.findall(r"[A-Za-z0-9]+", entry.title) if len(w) > 3), "")
-    base = re.sub(r"[^a-z0-9]", "", f"{surname}{entry.year or ''}{word}".lower()) or "entry"
-    base = f"{base}{entry.id}" if base == "entry" else base
-    key = base
-    suffix = ord("a")
-    while key in used:
-        key = f"{base}{chr(suffix)}"
-        suffix += 1
-    used.add(key)
-    return key

@@ -1,8 +1,14 @@
 """Reading-list entries: what an entry holds, its allowed kinds and statuses, and how
-two records of the same paper merge (the oldest id and the user's fields win)."""
+two records of the same paper merge (the oldest id and the user's fields win).
+
+An entry imported from BibTeX keeps its record whole beside the reading-list fields:
+its citation key, its entry type and every field verbatim (``bibtex``), so export can
+give the user's LaTeX paper back the same record. Title, authors and year are the
+readable (LaTeX-decoded) forms of those fields."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -11,6 +17,7 @@ from typing import Any
 from waitwise_tui.core.alternatives.arxiv import (
     ArxivMetadata,
     Reference,
+    arxiv_base,
     parse_arxiv_id,
 )
 
@@ -52,7 +59,27 @@ class Entry:
     added: datetime | None = None
     updated: datetime | None = None
     notes: str = ""  # Markdown
+    cite_key: str = ""  # the BibTeX key export writes; never changes once given
+    cite_aliases: tuple[str, ...] = ()  # other keys this paper was imported under
+    entry_type: str = ""  # BibTeX entry type as imported ("article"); "" for app-made
+    bibtex: tuple[tuple[str, str], ...] = ()  # imported (field, raw value), in order
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys, kept as found
+
+    def bib_field(self, name: str) -> str:
+        """The raw value of an imported BibTeX field (any case), "" if absent."""
+        wanted = name.lower()
+        return next((value for key, value in self.bibtex if key.lower() == wanted), "")
+
+    @property
+    def venue(self) -> str:
+        """Where it appeared (journal, booktitle or publisher), LaTeX decoded."""
+        from waitwise_tui.core.alternatives.latex import latex_to_text
+
+        for name in ("journal", "booktitle", "publisher", "howpublished"):
+            value = self.bib_field(name)
+            if value:
+                return latex_to_text(value)
+        return ""
 
     @property
     def link(self) -> str:
@@ -76,6 +103,13 @@ def merge_entries(kept: Entry, incoming: Entry) -> Entry:
         title = incoming.title
     tags = kept.tags + tuple(t for t in incoming.tags if t not in kept.tags)
     links = kept.links + tuple(x for x in incoming.links if x not in kept.links)
+    cite_key = kept.cite_key or incoming.cite_key
+    known = {cite_key, *kept.cite_aliases}
+    aliases = list(kept.cite_aliases)
+    for key in (incoming.cite_key, *incoming.cite_aliases):
+        if key and key not in known:
+            aliases.append(key)
+            known.add(key)
     return replace(
         kept,
         title=title,
@@ -89,6 +123,10 @@ def merge_entries(kept: Entry, incoming: Entry) -> Entry:
         tags=tags,
         links=links,
         notes=kept.notes or incoming.notes,
+        cite_key=cite_key,
+        cite_aliases=tuple(aliases),
+        entry_type=kept.entry_type or incoming.entry_type,
+        bibtex=kept.bibtex or incoming.bibtex,
     )
 
 
@@ -170,3 +208,60 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
         "priority": entry.priority,
         "tags": list(entry.tags),
     }
+
+
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "for",
+        "to",
+        "and",
+        "with",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "via",
+        "using",
+        "towards",
+        "toward",
+    ]
+)
+
+
+def citation_key_base(entry: Entry) -> str:
+    """The usual ``authorYEARword`` key for an entry (``hu2021lora``), before uniqueness."""
+    import unicodedata
+
+    surname = ""
+    if entry.authors:
+        first = re.sub(r"\s+(et\s+al\.?|and\s+others)$", "", entry.authors[0].strip())
+        surname = first.split(",")[0] if "," in first else (first.split() or [""])[-1]
+    if is_placeholder_title(entry):
+        word = arxiv_base(entry.arxiv_id) or entry.doi
+    else:
+        words = re.findall(r"[^\W_]+", entry.title)
+        word = next((w for w in words if w.lower() not in _STOPWORDS), "")
+    text = unicodedata.normalize("NFKD", f"{surname}{entry.year or ''}{word}")
+    return re.sub(r"[^a-z0-9]", "", text.encode("ascii", "ignore").decode().lower())
+
+
+def unique_key(base: str, used: set[str]) -> str:
+    """``base``, or ``base`` with the first free suffix a, b, ..., z, aa, ab, ..."""
+    base = base or "entry"
+    key, n = base, 0
+    while key in used:
+        n += 1
+        suffix, rest = "", n
+        while rest:
+            rest, digit = divmod(rest - 1, 26)
+            suffix = chr(ord("a") + digit) + suffix
+        key = base + suffix
+    return key

@@ -3,9 +3,12 @@
 The table shows the store file (``core.alternatives``); every change runs in a thread
 worker that loads the file, applies the change and writes it back, so hand edits made
 meanwhile are kept and a broken file is never overwritten (the last good state stays on
-screen with the error in the status line). Workers reach the tab by posting dataclass
-messages: ``Loaded`` (a store or the error reading it), ``_Notice`` (a line to show) and
-``_LookUp`` (entries to complete from arXiv).
+screen with the error in the status line). A ``Poller`` thread stats the file every
+``watch_interval`` seconds and reloads it when its stamp (inode, mtime, ctime, size)
+changed, so a hand edit shows up without a key press; the cursor stays on its entry.
+Workers reach the tab by posting dataclass messages: ``Loaded`` (a store or the error
+reading it), ``_Notice`` (a line to show) and ``_LookUp`` (entries to complete from
+arXiv).
 """
 
 from __future__ import annotations
@@ -34,13 +37,16 @@ from waitwise_tui.core.alternatives.model import SORT_KEYS, Entry, apply_metadat
 from waitwise_tui.core.alternatives.query import Filter, parse_filter, pick_read_now, sort_entries
 from waitwise_tui.core.alternatives.store import (
     AlternativesList,
+    FileStamp,
     StoreError,
+    file_stamp,
     load_list,
     update_list,
 )
 from waitwise_tui.core.atomic import atomic_write_text
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
+from waitwise_tui.ui.poller import Poller
 from waitwise_tui.ui.prompts import TextPrompt
 from waitwise_tui.ui.screens import ConfirmScreen
 from waitwise_tui.ui.tabs import TabCommands, TabWidget
@@ -121,9 +127,14 @@ class AlternativesTab(TabWidget):
         store: AlternativesList | None
         error: str | None
         note: str | None = None
+        stamp: FileStamp | None = None  # the file's stamp when it was read or written
+        polled: bool = False  # from the watcher: it waits until this is handled
 
-    def __init__(self, ctx: Any, *, id: str | None = None) -> None:
+    def __init__(self, ctx: Any, *, id: str | None = None, watch_interval: float = 2.0) -> None:
         super().__init__(ctx, id=id)
+        self.watch_interval = watch_interval
+        self._watcher: Poller | None = None
+        self._seen_stamp: FileStamp | None = None
         self._store = AlternativesList()
         self._error: str | None = None
         self._reported_problems: list[str] = []
@@ -154,6 +165,15 @@ class AlternativesTab(TabWidget):
         table.add_column("title", key="title", width=self._title_width())
         self._render_status()
         self.reload()
+        if self.watch_interval > 0:
+            self._watcher = Poller(
+                self._watch_once, lambda: self.watch_interval, name="waitwise-alternatives"
+            )
+            self._watcher.start()
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
 
     # ------------------------------------------------------------ hooks
 
@@ -167,15 +187,35 @@ class AlternativesTab(TabWidget):
     @work(thread=True, exclusive=True, group="alternatives-load", exit_on_error=False)
     def reload(self) -> None:
         """Read the store file again (thread worker)."""
+        self._read(polled=False)
+
+    def _watch_once(self) -> None:
+        """The watcher's poll, on its thread: a ``stat``; the file is read only when its
+        stamp is not the one last shown (a hand edit, another writer)."""
+        if self._stamp() == self._seen_stamp:
+            if self._watcher is not None:
+                self._watcher.handled()  # the usual case: nothing posted, nothing drawn
+            return
+        self._read(polled=True)
+
+    def _stamp(self) -> FileStamp | None:
+        try:
+            return file_stamp(self.path)
+        except OSError:
+            return None
+
+    def _read(self, *, polled: bool) -> None:
         # Reading and posting under the write lock keeps the messages in file order,
-        # so a slow read never replaces a newer state written meanwhile.
+        # so a slow read never replaces a newer state written meanwhile. The stamp is
+        # taken first: a change during the read is seen by the next poll.
         with self._write_lock:
+            stamp = self._stamp()
             try:
                 store = load_list(self.path)
             except StoreError as exc:
-                self.post_message(self.Loaded(None, str(exc)))
+                self.post_message(self.Loaded(None, str(exc), stamp=stamp, polled=polled))
                 return
-            self.post_message(self.Loaded(store, None))
+            self.post_message(self.Loaded(store, None, stamp=stamp, polled=polled))
 
     @work(thread=True, group="alternatives-write", exit_on_error=False)
     def _change(
@@ -202,7 +242,7 @@ class AlternativesTab(TabWidget):
             except OSError as exc:
                 self.post_message(self.Loaded(None, None, note=f"Not saved: {exc.strerror or exc}"))
                 return
-            self.post_message(self.Loaded(store, None, note=describe(result)))
+            self.post_message(self.Loaded(store, None, note=describe(result), stamp=self._stamp()))
 
     @on(_Notice)
     def _noticed(self, message: _Notice) -> None:
@@ -211,6 +251,14 @@ class AlternativesTab(TabWidget):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         message.stop()
+        if message.polled and self._watcher is not None:
+            # The next poll starts only after this one is handled: polls never overlap.
+            self._watcher.handled()
+        if message.stamp is not None or message.polled:
+            self._seen_stamp = message.stamp
+        same = message.store is not None and message.store == self._store
+        if message.polled and same and self._error is None:
+            return  # the same list (a touch, a write of the same text): nothing to draw
         if message.note:
             failed = message.note.startswith(("Not saved", "Entry #"))
             self.notify(message.note, severity="error" if failed else "information", markup=False)
@@ -626,13 +674,16 @@ class AlternativesTab(TabWidget):
 
 
 def detail_lines(entry: Entry) -> list[str]:
-    """Up to three plain lines about an entry: who/when/where, links, first note line."""
+    """Up to three plain lines about an entry: who/when/where, links, first note line.
+    Authors, title and venue of an imported entry are already LaTeX-decoded."""
     facts = [f"#{entry.id}"]
     if entry.authors:
         more = " et al." if len(entry.authors) > 1 else ""
         facts.append(entry.authors[0] + more)
     if entry.year is not None:
         facts.append(str(entry.year))
+    if entry.venue:
+        facts.append(entry.venue)
     facts.append(entry.kind)
     if entry.arxiv_id:
         facts.append(f"arXiv:{entry.arxiv_id}")

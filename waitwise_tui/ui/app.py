@@ -26,12 +26,14 @@ from textual.containers import Container, VerticalScroll
 from textual.lazy import Lazy
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs, TextArea
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.footer import AppFooter
 from waitwise_tui.ui.messages import EventBroadcast, RecordEvent
 from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, command_providers, load_tab
 from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
@@ -53,9 +55,11 @@ class WaitwiseApp(App[int]):
     COMMANDS = App.COMMANDS | command_providers()
     TITLE = "waitwise"
     BINDINGS = [
+        Binding("escape", "leave_field", "Leave", id="app.leave"),
+        Binding("escape", "to_tab_bar", "Tab bar", id="app.tab_bar"),
         Binding("q", "request_quit", "Quit", id="app.quit"),
         Binding(
-            "ctrl+q", "request_quit", "Quit", show=False, priority=True, id="app.quit_anywhere"
+            "ctrl+q", "quit_anywhere", "Quit", show=False, priority=True, id="app.quit_anywhere"
         ),
         Binding("question_mark", "help", "Help", id="app.help"),
         *(
@@ -66,6 +70,11 @@ class WaitwiseApp(App[int]):
         Binding("M", "cycle_layout", "Layout", show=False, id="app.layout"),
     ]
     LAYOUTS = ("", "only-monitor", "only-tabs")
+    # Actions of the app's plain keys: while a text field or editor has focus (read-only
+    # too) these keys are the user's text, never a command; ctrl/F keys still act.
+    PLAIN_KEY_ACTIONS = frozenset(
+        {"request_quit", "help", "switch_tab", "start_demo", "cycle_layout"}
+    )
 
     def __init__(
         self,
@@ -109,7 +118,7 @@ class WaitwiseApp(App[int]):
                 with Lazy(TabbedContent(id="todo", initial=self._first_pane())):
                     for spec in self.tab_specs:
                         yield TabPane(spec.title, id=f"tab-{spec.name}")
-        yield Lazy(Footer())
+        yield Lazy(AppFooter())
 
     def _mount_runs_panel(self) -> None:
         # Its module (and the run readers it pulls in) is imported only now.
@@ -293,6 +302,54 @@ class WaitwiseApp(App[int]):
         if following:
             main.add_class(following)
         self.notify(f"layout: {following.replace('-', ' ') or 'monitor and tabs'}", timeout=2)
+
+    # -- focus ----------------------------------------------------------------
+
+    def _typing(self) -> bool:
+        """A text field or editor has focus: plain keys are text, not commands."""
+        return isinstance(self.focused, (Input, TextArea))
+
+    def _focused_tab(self) -> TabWidget | None:
+        focused = self.focused
+        if focused is None:
+            return None
+        if isinstance(focused, TabWidget):
+            return focused
+        return next((a for a in focused.ancestors if isinstance(a, TabWidget)), None)
+
+    def _tab_bar(self) -> Widget | None:
+        tabbed = self._tabbed()
+        if tabbed is None or not tabbed.display:
+            return None
+        bars = tabbed.query(Tabs)
+        return bars.first() if bars else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.PLAIN_KEY_ACTIONS and self._typing():
+            return False
+        if action == "leave_field":
+            return self._typing()
+        if action == "to_tab_bar":
+            bar = self._tab_bar()
+            return not self._typing() and bar is not None and not bar.has_focus
+        return True
+
+    def action_leave_field(self) -> None:
+        """Escape in a text field or editor: back to its tab (else to the tab bar)."""
+        tab = self._focused_tab()
+        if tab is not None and tab.focus_home():
+            return
+        self.action_to_tab_bar()
+
+    def action_to_tab_bar(self) -> None:
+        bar = self._tab_bar()
+        if bar is not None:
+            bar.focus()
+        else:
+            self.screen.set_focus(None)
+
+    def action_quit_anywhere(self) -> None:
+        self.action_request_quit()
 
     def action_switch_tab(self, number: int) -> None:
         if 1 <= number <= len(self.tab_specs):

@@ -144,3 +144,18 @@ async def test_app_keys_are_text_in_a_modal_input(tmp_path) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(app.screen_stack) == 1, "the modal to close")
         assert tab.editor.text == ""
+
+
+async def test_help_headings_are_words(tmp_path) -> None:
+    ctx = make_context(tmp_path, gpus=None, now=lambda: TODAY)
+    app = make_app(ctx, tabs=("tuner", "notes"), initial_tab="tuner")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tabs_ready(pilot)
+        titles = [title for title, rows in app.binding_sections() if rows]
+        assert {
+            "Everywhere",
+            "Tuner tab",
+            "Notes tab",
+            "GPU and host (when the monitor has focus)",
+        } <= set(titles)
+        assert not [t for t in titles if " " not in t and t != "Everywhere"], titles

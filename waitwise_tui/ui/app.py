@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import gc
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from functools import partial
@@ -495,9 +496,22 @@ class WaitwiseApp(App[int]):
                 continue
             seen.add(cls)
             if cls.__module__.startswith("waitwise_tui"):
-                title = getattr(cls, "HELP_TITLE", cls.__name__)
-                sections.append((title, rows(cls.BINDINGS)))
+                sections.append((self._help_title(widget), rows(cls.BINDINGS)))
         return sections
+
+    def _help_title(self, widget: Widget) -> str:
+        """A help heading in words: a tab's title, a widget's HELP_TITLE, else its
+        class name split into words ("GpuPanel" -> "Gpu panel")."""
+        if isinstance(widget, TabWidget):
+            name = (widget.id or "").removeprefix("tabw-")
+            titles = {spec.name: spec.title for spec in self.tab_specs}
+            if name in titles:
+                return f"{titles[name]} tab"
+        title = getattr(type(widget), "HELP_TITLE", None)
+        if title:
+            return title
+        words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", type(widget).__name__)
+        return " ".join(words).capitalize() if words else type(widget).__name__
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -232,6 +232,29 @@ async def test_snapshot_inserts_block_at_cursor(tmp_path) -> None:
         assert not any(line.startswith("- git") for line in lines)
 
 
+async def test_snapshot_goes_on_its_own_lines_never_splitting_one(tmp_path) -> None:
+    app = _app(tmp_path)
+    block = "### Snapshot 2026-03-14 09:26:53"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        editor = app.tab.editor
+        editor.load_text("first line\nsecond line")
+        editor.move_cursor((0, 5))  # mid-line: the block goes after this line
+        await pilot.press("ctrl+t")
+        await _settle(app, pilot)
+        assert editor.text.splitlines() == ["first line", block, "second line"]
+        assert editor.cursor_location == (2, 0)
+        editor.move_cursor((2, 0))  # at a line's start: the block goes before it
+        await pilot.press("ctrl+t")
+        await _settle(app, pilot)
+        assert editor.text.splitlines() == ["first line", block, block, "second line"]
+        editor.move_cursor((3, 3))  # mid-way on the last line, no newline after it
+        await pilot.press("ctrl+t")
+        await _settle(app, pilot)
+        assert editor.text.splitlines() == ["first line", block, block, "second line", block]
+        assert editor.text.endswith("\n")
+
+
 async def test_snapshot_without_sources_has_only_the_time(tmp_path) -> None:
     app = _app(tmp_path)  # no runs reading, no GPU
     async with app.run_test(size=(80, 24)) as pilot:

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import gc
 import os
+import re
 import subprocess
 from collections.abc import Iterable
 from functools import partial
@@ -26,12 +27,14 @@ from textual.containers import Container, VerticalScroll
 from textual.lazy import Lazy
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs, TextArea
 
 from waitwise_tui.config import Settings
 from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui import textual_patches
 from waitwise_tui.ui.context import AppContext
+from waitwise_tui.ui.footer import AppFooter
 from waitwise_tui.ui.messages import EventBroadcast, RecordEvent
 from waitwise_tui.ui.tabs import TABS, TabSpec, TabWidget, command_providers, load_tab
 from waitwise_tui.ui.themes import DEFAULT_THEME, load_themes
@@ -54,9 +57,11 @@ class WaitwiseApp(App[int]):
     COMMANDS = App.COMMANDS | command_providers()
     TITLE = "waitwise"
     BINDINGS = [
+        Binding("escape", "leave_field", "Leave", id="app.leave"),
+        Binding("escape", "to_tab_bar", "Tab bar", id="app.tab_bar"),
         Binding("q", "request_quit", "Quit", id="app.quit"),
         Binding(
-            "ctrl+q", "request_quit", "Quit", show=False, priority=True, id="app.quit_anywhere"
+            "ctrl+q", "quit_anywhere", "Quit", show=False, priority=True, id="app.quit_anywhere"
         ),
         Binding("question_mark", "help", "Help", id="app.help"),
         *(
@@ -67,6 +72,11 @@ class WaitwiseApp(App[int]):
         Binding("M", "cycle_layout", "Layout", show=False, id="app.layout"),
     ]
     LAYOUTS = ("", "only-monitor", "only-tabs")
+    # Actions of the app's plain keys: while a text field or editor has focus (read-only
+    # too) these keys are the user's text, never a command; ctrl/F keys still act.
+    PLAIN_KEY_ACTIONS = frozenset(
+        {"request_quit", "help", "switch_tab", "start_demo", "cycle_layout"}
+    )
 
     def __init__(
         self,
@@ -113,7 +123,7 @@ class WaitwiseApp(App[int]):
                 with Lazy(TabbedContent(id="todo", initial=self._first_pane())):
                     for spec in self.tab_specs:
                         yield TabPane(spec.title, id=f"tab-{spec.name}")
-        yield Lazy(Footer())
+        yield Lazy(AppFooter())
 
     def _mount_runs_panel(self) -> None:
         # Its module (and the run readers it pulls in) is imported only now.
@@ -302,6 +312,54 @@ class WaitwiseApp(App[int]):
             main.add_class(following)
         self.notify(f"layout: {following.replace('-', ' ') or 'monitor and tabs'}", timeout=2)
 
+    # -- focus ----------------------------------------------------------------
+
+    def _typing(self) -> bool:
+        """A text field or editor has focus: plain keys are text, not commands."""
+        return isinstance(self.focused, (Input, TextArea))
+
+    def _focused_tab(self) -> TabWidget | None:
+        focused = self.focused
+        if focused is None:
+            return None
+        if isinstance(focused, TabWidget):
+            return focused
+        return next((a for a in focused.ancestors if isinstance(a, TabWidget)), None)
+
+    def _tab_bar(self) -> Widget | None:
+        tabbed = self._tabbed()
+        if tabbed is None or not tabbed.display:
+            return None
+        bars = tabbed.query(Tabs)
+        return bars.first() if bars else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.PLAIN_KEY_ACTIONS and self._typing():
+            return False
+        if action == "leave_field":
+            return self._typing()
+        if action == "to_tab_bar":
+            bar = self._tab_bar()
+            return not self._typing() and bar is not None and not bar.has_focus
+        return True
+
+    def action_leave_field(self) -> None:
+        """Escape in a text field or editor: back to its tab (else to the tab bar)."""
+        tab = self._focused_tab()
+        if tab is not None and tab.focus_home():
+            return
+        self.action_to_tab_bar()
+
+    def action_to_tab_bar(self) -> None:
+        bar = self._tab_bar()
+        if bar is not None:
+            bar.focus()
+        else:
+            self.screen.set_focus(None)
+
+    def action_quit_anywhere(self) -> None:
+        self.action_request_quit()
+
     def action_switch_tab(self, number: int) -> None:
         if 1 <= number <= len(self.tab_specs):
             self._open_tab(self.tab_specs[number - 1].name)
@@ -474,9 +532,22 @@ class WaitwiseApp(App[int]):
                 continue
             seen.add(cls)
             if cls.__module__.startswith("waitwise_tui"):
-                title = getattr(cls, "HELP_TITLE", cls.__name__)
-                sections.append((title, rows(cls.BINDINGS)))
+                sections.append((self._help_title(widget), rows(cls.BINDINGS)))
         return sections
+
+    def _help_title(self, widget: Widget) -> str:
+        """A help heading in words: a tab's title, a widget's HELP_TITLE, else its
+        class name split into words ("GpuPanel" -> "Gpu panel")."""
+        if isinstance(widget, TabWidget):
+            name = (widget.id or "").removeprefix("tabw-")
+            titles = {spec.name: spec.title for spec in self.tab_specs}
+            if name in titles:
+                return f"{titles[name]} tab"
+        title = getattr(type(widget), "HELP_TITLE", None)
+        if title:
+            return title
+        words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", type(widget).__name__)
+        return " ".join(words).capitalize() if words else type(widget).__name__
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -103,7 +103,12 @@ def test_robust_y_ignores_a_spike():
 
 
 def _y_labels(text: str) -> list[float]:
-    return [float(line.split("┤")[0]) for line in text.splitlines() if "┤" in line]
+    scale = {"k": 1e3, "M": 1e6}
+    labels = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
+    return [
+        float(label[:-1]) * scale[label[-1]] if label[-1] in scale else float(label)
+        for label in labels
+    ]
 
 
 def test_charts_drawn_at_once_in_threads_equal_each_drawn_alone():

@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from waitwise_tui.core.figure import new_figure
+from waitwise_tui.core.figure import canvas_rows, new_figure, row_axis, spread_ticks
 from waitwise_tui.core.runs.series import Series
 from waitwise_tui.core.runs.smoothing import debiased_ema
 from waitwise_tui.core.text import display
@@ -206,6 +206,14 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
     all_y = np.concatenate([np.asarray(c.ys) for c in curves if not c.smoothed])
     all_x = np.concatenate([np.asarray(c.xs) for c in curves])
     y_lo, y_hi = _y_range(all_y, opts.robust_y)
+    if not opts.log_y and float(all_y.min()) >= 0:
+        y_lo = max(y_lo, 0.0)  # a loss never gets an axis below zero it does not reach
+    # The range stretches so that every labelled tick sits on the row it names.
+    axis = row_axis(
+        y_lo, y_hi, canvas_rows(height), log=opts.log_y, max_ticks=_y_tick_count(height)
+    )
+    if axis is not None:
+        y_lo, y_hi = axis.lo, axis.hi
     # plotext walks every canvas cell between two points: a far-away outlier outside
     # the y limits would cost millions of steps, so pin it just past the edge.
     edge = 0.01 * (y_hi - y_lo)
@@ -230,14 +238,14 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
         fig.plot(curve.xs, curve.ys, **kwargs)
     fig.ylim(y_lo, y_hi)
     fig.xlim(x_lo, x_hi)
-    x_ticks = _ticks(x_lo, x_hi, 5)
     if opts.x_axis == "step":
+        x_ticks = spread_ticks(x_lo, x_hi, 5, integer=True)
         fig.xticks(x_ticks, [_number_label(t) for t in x_ticks])
     else:
+        x_ticks = _ticks(x_lo, x_hi, 5)
         fig.xticks(x_ticks, [_time_label(t, opts.x_axis, x_hi - x_lo) for t in x_ticks])
-    if opts.log_y:
-        y_ticks = _ticks(y_lo, y_hi, max(2, min(5, height // 3)))
-        fig.yticks(y_ticks, [f"{10.0**t:.3g}" for t in y_ticks])
+    if axis is not None:
+        fig.yticks(list(axis.ticks), list(axis.labels))
     text = fig.build()
     if opts.colorless:
         text = plt.uncolorize(text)
@@ -265,6 +273,10 @@ def _y_range(values: Any, robust: bool) -> tuple[float, float]:
         pad = abs(mid) * 0.1 if abs(mid) > 1e-200 else 1.0
         lo, hi = mid - pad, mid + pad
     return lo, hi
+
+
+def _y_tick_count(height: int) -> int:
+    return max(2, min(5, canvas_rows(height) // 2))
 
 
 def _ticks(lo: float, hi: float, count: int) -> list[float]:

@@ -93,6 +93,8 @@ class SystemMonitor(ScrollView):
     restyle of dozens of widgets.
     """
 
+    HELP_TITLE = "GPU and host (when the monitor has focus)"
+
     DEFAULT_CSS = """
     SystemMonitor {
         height: 1fr;

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widget import Widget
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Input, TabbedContent, TabPane, TextArea
 
 if TYPE_CHECKING:
     from waitwise_tui.ui.context import AppContext
@@ -95,6 +95,16 @@ class TabWidget(Widget):
 
     def tab_activated(self) -> None:
         """The tab became visible (move focus to its main widget here)."""
+
+    def focus_home(self) -> bool:
+        """Escape in one of this tab's text fields lands here: on the tab's first
+        focusable widget that is not a text field (its list or table). False: there is
+        none, and the app moves focus to the tab bar instead."""
+        for widget in self.screen.focus_chain:
+            if self in widget.ancestors and not isinstance(widget, (Input, TextArea)):
+                widget.focus()
+                return True
+        return False
 
     def tab_deactivated(self) -> None:
         """The user switched away (save pending work here)."""

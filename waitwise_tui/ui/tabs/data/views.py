@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
-from waitwise_tui.core.figure import new_figure
+from waitwise_tui.core.figure import canvas_rows, new_figure, row_axis
 from waitwise_tui.core.text import display
 from waitwise_tui.ui.plain import plain
 
@@ -45,6 +45,17 @@ def _label(text: str) -> str:
     return text if len(text) <= LABEL_WIDTH else text[: LABEL_WIDTH - 1] + "…"
 
 
+def _count_axis(fig: Any, counts: list[int], height: int) -> None:
+    """Whole-number count ticks from zero, each on the row it names (core.figure)."""
+    import plotext as plt
+
+    tall = min(max(height, 5), (plt.terminal_height() or height + 1) - 1)
+    axis = row_axis(0.0, float(max(counts)), canvas_rows(tall, title=True), integer=True)
+    if axis is not None:
+        fig.ylim(axis.lo, axis.hi)
+        fig.yticks(list(axis.ticks), list(axis.labels))
+
+
 def _tick(value: float) -> str:
     return f"{value:.3g}"
 
@@ -60,6 +71,7 @@ def histogram_chart(
     fig.bar(centres, hist.counts, color="cyan", width=0.9)
     if selected is not None:
         fig.bar([selected], [hist.counts[selected]], color="orange", width=0.9)
+    _count_axis(fig, hist.counts, height)
     last = len(hist.counts) - 1
     fig.xticks([0, last], [_tick(hist.edges[0]), _tick(hist.edges[-1])])
     return Text.from_ansi(fig.build())
@@ -89,6 +101,7 @@ def time_chart(labels: list[str], counts: list[int], width: int, height: int, ti
     fig = _start(width, height, title)
     positions = list(range(len(counts)))
     fig.bar(positions, counts, color="cyan", width=0.9)
+    _count_axis(fig, counts, height)
     fig.xticks([0, len(counts) - 1], [display(labels[0]), display(labels[-1])])
     return Text.from_ansi(fig.build())
 

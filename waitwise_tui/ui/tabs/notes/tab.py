@@ -108,14 +108,18 @@ class _Renamed(Message, bubble=False):
     target: Path
 
 
-class NotesTab(TabWidget):
-    """Markdown notes with autosave, conflict copies, snapshots and a journal."""
+class NotesTab(TabWidget, can_focus=True):
+    """Markdown notes with autosave, conflict copies, snapshots and a journal.
+
+    Escape in the editor focuses the tab itself: the app's keys (tabs, quit, help) work
+    again and enter goes back to editing."""
 
     DEFAULT_CSS = """
     NotesTab { layout: vertical; }
     NotesTab #notes-header { height: 1; background: $boost; color: $text-muted; }
     NotesTab #notes-editor { height: 1fr; border: none; padding: 0 1; }
     NotesTab #notes-editor:focus { border: none; }
+    NotesTab:focus #notes-header { background: $accent 40%; color: $text; }
     NotesTab #notes-preview { height: 1fr; display: none; padding: 0 1; }
     NotesTab.-preview #notes-editor { display: none; }
     NotesTab.-preview #notes-preview { display: block; }
@@ -130,6 +134,7 @@ class NotesTab(TabWidget):
         Binding("ctrl+f", "search", "Search", id="notes.search"),
         Binding("ctrl+t", "snapshot", "Snapshot", id="notes.snapshot"),
         Binding("ctrl+g", "toggle_preview", "Preview", id="notes.preview"),
+        Binding("enter", "edit", "Edit", id="notes.edit"),
     ]
 
     def __init__(
@@ -222,6 +227,18 @@ class NotesTab(TabWidget):
             self.query_one("#notes-preview").focus()
         else:
             self.editor.focus()
+
+    def focus_home(self) -> bool:
+        self.focus()
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit":
+            return self.has_focus  # shown only where enter is not the editor's newline
+        return True
+
+    def action_edit(self) -> None:
+        self.tab_activated()
 
     def tab_deactivated(self) -> None:
         self.save_now()
@@ -703,9 +720,19 @@ class NotesTab(TabWidget):
         editor = self.editor
         if editor.read_only:
             return
-        # The block starts on a line of its own; it ends with a newline already.
-        before = "\n" if editor.cursor_location[1] > 0 else ""
-        editor.insert(f"{before}{message.block}")
+        # The block goes on lines of its own at the cursor's line boundary: before the
+        # cursor's line when the cursor is at its start, else after that line (never
+        # splitting it). The block ends with a newline already.
+        row, column = editor.cursor_location
+        document = editor.document
+        if column == 0:
+            text, at = message.block, (row, 0)
+        elif row + 1 < document.line_count:
+            text, at = message.block, (row + 1, 0)
+        else:
+            text, at = "\n" + message.block, (row, len(document[row]))
+        result = editor.insert(text, at)
+        editor.move_cursor(result.end_location)
 
 
 def _describe(exc: BaseException) -> str:

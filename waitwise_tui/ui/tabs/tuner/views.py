@@ -17,7 +17,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from waitwise_tui.core.figure import new_figure
+from waitwise_tui.core.figure import (
+    canvas_rows,
+    data_range,
+    new_figure,
+    row_axis,
+    spans_decades,
+    spread_ticks,
+)
 from waitwise_tui.core.text import display
 
 _TICK_LIMIT = 20  # characters of a categorical value under the x axis
@@ -43,6 +50,15 @@ def _versus(metric: str, param: str, room: int) -> str:
         else:
             metric, param = _cut(metric, half), _cut(param, room - half)
     return f"{metric} vs {param}"
+
+
+def _y_axis(plot: Any, values: list[float], rows: int, log: bool) -> None:
+    """Y ticks on the rows they name, the range from the data (see core.figure)."""
+    lo, hi = data_range(values, pad=0.05)
+    axis = row_axis(lo, hi, rows, log=log, max_ticks=max(2, min(5, rows // 2)))
+    if axis is not None:
+        plot.ylim(axis.lo, axis.hi)
+        plot.yticks(list(axis.ticks), list(axis.labels))
 
 
 def best_so_far(values: list[float], minimize: bool) -> list[float]:
@@ -87,14 +103,26 @@ def render_plots(
     left = fig.subplot(1, 1)
     numbers = [n for n, _, _ in done]
     values = [v for _, _, v in done]
+    # Objectives over more than two decades (a loss from 3 to 0.003) get a log y axis:
+    # log10 values are drawn and the real ones labelled.
+    log_y = spans_decades(values)
+    shown_values = [math.log10(v) for v in values] if log_y else values
+    # plotext draws no taller than the terminal it sees either (less its last line);
+    # stacked, the upper plot gets the lower half of the rows.
+    tall = min(height, (plt.terminal_height() or height + 1) - 1)
+    rows = canvas_rows(tall if side_by_side else tall // 2, title=True, xlabel=True)
+    lower_rows = canvas_rows(tall if side_by_side else tall - tall // 2, title=True, xlabel=True)
     left.title(f"best {_cut(metric, room - len('best  so far'))} so far")
     if done:
-        left.plot(numbers, best_so_far(values, minimize), marker="braille")
-        left.scatter(numbers, values, marker="dot")
+        left.plot(numbers, best_so_far(shown_values, minimize), marker="braille")
+        left.scatter(numbers, shown_values, marker="dot")
+        trial_ticks = spread_ticks(min(numbers), max(numbers), 5, integer=True)
+        left.xticks(trial_ticks, [f"{t:.0f}" for t in trial_ticks])
+        _y_axis(left, shown_values, rows, log_y)
     left.xlabel("trial")
     right = fig.subplot(1, 2) if side_by_side else fig.subplot(2, 1)
     if param is not None and done:
-        xs, ys, labels = [], [], None
+        xs, labels = [], None
         raw = [p.get(param) for _, p, _ in done]
         if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in raw):
             xs = [float(x) for x in raw]
@@ -104,8 +132,8 @@ def render_plots(
         else:
             labels = sorted({str(x) for x in raw})
             xs = [float(labels.index(str(x))) for x in raw]
-        ys = values
-        right.scatter(xs, ys, marker="dot")
+        right.scatter(xs, shown_values, marker="dot")
+        _y_axis(right, shown_values, lower_rows, log_y)
         if labels is not None:
             shown = [display(label, limit=_TICK_LIMIT) for label in labels]
             right.xticks(list(range(len(labels))), shown)

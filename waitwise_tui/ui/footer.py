@@ -1,0 +1,28 @@
+"""The app's footer: Textual's, with the way out of the focused widget shown first.
+
+Textual lists the focused widget's keys first and the app's last, so at 80 columns a
+tab with many keys pushed "esc Leave", "q Quit" and "? Help" off the right edge. The
+same keys are shown here, only reordered: leaving, quitting and help lead; a tab's own
+keys follow and are the ones cut when the line is too short (help lists them all).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer
+
+# Actions of the app's bindings, in the order they lead the footer.
+LEADING_ACTIONS = ("leave_field", "to_tab_bar", "edit", "request_quit", "help")
+
+
+class AppFooter(Footer):
+    """The footer, ``LEADING_ACTIONS`` first, everything else in Textual's order."""
+
+    def compose(self) -> ComposeResult:
+        keys = list(super().compose())
+
+        def rank(widget) -> int:
+            action = getattr(widget, "action", None)
+            return LEADING_ACTIONS.index(action) if action in LEADING_ACTIONS else len(keys)
+
+        yield from sorted(keys, key=rank)

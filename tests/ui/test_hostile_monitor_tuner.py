@@ -354,7 +354,7 @@ async def test_tuner_shows_outside_text_escaped(tmp_path: Path, monkeypatch) -> 
         await wait_for(pilot, lambda: len(cell_texts(app, "#tuner-queue")) == len(values))
         # The table holds the rows before they are painted: wait for the last one's
         # backend on screen, not for one pause (not enough on two loaded cores).
-        await wait_for(pilot, lambda: painted_rows(app) == len(values))
+        await wait_for(pilot, lambda: painted_rows(app) == len(values), timeout=45)
         # The queue: parameters, failure reasons, GPUs as text; the study in the picker.
         text = inert_screen(tmp_path, app)
         rows = cell_texts(app, "#tuner-queue")

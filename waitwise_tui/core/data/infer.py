@@ -27,6 +27,7 @@ million rows of 365 dates cost one parse of 365 strings.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -326,8 +327,8 @@ def _parse_dates(values: list[str]) -> tuple[np.ndarray, str | None, str | None]
         ambiguous = None
         if day_first_fits and month_first_fits:
             # Both fit: in rows in time order the day changes more often than the month.
-            a_moves = sum(x != y for x, y in zip(a, a[1:], strict=False))
-            b_moves = sum(x != y for x, y in zip(b, b[1:], strict=False))
+            a_moves = sum(x != y for x, y in itertools.pairwise(a))
+            b_moves = sum(x != y for x, y in itertools.pairwise(b))
             day_first = a_moves > b_moves if a_moves != b_moves else seps != {"/"}
             ambiguous = "mm/dd/yyyy" if day_first else "dd/mm/yyyy"
         elif day_first_fits or month_first_fits:

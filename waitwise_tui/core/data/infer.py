@@ -92,6 +92,7 @@ class ColumnInference:
     parse_failures: int = 0  # cells that fit neither the type nor a token (now null)
     failure_examples: tuple[str, ...] = ()
     failure_rows: tuple[int, ...] = ()  # row positions of those cells
+    failure_values: tuple[str, ...] = ()  # what each of those cells held, as written
     note: str | None = None  # how the values were read: "thousands separators", ...
     ambiguous: str | None = None  # a reading the values also fit, e.g. "mm/dd/yyyy"
 
@@ -235,6 +236,7 @@ def _finish(
         parse_failures=int(rows.size),
         failure_examples=examples,
         failure_rows=tuple(int(r) for r in rows),
+        failure_values=tuple(texts[int(c)] for c in codes[rows]),
         note=note,
         ambiguous=ambiguous,
     )

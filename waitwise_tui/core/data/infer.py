@@ -107,7 +107,8 @@ def infer_frame(
     """Convert ``frame``'s columns in place; returns what was found, by column name.
 
     Columns that needed nothing are left out of the result. With ``tokens=False`` no cell
-    is read as missing (numbers and dates are still recognised when every value fits).
+    is read as missing and no leftover is dropped (numbers and dates are still recognised
+    when every value fits).
     """
     import pandas as pd
 
@@ -155,7 +156,9 @@ def infer_column(
     if numbers is not None:
         ok = ~np.isnan(numbers)
         good_cells = int(counts[np.asarray(value_idx)[ok]].sum()) if value_idx else 0
-        if value_idx and (good_cells == value_cells or good_cells >= MOSTLY_NUMERIC * value_cells):
+        # Leftovers are tolerated only with token handling on: off reads cells as written.
+        mostly = tokens and good_cells >= MOSTLY_NUMERIC * value_cells
+        if value_idx and (good_cells == value_cells or mostly):
             table = np.full(len(uniques), np.nan)
             table[np.asarray(value_idx)] = numbers
             failures = [value_idx[k] for k in np.flatnonzero(~ok)]

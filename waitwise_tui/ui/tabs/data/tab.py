@@ -54,6 +54,8 @@ VIEW_TITLES = {
     "pca": "PCA",
     "alerts": "alerts",
 }
+NAME_WIDTH = 16
+MIN_CHART_ROWS = 8
 _KIND_SHORT = {"numeric": "num", "bool": "bool", "datetime": "date", "text": "text"}
 
 
@@ -64,7 +66,7 @@ class DataTab(TabWidget):
     DataTab { layout: vertical; }
     DataTab #data-status { height: auto; max-height: 2; padding: 0 1; }
     DataTab #data-main { height: 1fr; }
-    DataTab #data-columns { width: 40%; max-width: 46; height: 1fr; }
+    DataTab #data-columns { width: auto; max-width: 50%; height: 1fr; }
     DataTab #data-chart { width: 1fr; height: 1fr; padding: 0 1; }
     DataTab #data-table-panel { height: 1fr; display: none; }
     DataTab #data-table-title { height: 1; padding: 0 1; }
@@ -340,7 +342,8 @@ class DataTab(TabWidget):
             pct = "" if col.null_fraction is None else f"{col.null_fraction:.0%}"
             marker = "!" if col.name in alerted else " "
             table.add_row(
-                plain(marker + col.name),
+                # Names are cut so the list keeps its numbers in view at 80 columns.
+                Text(marker + _clip(col.name, NAME_WIDTH)),
                 Text(_KIND_SHORT.get(col.kind, col.kind)),
                 Text(pct, justify="right"),
                 Text(_count(col.unique), justify="right"),
@@ -711,6 +714,15 @@ def build_view(
     from waitwise_tui.core.data import views as data_views
     from waitwise_tui.ui.tabs.data import views as data_plots
 
+    if height < MIN_CHART_ROWS and view not in ("alerts", "corr"):
+        # A chart a few rows high says nothing; the tabs-only layout gives it the screen.
+        return (
+            Text(
+                f"{VIEW_TITLES[view]}: too little room for a chart here"
+                " (M: tabs only; the alerts view fits)"
+            ),
+            [],
+        )
     if view == "alerts":
         if not profile.alerts:
             return Text("no alerts"), []

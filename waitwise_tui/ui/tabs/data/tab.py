@@ -54,7 +54,9 @@ VIEW_TITLES = {
     "pca": "PCA",
     "alerts": "alerts",
 }
-NAME_WIDTH = 16
+# Column names longer than this are cut in the column list, so one long name cannot push
+# the type and counts out of a list that gets at most half the tab.
+NAME_WIDTH = 24
 MIN_CHART_ROWS = 8
 _KIND_SHORT = {"numeric": "num", "bool": "bool", "datetime": "date", "text": "text"}
 
@@ -342,8 +344,7 @@ class DataTab(TabWidget):
             pct = "" if col.null_fraction is None else f"{col.null_fraction:.0%}"
             marker = "!" if col.name in alerted else " "
             table.add_row(
-                # Names are cut so the list keeps its numbers in view at 80 columns.
-                Text(marker + _clip(col.name, NAME_WIDTH)),
+                Text(marker) + plain(col.name, limit=NAME_WIDTH),
                 Text(_KIND_SHORT.get(col.kind, col.kind)),
                 Text(pct, justify="right"),
                 Text(_count(col.unique), justify="right"),

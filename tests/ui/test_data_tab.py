@@ -337,6 +337,41 @@ async def test_monthly_passengers_as_a_time_series(tmp_path, size):
         assert "Passengers over Month" in shown and "1949-01" in shown
 
 
+@pytest.mark.parametrize(
+    ("name", "column", "expect"),
+    [
+        ("daily-min-temperatures.csv", "Date", "3,650 points · daily · 2 gaps"),
+        ("births-ddmm-ambiguous.csv", "Date", "12 points · daily · no gaps"),
+    ],
+)
+async def test_time_view_reports_frequency_and_gaps(tmp_path, name, column, expect):
+    shutil.copy(FIXTURES / name, tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / name))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.query_one(DataTab)._profile.column(column).kind == "datetime"
+        await show_view(app, pilot, "time")
+        assert expect in " ".join(chart_text(app).split())
+
+
+async def test_formatted_numbers_and_ambiguous_dates_in_the_tab(tmp_path):
+    shutil.copy(FIXTURES / "airline-yearly-formatted.csv", tmp_path)
+    shutil.copy(FIXTURES / "births-ddmm-ambiguous.csv", tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "airline-yearly-formatted.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        assert [c.kind for c in tab._profile.columns] == ["numeric"] * 4
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert "thousands separators" in " ".join(chart_text(app).split())
+        tab.load(str(tmp_path / "births-ddmm-ambiguous.csv"))
+        await settle(app, pilot)
+        await show_view(app, pilot, "alerts")
+        shown = chart_text(app)
+        assert "ambiguous_dates  Date: dates read as dd/mm/yyyy, but mm/dd/yyyy fits too" in shown
+
+
 # ----------------------------------------------------------------- snapshots
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -191,3 +192,19 @@ def test_formatted_numbers_and_tokens_round_trip(numbers, tokens, data):
     assert found.inferred_type == "numeric" and found.parse_failures == 0
     assert found.missing_count == len(tokens)
     assert sorted(values.dropna().astype(int).tolist()) == sorted(numbers)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.dates(min_value=date(1900, 1, 1), max_value=date(2090, 1, 1)),
+    days=st.integers(2, 60),
+    sep=st.sampled_from(["/", ".", "-"]),
+)
+def test_day_first_dates_in_time_order_read_back(start, days, sep):
+    dates = pd.date_range(start, periods=days, freq="D")
+    cells = pd.Series([d.strftime(f"%d{sep}%m{sep}%Y") for d in dates], dtype=object)
+    result = infer_column(cells)
+    assert result is not None
+    values, found = result
+    assert found.inferred_type == "datetime"
+    assert values.tolist() == list(dates)

@@ -534,16 +534,17 @@ class DataTab(TabWidget):
         self._loading = self._shown_path(path)
         self._progress = 0
         self._show_status()
-        self._compare_worker(self._loaded.frame, path, self._loading)
+        self._compare_worker(self._loaded.frame, path, self._loading, self._loaded.tokens)
 
     @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
-    def _compare_worker(self, frame: Any, path: str, shown: str) -> None:
+    def _compare_worker(self, frame: Any, path: str, shown: str, tokens: bool = True) -> None:
         from waitwise_tui.core.data.load import DataError, LoadCancelled, load_dataset
         from waitwise_tui.core.data.views import compare_frames
 
         worker = get_current_worker()
         try:
-            other = load_dataset(path, cancelled=lambda: worker.is_cancelled)
+            # Read the way the open file was, so both sides mean the same by a "?".
+            other = load_dataset(path, cancelled=lambda: worker.is_cancelled, tokens=tokens)
             drifts = compare_frames(frame, other.frame)
         except LoadCancelled:
             self.post_message(self.Failed(f"cancelled loading {shown}", "information"))

@@ -208,3 +208,12 @@ def test_day_first_dates_in_time_order_read_back(start, days, sep):
     values, found = result
     assert found.inferred_type == "datetime"
     assert values.tolist() == list(dates)
+
+
+def test_a_datetime_index_becomes_the_time_column(tmp_path):
+    loaded = load_dataset(FIXTURES / "airline-passengers.csv")
+    path = tmp_path / "passengers.parquet"
+    loaded.frame.set_index("Month").to_parquet(path)
+    back = load_dataset(path).frame
+    assert V.datetime_columns(back) == ["Month"]
+    assert V.time_series(back, "Month", "Passengers").frequency == "monthly"

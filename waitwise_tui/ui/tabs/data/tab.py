@@ -394,9 +394,10 @@ class DataTab(TabWidget):
     def _show_help(self) -> None:
         self.query_one("#data-chart", Static).update(
             Text(
-                "o open  c compare  v view  t target  [ ] bin  g bin rows\n"
-                "n null rows  f unread values  d duplicates  x exact  s save\n"
-                "m missing tokens on/off  esc back"
+                "o open  c compare  v view  t target\n"
+                "[ ] bin  g bin rows  n nulls  f unread\n"
+                "d duplicates  x exact  s save  esc back\n"
+                "m missing tokens on/off"
             )
         )
 

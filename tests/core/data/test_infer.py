@@ -173,6 +173,11 @@ def test_quarters_and_unix_times(tmp_path):
     assert str(frame["quarter"].iloc[1]) == "2020-04-01 00:00:00"
     assert str(frame["created_at"].iloc[0]) == "2020-09-13 12:26:40"
     assert frame["id"].dtype == np.int64  # a number named like an id stays a number
+    # Millisecond stamps in time order say so by their range alone.
+    path.write_text("t0,count\n1700000000000,1\n1700000000500,2\n1700000001000,3\n")
+    frame = load_dataset(path).frame
+    assert str(frame["t0"].iloc[1]) == "2023-11-14 22:13:20.500000"
+    assert frame["count"].dtype == np.int64
 
 
 @settings(max_examples=60, deadline=None)

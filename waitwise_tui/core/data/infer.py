@@ -19,7 +19,8 @@ pandas knows ISO dates only. After a read, :func:`infer_frame` looks at every te
   day first for ``.`` and ``-`` separators and month first for ``/``; the ambiguity is
   reported). Integer columns named like a time (``timestamp``, ``time``,
   ``epoch``, ``*_ts``, ``*_at``, ``date``...) whose range is plausible Unix seconds
-  (1973-2100) or milliseconds become datetimes.
+  (1973-2100) or milliseconds become datetimes; without such a name, only 13-digit
+  integers in increasing order (millisecond stamps 2001-2100) do.
 
 Work is done on a column's distinct values where it can be (``pd.factorize``), so a
 million rows of 365 dates cost one parse of 365 strings.
@@ -363,12 +364,17 @@ def _epoch(name: str, column: pd.Series) -> tuple[pd.Series, ColumnInference] | 
     """An integer column named like a time whose range is Unix seconds or milliseconds."""
     import pandas as pd
 
-    if not _TIME_NAME.search(name.lower().replace("-", "_")):
-        return None
     values = column.dropna()
     if values.empty:
         return None
     low, high = float(values.min()), float(values.max())
+    named = bool(_TIME_NAME.search(name.lower().replace("-", "_")))
+    if not named:
+        # Without a name to go by, only a range that says so: 13-digit integers in time
+        # order (a log's millisecond stamps); seconds overlap too many ids and counts.
+        in_order = len(values) > 1 and bool(values.is_monotonic_increasing)
+        if not (in_order and _MILLIS[0] <= low and high <= _MILLIS[1] and low >= 1e12):
+            return None
     if _SECONDS[0] <= low and high <= _SECONDS[1]:
         unit, note = "s", "Unix seconds"
     elif _MILLIS[0] <= low and high <= _MILLIS[1]:

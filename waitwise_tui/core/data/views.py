@@ -122,7 +122,7 @@ class TimeSeries:
 
     time_column: str
     value_column: str
-    times: np.ndarray  # bucket start (or each point's time), datetime64[ns]
+    times: np.ndarray  # bucket start (or each distinct time), datetime64[ns]
     low: np.ndarray
     mean: np.ndarray
     high: np.ndarray
@@ -133,7 +133,7 @@ class TimeSeries:
     step: Any  # the regular spacing (pd.Timedelta or months as an int), None when irregular
     gaps: int  # missing steps in a regular series
     duplicated: int  # rows whose timestamp an earlier row has too
-    bucketed: bool  # True when several points share a bucket
+    bucketed: bool  # True when several rows share a point (a bucket or a timestamp)
 
 
 _SEASON = {"hourly": 24, "daily": 7, "weekly": 52, "monthly": 12, "quarterly": 4}
@@ -148,7 +148,11 @@ def datetime_columns(frame: pd.DataFrame) -> list[str]:
 def time_series(
     frame: pd.DataFrame, time_column: str, value_column: str, buckets: int = 60
 ) -> TimeSeries:
-    """``value_column`` in time order, at most ``buckets`` points (min/max survive)."""
+    """``value_column`` in time order, at most ``buckets`` points (min/max survive).
+
+    Rows that share a timestamp are one point (their mean; min/max keep the spread), so
+    the rolling mean runs over time steps, not over rows.
+    """
     import numpy as np
     import pandas as pd
 
@@ -156,34 +160,39 @@ def time_series(
     values = frame[value_column].to_numpy(dtype="float64", na_value=np.nan)
     keep = ~np.isnat(stamps) & np.isfinite(values)
     stamps, values = stamps[keep], values[keep]
-    order = np.argsort(stamps, kind="stable")
-    stamps, values = stamps[order], values[order]
-    distinct = np.unique(stamps)
+    distinct, inverse = np.unique(stamps, return_inverse=True)
+    per_count = np.bincount(inverse, minlength=distinct.size)
+    per_sum = np.bincount(inverse, weights=values, minlength=distinct.size)
+    per_low = np.full(distinct.size, np.inf)
+    per_high = np.full(distinct.size, -np.inf)
+    np.minimum.at(per_low, inverse, values)
+    np.maximum.at(per_high, inverse, values)
+    per_mean = per_sum / np.maximum(per_count, 1)
     duplicated = int(stamps.size - distinct.size)
     frequency, step, gaps = _regularity(distinct)
     season = _SEASON.get(frequency or "", 0)
     window = season if season and distinct.size >= 2 * season else max(1, distinct.size // 10)
     rolling_all = (
-        pd.Series(values).rolling(window, min_periods=window).mean().to_numpy()
+        pd.Series(per_mean).rolling(window, min_periods=window).mean().to_numpy()
         if window > 1
         else None
     )
     buckets = max(2, buckets)
-    if stamps.size <= buckets:
+    if distinct.size <= buckets:
         return TimeSeries(
-            time_column, value_column, stamps, values, values, values, rolling_all, window,
-            int(stamps.size), frequency, step, gaps, duplicated, False,
+            time_column, value_column, distinct, per_low, per_mean, per_high, rolling_all,
+            window, int(stamps.size), frequency, step, gaps, duplicated, duplicated > 0,
         )  # fmt: skip
-    ints = stamps.astype("int64")
+    ints = distinct.astype("int64")
     edges = np.linspace(ints[0], ints[-1], buckets + 1)
     index = np.clip(np.searchsorted(edges, ints, side="right") - 1, 0, buckets - 1)
-    counts = np.bincount(index, minlength=buckets)
+    counts = np.bincount(index, weights=per_count, minlength=buckets)
     present = counts > 0
     low = np.full(buckets, np.inf)
     high = np.full(buckets, -np.inf)
-    np.minimum.at(low, index, values)
-    np.maximum.at(high, index, values)
-    sums = np.bincount(index, weights=values, minlength=buckets)
+    np.minimum.at(low, index, per_low)
+    np.maximum.at(high, index, per_high)
+    sums = np.bincount(index, weights=per_sum, minlength=buckets)
     mean = np.where(present, sums / np.maximum(counts, 1), np.nan)
     rolling = None
     if rolling_all is not None:

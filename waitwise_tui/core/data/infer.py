@@ -125,7 +125,10 @@ def infer_frame(
             continue
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
-        result = infer_column(column, tokens=tokens)
+        try:
+            result = infer_column(column, tokens=tokens)
+        except (ValueError, TypeError, OverflowError):
+            result = None  # a column too odd to read any other way stays as read
         if result is not None:
             frame[name], found[str(name)] = result
     return found

@@ -61,6 +61,8 @@ class Settings:
     gpu_free_memory_mib: int = 1024
     gpu_free_util_percent: int = 10
     alt_online_lookup: bool = False
+    # Data tab and `data`: read cells such as ?, NA, N/A, -, null as missing values.
+    data_missing_tokens: bool = True
     keymap: dict[str, str] = field(default_factory=dict)
     # [slurm]: partition, account, qos, extra_args, poll_seconds, command_timeout,
     # retry_seconds (see core.jobs.slurm.SlurmConfig).

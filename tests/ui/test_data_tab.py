@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +20,7 @@ from waitwise_tui.core.workspace import Workspace
 from waitwise_tui.ui.context import AppContext
 from waitwise_tui.ui.tabs.data.commands import DataCommands
 from waitwise_tui.ui.tabs.data.modals import OpenDataScreen
-from waitwise_tui.ui.tabs.data.tab import DataTab
+from waitwise_tui.ui.tabs.data.tab import VIEWS, DataTab
 
 
 def write_fixture(root) -> None:
@@ -120,7 +123,7 @@ async def test_views_target_and_save(tmp_path):
             await pilot.press("v")
             await settle(app, pilot)
             seen.append(tab._view)
-        assert seen == ["scatter", "corr", "balance", "pca", "alerts", "column"]
+        assert seen == ["time", "scatter", "corr", "balance", "pca", "alerts"]
         await pilot.press("s")
         await settle(app, pilot)
         saved = json.loads((tmp_path / ".waitwise" / "profiles" / "train.json").read_text())
@@ -238,7 +241,135 @@ async def test_palette_commands(tmp_path):
         await palette_finds(pilot, "next view")
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.query_one(DataTab)._view == "scatter"
+        assert app.query_one(DataTab)._view == "time"
+
+
+# ----------------------------------------------------------------- real files
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "data"
+
+
+def chart_text(app) -> str:
+    """What the chart pane shows, as plain text (a Rich renderable rendered here)."""
+    from rich.console import Console
+
+    visual = app.query_one("#data-chart").render()
+    renderable = getattr(visual, "_renderable", visual)
+    console = Console(width=200, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+async def show_view(app, pilot, view: str) -> None:
+    tab = app.query_one(DataTab)
+    for _ in range(len(VIEWS)):
+        if tab._view == view:
+            break
+        await pilot.press("v")
+        await settle(app, pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_auto_mpg_question_marks_read_as_missing(tmp_path, size):
+    shutil.copy(FIXTURES / "auto-mpg.csv", tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "auto-mpg.csv"))
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        hp = tab._profile.column("horsepower")
+        assert hp.kind == "numeric" and hp.nulls == 6 and hp.missing_tokens == {"?": 6}
+        status = str(app.query_one("#data-status").render())
+        assert "file 20.3 KiB" in status and "in memory" in status
+        for _ in range(3):
+            await pilot.press("down")
+        await settle(app, pilot)
+        assert tab._current_column().name == "horsepower"
+        assert "read as missing: 6 × '?'" in " ".join(chart_text(app).split())
+        await pilot.press("f")  # no unread values here: a message, no table
+        await settle(app, pilot)
+        assert not tab.has_class("-table")
+        await show_view(app, pilot, "alerts")
+        assert "high_cardinality  car_name has 305 distinct values" in chart_text(app)
+        assert "missing_tokens    horsepower: numeric, 6 values '?'" in chart_text(app)
+        await show_view(app, pilot, "balance")
+        assert "balance is for classes" in " ".join(chart_text(app).split())
+        # m: the same file with tokens read as written, then back.
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert tab._profile.column("horsepower").kind == "text"
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert tab._profile.column("horsepower").missing_tokens == {"?": 6}
+
+
+async def test_unread_values_lead_to_their_rows(tmp_path):
+    lines = (FIXTURES / "auto-mpg.csv").read_text().splitlines()
+    lines[6] = lines[6].replace("198.0", "198 hp", 1)
+    (tmp_path / "mpg.csv").write_text("\n".join(lines) + "\n")
+    app = DataHarness(tmp_path, str(tmp_path / "mpg.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        alerts = {a.kind for a in tab._profile.alerts if a.column == "horsepower"}
+        assert "parse_failures" in alerts
+        for _ in range(3):
+            await pilot.press("down")
+        await pilot.press("f")
+        await settle(app, pilot)
+        rows = app.query_one("#data-rows", DataTable)
+        assert tab.has_class("-table") and rows.row_count == 1
+        assert "could not be read: 1 rows" in str(app.query_one("#data-table-title").render())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_monthly_passengers_as_a_time_series(tmp_path, size):
+    shutil.copy(FIXTURES / "airline-passengers.csv", tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "airline-passengers.csv"))
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        assert tab._profile.column("Month").kind == "datetime"
+        assert not [a for a in tab._profile.alerts if a.column == "Month"]
+        await show_view(app, pilot, "time")
+        shown = " ".join(chart_text(app).split())
+        assert "144 points · monthly · no gaps" in shown
+        assert "Passengers over Month" in shown and "1949-01" in shown
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "expect"),
+    [
+        ("daily-min-temperatures.csv", "Date", "3,650 points · daily · 2 gaps"),
+        ("births-ddmm-ambiguous.csv", "Date", "12 points · daily · no gaps"),
+    ],
+)
+async def test_time_view_reports_frequency_and_gaps(tmp_path, name, column, expect):
+    shutil.copy(FIXTURES / name, tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / name))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.query_one(DataTab)._profile.column(column).kind == "datetime"
+        await show_view(app, pilot, "time")
+        assert expect in " ".join(chart_text(app).split())
+
+
+async def test_formatted_numbers_and_ambiguous_dates_in_the_tab(tmp_path):
+    shutil.copy(FIXTURES / "airline-yearly-formatted.csv", tmp_path)
+    shutil.copy(FIXTURES / "births-ddmm-ambiguous.csv", tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "airline-yearly-formatted.csv"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.query_one(DataTab)
+        assert [c.kind for c in tab._profile.columns] == ["numeric"] * 4
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert "thousands separators" in " ".join(chart_text(app).split())
+        tab.load(str(tmp_path / "births-ddmm-ambiguous.csv"))
+        await settle(app, pilot)
+        await show_view(app, pilot, "alerts")
+        shown = chart_text(app)
+        assert "ambiguous_dates  Date: dates read as dd/mm/yyyy, but mm/dd/yyyy fits too" in shown
 
 
 # ----------------------------------------------------------------- snapshots
@@ -250,7 +381,7 @@ async def test_palette_commands(tmp_path):
         ((80, 24), ["down"]),
         ((80, 24), ["down", "down", "down", "right_square_bracket"]),
         ((160, 48), ["down"]),
-        ((160, 48), ["v", "v"]),
+        ((160, 48), ["v", "v", "v"]),
     ],
 )
 def test_data_tab_snapshot(tmp_path, snap_compare, size, keys):
@@ -260,6 +391,20 @@ def test_data_tab_snapshot(tmp_path, snap_compare, size, keys):
     async def run_before(pilot) -> None:
         await settle(app, pilot)
         for key in keys:
+            await pilot.press(key)
+            await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_time_series_snapshot(tmp_path, snap_compare, size):
+    shutil.copy(FIXTURES / "airline-passengers.csv", tmp_path)
+    app = DataHarness(tmp_path, str(tmp_path / "airline-passengers.csv"))
+
+    async def run_before(pilot) -> None:
+        await settle(app, pilot)
+        for key in ["down", "v"]:
             await pilot.press(key)
             await settle(app, pilot)
 

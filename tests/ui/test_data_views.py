@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pandas as pd
 import plotext as plt
+import pytest
 
 from waitwise_tui.core.data.views import Histogram
 from waitwise_tui.ui.tabs.data import views
@@ -78,3 +80,16 @@ def test_charts_drawn_concurrently_in_threads_equal_each_drawn_alone():
     assert not errors
     for draw in drawers:
         assert results[draw] == [alone[draw]] * ROUNDS, draw.__name__
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 3])
+def test_series_chart_draws_tiny_and_duplicated_series(rows):
+    from waitwise_tui.core.data import views as core_views
+    from waitwise_tui.ui.tabs.data.views import series_chart
+
+    stamps = list(pd.date_range("2024-01-01", periods=rows, freq="h")) * 2
+    frame = pd.DataFrame({"d": stamps, "v": np.arange(len(stamps), dtype=float)})
+    series = core_views.time_series(frame, "d", "v")
+    assert series.duplicated == rows
+    text = series_chart(series, 40, 10, "v over d").plain
+    assert ("no rows" in text) if rows == 0 else ("v over d" in text)

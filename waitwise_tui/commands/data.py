@@ -3,9 +3,15 @@
 JSON schema (``--json``; every value plain JSON, ``null`` where it does not apply)::
 
     {"path", "format", "n_rows", "n_columns", "sampled", "duplicate_rows", "memory_bytes",
-     "columns": [{"name", "dtype", "nulls", "null_fraction", "unique",
-                  "min", "max", "mean", "std", "top"}],
+     "file_bytes",
+     "columns": [{"name", "dtype", "inferred_type", "missing_tokens": {token: count},
+                  "parse_failures": {"count", "examples"}, "reading",
+                  "nulls", "null_fraction", "unique", "min", "max", "mean", "std", "top"}],
      "alerts": [{"kind", "column", "message"}]}
+
+``inferred_type`` is numeric, bool, datetime or text as the loader read the column (a
+numeric column with ``?`` for missing is numeric); ``reading`` says in one line how
+(tokens read as missing, thousands separators, dd/mm dates...), or null.
 
 ``--save`` writes the same plus "created", per-column "categories" (the full sorted list
 when unique <= 50, else null) and "key_candidates" to ``.waitwise/profiles/<stem>.json``.
@@ -39,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="profile a random sample of N rows (default: every row)",
     )
+    parser.add_argument(
+        "--missing-tokens",
+        choices=("on", "off"),
+        help="read ?, NA, N/A, -, null... as missing (default: on, or the setting"
+        " data_missing_tokens)",
+    )
     add_workspace_argument(parser)
 
 
@@ -51,10 +63,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.sep is not None:
         args.sep = args.sep.replace("\\t", "\t")  # let users type --sep '\t'
+    if args.missing_tokens is None:
+        from waitwise_tui.config import Settings
+
+        tokens = Settings.load()[0].data_missing_tokens
+    else:
+        tokens = args.missing_tokens == "on"
     try:
-        loaded = load_dataset(args.path, sep=args.sep)
+        loaded = load_dataset(args.path, sep=args.sep, tokens=tokens)
         profile = profile_frame(
-            loaded.frame, path=args.path, format=loaded.format, sample_rows=args.sample
+            loaded.frame,
+            path=args.path,
+            format=loaded.format,
+            sample_rows=args.sample,
+            inference=loaded.inference,
+            file_bytes=loaded.file_bytes,
         )
     except DataError as exc:
         print(f"waitwise-tui data: {display(str(exc))}", file=sys.stderr)
@@ -92,9 +115,10 @@ def summary(profile: Profile) -> str:
     """
     from waitwise_tui.core.data.profile import plain_value
 
+    on_disk = "" if profile.file_bytes is None else f"file {fmt.size(profile.file_bytes)}, "
     lines = [
         f"{display(profile.path)} ({profile.format}): {profile.n_rows} rows x"
-        f" {profile.n_columns} columns, {fmt.size(profile.memory_bytes)},"
+        f" {profile.n_columns} columns, {on_disk}in memory {fmt.size(profile.memory_bytes)},"
         f" {profile.duplicate_rows} duplicate rows",
     ]
     if profile.sampled:
@@ -111,9 +135,13 @@ def summary(profile: Profile) -> str:
             detail = f"top {short(plain_value(col.top))}"
         name, dtype = display(col.name, limit=20), display(col.dtype, limit=14)
         lines.append(f"{name:<20} {dtype:<14} {col.nulls:>8} {pct:>6} {col.unique:>8}  " + detail)
+        reading = col.reading()
+        if reading:
+            lines.append(f"{'':<20} {display(reading)}")
     if profile.alerts:
+        width = max(len(a.kind) for a in profile.alerts)
         lines += ["", "alerts:"]
-        lines += [f"  {a.kind:<16} {display(a.message)}" for a in profile.alerts]
+        lines += [f"  {a.kind:<{width}}  {display(a.message)}" for a in profile.alerts]
     return "\n".join(lines) + "\n"
 
 

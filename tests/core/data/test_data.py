@@ -124,10 +124,11 @@ def test_json_is_strict_and_plain(tmp_path):
     assert cols["i"]["min"] == 1 and isinstance(cols["i"]["min"], int)
     assert set(back) == {
         "path", "format", "n_rows", "n_columns", "sampled", "duplicate_rows",
-        "memory_bytes", "columns", "alerts",
+        "memory_bytes", "file_bytes", "columns", "alerts",
     }  # fmt: skip
     assert set(cols["f"]) == {
-        "name", "dtype", "nulls", "null_fraction", "unique", "min", "max", "mean", "std", "top",
+        "name", "dtype", "inferred_type", "missing_tokens", "parse_failures", "reading",
+        "nulls", "null_fraction", "unique", "min", "max", "mean", "std", "top",
     }  # fmt: skip
 
 

@@ -35,6 +35,9 @@ def test_profile_never_raises(frame: pd.DataFrame, sample: int | None) -> None:
         V.top_values(frame[name])
         V.null_rows(frame, name)
     V.correlation(frame)
+    for buckets in (2, 60):
+        series = V.time_series(frame, "d", "f", buckets=buckets)
+        assert len(series.times) <= max(buckets, 2) and series.points <= len(frame)
     V.projection(frame, target="s")
     V.duplicate_rows(frame)
     V.compare_frames(frame, frame.head(len(frame) // 2))

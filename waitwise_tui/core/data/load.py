@@ -1,5 +1,6 @@
 """Loading a dataset (pandas): format detection, CSV sniffing, chunked reads that can be
-cancelled, sampling of large files, and date columns parsed as dates.
+cancelled, sampling of large files, and column types as a user means them (``infer``:
+missing-value tokens, formatted numbers, dates; ``tokens=False`` reads cells as written).
 
 Formats: CSV/TSV (delimiter and header sniffed; gzip too), Parquet, JSON lines, Feather/Arrow.
 Every failure a user can cause (empty file, ragged rows, binary garbage, a file that vanishes)
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import gzip
 import os
-import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from waitwise_tui.core.data.infer import ColumnInference
 
 
 FORMATS = ("csv", "parquet", "jsonl", "feather")
@@ -56,6 +58,10 @@ class Loaded:
     frame: pd.DataFrame
     notices: list[str] = field(default_factory=list)
     sep: str | None = None
+    # What type inference found or changed, by column (columns it left alone are absent).
+    inference: dict[str, ColumnInference] = field(default_factory=dict)
+    file_bytes: int | None = None  # the file's size on disk
+    tokens: bool = True  # whether missing-value tokens were read as nulls
 
 
 # --------------------------------------------------------------------------- loading
@@ -172,11 +178,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 def read_head(
-    path: str | os.PathLike[str], *, sep: str | None = None, nrows: int = HEAD_ROWS
+    path: str | os.PathLike[str],
+    *,
+    sep: str | None = None,
+    nrows: int = HEAD_ROWS,
+    tokens: bool = True,
 ) -> Loaded:
     """The first ``nrows`` rows, fast, so the UI can show something at once."""
     fmt = detect_format(path)
-    return _guarded(path, fmt, lambda: _read(path, fmt, sep, nrows, None, None))
+    return _guarded(path, fmt, lambda: _read(path, fmt, sep, nrows, None, None, tokens))
 
 
 def load_dataset(
@@ -185,10 +195,15 @@ def load_dataset(
     sep: str | None = None,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    tokens: bool = True,
 ) -> Loaded:
-    """Read the whole dataset. ``progress`` gets fractions 0..1; ``cancelled`` stops early."""
+    """Read the whole dataset. ``progress`` gets fractions 0..1; ``cancelled`` stops early.
+
+    With ``tokens`` (the default) cells such as ``?``, ``NA`` or ``-`` are read as missing
+    (see ``infer.MISSING_TOKENS``); without, only empty cells are.
+    """
     fmt = detect_format(path)
-    loaded = _guarded(path, fmt, lambda: _read(path, fmt, sep, None, progress, cancelled))
+    loaded = _guarded(path, fmt, lambda: _read(path, fmt, sep, None, progress, cancelled, tokens))
     if loaded.frame.shape[1] == 0:
         raise DataError(f"{Path(path).name} has no columns")
     if len(loaded.frame) == 0:
@@ -226,8 +241,11 @@ def _read(
     nrows: int | None,
     progress: Callable[[float], None] | None,
     cancelled: Callable[[], bool] | None,
+    tokens: bool = True,
 ) -> Loaded:
     import pandas as pd
+
+    from waitwise_tui.core.data.infer import infer_frame
 
     notices: list[str] = []
     dialect_sep: str | None = None
@@ -256,17 +274,34 @@ def _read(
             frame = _read_row_groups(parquet, progress, cancelled)
     elif fmt == "jsonl":
         frame = pd.read_json(path, lines=True, nrows=nrows, compression="infer")
-        frame = _parse_dates(frame)
     elif fmt == "feather":
         frame = pd.read_feather(path)
         if nrows is not None:
             frame = frame.head(nrows)
     else:
         raise DataError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    if isinstance(frame.index, pd.DatetimeIndex):
+        frame = frame.reset_index()  # a time index is the series' time column
+    frame.columns = [str(c) for c in frame.columns]
+    inference = infer_frame(frame, tokens=tokens, cancelled=cancelled)
+    if cancelled is not None and cancelled():
+        raise LoadCancelled()
     if progress is not None:
         progress(1.0)
-    frame.columns = [str(c) for c in frame.columns]
-    return Loaded(path=str(path), format=fmt, frame=frame, notices=notices, sep=dialect_sep)
+    try:
+        file_bytes: int | None = os.path.getsize(path)
+    except OSError:
+        file_bytes = None
+    return Loaded(
+        path=str(path),
+        format=fmt,
+        frame=frame,
+        notices=notices,
+        sep=dialect_sep,
+        inference=inference,
+        file_bytes=file_bytes,
+        tokens=tokens,
+    )
 
 
 def _read_csv(
@@ -283,6 +318,10 @@ def _read_csv(
         "sep": dialect.sep,
         "header": 0 if dialect.header else None,
         "encoding": encoding,
+        # Only empty cells are nulls at parse time: infer.py reads the tokens (NA, ?, -...)
+        # afterwards, so it can count them and knows which column they were in.
+        "keep_default_na": False,
+        "na_values": [""],
     }
     if nrows is not None or (progress is None and cancelled is None):
         # One call on the path is the fastest read (no chunk bookkeeping, no concat).
@@ -292,29 +331,13 @@ def _read_csv(
             frame = pd.read_csv(path, nrows=nrows, compression=dialect.compression, **options)
         if not dialect.header:
             frame.columns = [f"column_{i}" for i in range(frame.shape[1])]
-        return _parse_dates(frame)
+        return frame
     size = max(os.path.getsize(path), 1)
-    # Dates are parsed chunk by chunk: one to_datetime over millions of rows would hold
-    # the GIL (and so freeze the UI) for most of a second.
-    candidates: list[str] | None = None
-    originals: dict[str, list[pd.Series]] = {}
-    failed: set[str] = set()
     with open(path, "rb") as raw:
         source: Any = gzip.GzipFile(fileobj=raw) if dialect.compression else raw
         chunks = []
         with pd.read_csv(source, chunksize=_CHUNK_ROWS, **options) as reader:
             for chunk in reader:
-                if candidates is None:
-                    candidates = _date_candidates(chunk)
-                    originals = {name: [] for name in candidates}
-                for name in candidates:
-                    originals[name].append(chunk[name])
-                    if name not in failed:
-                        parsed = _to_dates(chunk[name])
-                        if parsed is None:
-                            failed.add(name)
-                        else:
-                            chunk[name] = parsed
                 chunks.append(chunk)
                 if cancelled is not None and cancelled():
                     raise LoadCancelled()
@@ -323,8 +346,6 @@ def _read_csv(
     if not chunks:
         raise pd.errors.EmptyDataError("no data")
     frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
-    for name in failed:  # not dates after all: keep the text as read
-        frame[name] = pd.concat(originals[name], ignore_index=True)
     if not dialect.header:
         frame.columns = [f"column_{i}" for i in range(frame.shape[1])]
     return frame
@@ -348,42 +369,3 @@ def _read_row_groups(
     if not tables:
         return parquet.schema_arrow.empty_table().to_pandas()
     return pa.concat_tables(tables).to_pandas()
-
-
-_ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
-
-
-def _parse_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn text columns that hold ISO dates (judged on their first values) into datetimes."""
-    for name in _date_candidates(frame):
-        parsed = _to_dates(frame[name])
-        if parsed is not None:
-            frame[name] = parsed
-    return frame
-
-
-def _date_candidates(frame: pd.DataFrame) -> list[str]:
-    import pandas as pd
-
-    names = []
-    for name in frame.columns:
-        column = frame[name]
-        if not (pd.api.types.is_string_dtype(column) or column.dtype == object):
-            continue
-        head = column.dropna().head(HEAD_ROWS)
-        if not head.empty and all(isinstance(v, str) and _ISO_DATE.match(v) for v in head):
-            names.append(name)
-    return names
-
-
-def _to_dates(column: pd.Series) -> pd.Series | None:
-    """``column`` as datetimes, or None when some value would not survive the parse."""
-    import pandas as pd
-
-    try:
-        parsed = pd.to_datetime(column, format="ISO8601", errors="coerce")
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return parsed if parsed.isna().sum() == column.isna().sum() else None

@@ -16,6 +16,11 @@ Alert thresholds, chosen in the spirit of ydata-profiling's defaults:
   (ydata's ``imbalance_threshold`` of 0.5 on 1 - entropy / log(k)).
 - ``infinite``: any +/-inf; ``zeros``: more than 10 % zeros in a numeric column.
 - ``duplicates``: any duplicate rows (dataset level, column ``None``).
+- ``missing_tokens``: cells such as ``?`` or ``NA`` read as missing (see ``infer``);
+  ``parse_failures``: cells of a mostly numeric column that are no number (now null);
+  ``ambiguous_dates``: dates that read as both dd/mm and mm/dd.
+- A datetime column is never ``unique`` (id-like): distinct timestamps are what a time
+  series has.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import json
 import math
 import os
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +42,13 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from waitwise_tui.core.data.infer import ColumnInference
     from waitwise_tui.core.workspace import Workspace
 
 
 CATEGORY_LIMIT = 50
+# Numeric columns with at most this many distinct values are offered as classes (balance).
+CATEGORY_SMALL = 20
 MISSING_THRESHOLD = 0.01
 SKEW_THRESHOLD = 20.0
 CORRELATION_THRESHOLD = 0.9
@@ -71,6 +80,41 @@ class ColumnProfile:
     # 1 - normalised entropy of the classes (0 = balanced) for non-numeric columns with
     # 2..CATEGORY_LIMIT classes; None elsewhere.
     imbalance: float | None
+    # What the loader read into this column (``infer``): tokens read as missing (token ->
+    # cells), cells that were no value of the type (now null), and how values were written.
+    missing_tokens: dict[str, int] = field(default_factory=dict)
+    parse_failures: int = 0
+    failure_examples: tuple[str, ...] = ()
+    note: str | None = None
+    ambiguous: str | None = None
+
+    @property
+    def inferred_type(self) -> str:
+        return self.kind
+
+    @property
+    def categorical(self) -> bool:
+        """Text/bool columns, and numbers with few distinct values (labels, counts)."""
+        if self.kind in ("text", "bool"):
+            return True
+        return self.kind == "numeric" and 2 <= self.unique <= CATEGORY_SMALL
+
+    def reading(self) -> str | None:
+        """One line on how the loader read this column, e.g. "6 values '?' read as missing"."""
+        parts = []
+        if self.missing_tokens:
+            shown = ", ".join(
+                f"{count} × {token!r}" for token, count in list(self.missing_tokens.items())[:4]
+            )
+            parts.append(f"read as missing: {shown}")
+        if self.parse_failures:
+            examples = ", ".join(repr(e) for e in self.failure_examples[:3])
+            parts.append(f"{self.parse_failures} values not {self.kind} ({examples})")
+        if self.note:
+            parts.append(self.note)
+        if self.ambiguous:
+            parts.append(f"ambiguous: {self.ambiguous} fits too")
+        return "; ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -92,6 +136,7 @@ class Profile:
     memory_bytes: int
     columns: tuple[ColumnProfile, ...]
     alerts: tuple[Alert, ...]
+    file_bytes: int | None = None  # the file on disk (memory_bytes: the frame in memory)
 
     @property
     def key_candidates(self) -> list[str]:
@@ -131,8 +176,14 @@ def profile_frame(
     format: str = "",
     sample_rows: int | None = None,
     seed: int = 0,
+    inference: Mapping[str, ColumnInference] | None = None,
+    file_bytes: int | None = None,
 ) -> Profile:
-    """Profile ``frame``; with ``sample_rows`` and more rows than that, from a random sample."""
+    """Profile ``frame``; with ``sample_rows`` and more rows than that, from a random sample.
+
+    ``inference`` (``Loaded.inference``) adds what the loader read into each column; its
+    counts are over every row, also when the statistics come from a sample.
+    """
     import numpy as np
     import pandas as pd
 
@@ -152,6 +203,8 @@ def profile_frame(
             )
         )
         duplicates = duplicates_future.result()
+    if inference:
+        columns = tuple(_with_inference(c, inference.get(c.name)) for c in columns)
     try:
         memory = int(frame.memory_usage(deep=True).sum())
     except (TypeError, ValueError):
@@ -185,6 +238,20 @@ def profile_frame(
         memory_bytes=memory,
         columns=columns,
         alerts=tuple(alerts),
+        file_bytes=file_bytes,
+    )
+
+
+def _with_inference(col: ColumnProfile, found: ColumnInference | None) -> ColumnProfile:
+    if found is None:
+        return col
+    return replace(
+        col,
+        missing_tokens=dict(found.missing_tokens),
+        parse_failures=found.parse_failures,
+        failure_examples=found.failure_examples,
+        note=found.note,
+        ambiguous=found.ambiguous,
     )
 
 
@@ -335,7 +402,7 @@ def _alerts(
             )
         if col.unique == 1:
             alerts.append(Alert("constant", col.name, f"{col.name} has one value only"))
-        elif n > 1 and col.nulls == 0 and col.unique == n:
+        elif n > 1 and col.nulls == 0 and col.unique == n and col.kind != "datetime":
             alerts.append(Alert("unique", col.name, f"{col.name} is all-unique (id-like)"))
         elif col.kind == "text" and col.unique > CATEGORY_LIMIT:
             alerts.append(
@@ -354,6 +421,34 @@ def _alerts(
         if col.imbalance is not None and col.imbalance > IMBALANCE_THRESHOLD:
             alerts.append(
                 Alert("imbalance", col.name, f"{col.name} is imbalanced ({col.imbalance:.2f})")
+            )
+        if col.missing_tokens:
+            total = sum(col.missing_tokens.values())
+            tokens = ", ".join(f"{t!r}" for t in list(col.missing_tokens)[:4])
+            alerts.append(
+                Alert(
+                    "missing_tokens",
+                    col.name,
+                    f"{col.name}: {col.kind}, {total} values {tokens} treated as missing",
+                )
+            )
+        if col.parse_failures:
+            examples = ", ".join(repr(e) for e in col.failure_examples[:3])
+            alerts.append(
+                Alert(
+                    "parse_failures",
+                    col.name,
+                    f"{col.name}: {col.parse_failures} values are not {col.kind}"
+                    f" ({examples}); read as missing",
+                )
+            )
+        if col.ambiguous:
+            alerts.append(
+                Alert(
+                    "ambiguous_dates",
+                    col.name,
+                    f"{col.name}: {col.note}, but {col.ambiguous} fits too",
+                )
             )
     for left, right, r in correlations:
         alerts.append(
@@ -410,10 +505,18 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
         "sampled": profile.sampled,
         "duplicate_rows": profile.duplicate_rows,
         "memory_bytes": profile.memory_bytes,
+        "file_bytes": profile.file_bytes,
         "columns": [
             {
                 "name": c.name,
                 "dtype": c.dtype,
+                "inferred_type": c.inferred_type,
+                "missing_tokens": dict(c.missing_tokens),
+                "parse_failures": {
+                    "count": c.parse_failures,
+                    "examples": list(c.failure_examples),
+                },
+                "reading": c.reading(),
                 "nulls": c.nulls,
                 "null_fraction": plain_value(c.null_fraction),
                 "unique": c.unique,

@@ -116,6 +116,128 @@ def time_counts(series: pd.Series, buckets: int = 20) -> tuple[list[str], list[i
     return labels, [int(c) for c in counts]
 
 
+@dataclass(frozen=True)
+class TimeSeries:
+    """A value column over time, bucketed to the plot's width (min, mean, max per bucket)."""
+
+    time_column: str
+    value_column: str
+    times: np.ndarray  # bucket start (or each distinct time), datetime64[ns]
+    low: np.ndarray
+    mean: np.ndarray
+    high: np.ndarray
+    rolling: np.ndarray | None  # rolling mean over ``window`` points, at each bucket
+    window: int
+    points: int  # rows with a time and a finite value
+    frequency: str | None  # "monthly", "daily", "7 days"... when the spacing is regular
+    step: Any  # the regular spacing (pd.Timedelta or months as an int), None when irregular
+    gaps: int  # missing steps in a regular series
+    duplicated: int  # rows whose timestamp an earlier row has too
+    bucketed: bool  # True when several rows share a point (a bucket or a timestamp)
+
+
+_SEASON = {"hourly": 24, "daily": 7, "weekly": 52, "monthly": 12, "quarterly": 4}
+
+
+def datetime_columns(frame: pd.DataFrame) -> list[str]:
+    import pandas as pd
+
+    return [str(n) for n in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[n])]
+
+
+def time_series(
+    frame: pd.DataFrame, time_column: str, value_column: str, buckets: int = 60
+) -> TimeSeries:
+    """``value_column`` in time order, at most ``buckets`` points (min/max survive).
+
+    Rows that share a timestamp are one point (their mean; min/max keep the spread), so
+    the rolling mean runs over time steps, not over rows.
+    """
+    import numpy as np
+    import pandas as pd
+
+    stamps = frame[time_column].to_numpy(dtype="datetime64[ns]")
+    values = frame[value_column].to_numpy(dtype="float64", na_value=np.nan)
+    keep = ~np.isnat(stamps) & np.isfinite(values)
+    stamps, values = stamps[keep], values[keep]
+    distinct, inverse = np.unique(stamps, return_inverse=True)
+    per_count = np.bincount(inverse, minlength=distinct.size)
+    per_sum = np.bincount(inverse, weights=values, minlength=distinct.size)
+    per_low = np.full(distinct.size, np.inf)
+    per_high = np.full(distinct.size, -np.inf)
+    np.minimum.at(per_low, inverse, values)
+    np.maximum.at(per_high, inverse, values)
+    per_mean = per_sum / np.maximum(per_count, 1)
+    duplicated = int(stamps.size - distinct.size)
+    frequency, step, gaps = _regularity(distinct)
+    season = _SEASON.get(frequency or "", 0)
+    window = season if season and distinct.size >= 2 * season else max(1, distinct.size // 10)
+    rolling_all = (
+        pd.Series(per_mean).rolling(window, min_periods=window).mean().to_numpy()
+        if window > 1
+        else None
+    )
+    buckets = max(2, buckets)
+    if distinct.size <= buckets:
+        return TimeSeries(
+            time_column, value_column, distinct, per_low, per_mean, per_high, rolling_all,
+            window, int(stamps.size), frequency, step, gaps, duplicated, duplicated > 0,
+        )  # fmt: skip
+    ints = distinct.astype("int64")
+    edges = np.linspace(ints[0], ints[-1], buckets + 1)
+    index = np.clip(np.searchsorted(edges, ints, side="right") - 1, 0, buckets - 1)
+    counts = np.bincount(index, weights=per_count, minlength=buckets)
+    present = counts > 0
+    low = np.full(buckets, np.inf)
+    high = np.full(buckets, -np.inf)
+    np.minimum.at(low, index, per_low)
+    np.maximum.at(high, index, per_high)
+    sums = np.bincount(index, weights=per_sum, minlength=buckets)
+    mean = np.where(present, sums / np.maximum(counts, 1), np.nan)
+    rolling = None
+    if rolling_all is not None:
+        finite = np.isfinite(rolling_all)
+        rsum = np.bincount(index[finite], weights=rolling_all[finite], minlength=buckets)
+        rcount = np.bincount(index[finite], minlength=buckets)
+        rolling = np.where(rcount > 0, rsum / np.maximum(rcount, 1), np.nan)[present]
+    starts = edges[:-1].astype("int64").astype("datetime64[ns]")
+    return TimeSeries(
+        time_column, value_column, starts[present], low[present], mean[present], high[present],
+        rolling, window, int(stamps.size), frequency, step, gaps, duplicated, True,
+    )  # fmt: skip
+
+
+def _regularity(distinct: np.ndarray) -> tuple[str | None, Any, int]:
+    """(frequency name, step, missing steps) of sorted distinct timestamps."""
+    import numpy as np
+    import pandas as pd
+
+    if distinct.size < 3:
+        return None, None, 0
+    index = pd.DatetimeIndex(distinct)
+    months = index.year * 12 + index.month
+    if (index.day == 1).all() and (index.normalize() == index).all():
+        diffs = np.diff(np.asarray(months))
+        if diffs.size and diffs.min() > 0:
+            unit = int(np.median(diffs))
+            if unit in (1, 3, 12) and (diffs % unit == 0).all():
+                name = {1: "monthly", 3: "quarterly", 12: "yearly"}[unit]
+                gaps = int((diffs // unit - 1).sum())
+                return name, unit, gaps
+    deltas = np.diff(distinct.astype("int64"))
+    step = int(np.median(deltas))
+    if step <= 0 or (deltas % step != 0).any():
+        return None, None, 0
+    gaps = int((deltas // step - 1).sum())
+    delta = pd.Timedelta(step, unit="ns")
+    names = {
+        pd.Timedelta(hours=1): "hourly",
+        pd.Timedelta(days=1): "daily",
+        pd.Timedelta(weeks=1): "weekly",
+    }
+    return names.get(delta, f"every {delta}"), delta, gaps
+
+
 def scatter_sample(
     frame: pd.DataFrame, x: str, y: str, max_points: int = 2000, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -240,6 +362,20 @@ def duplicate_rows(frame: pd.DataFrame, limit: int = DRILL_ROWS) -> Drill:
     rows = frame[mask]
     order = hashes[mask].argsort(kind="stable").to_numpy()
     return Drill("duplicated rows (all copies)", repeats, rows.iloc[order].head(limit))
+
+
+def failure_rows(
+    frame: pd.DataFrame,
+    column: str,
+    rows: tuple[int, ...],
+    written: tuple[str, ...],
+    limit: int = DRILL_ROWS,
+) -> Drill:
+    """The rows whose ``column`` held a value the loader could not read (``infer``),
+    with that value as written in a column of its own next to the data."""
+    shown = frame.iloc[list(rows[:limit])].copy()
+    shown.insert(0, f"{column} as written", list(written[:limit]))
+    return Drill(f"rows where {column} could not be read", len(rows), shown)
 
 
 def bin_rows(

@@ -17,5 +17,10 @@ class DataCommands(TabCommands):
         ("Data: save the profile for the test generator", "save"),
         ("Data: compute the exact profile", "exact"),
         ("Data: show duplicate rows", "duplicate_rows"),
-        ("Data: next view (column, scatter, correlation, balance, PCA, alerts)", "next_view"),
+        (
+            "Data: next view (column, time series, scatter, correlation, balance, PCA, alerts)",
+            "next_view",
+        ),
+        ("Data: rows with values that could not be read", "failure_rows"),
+        ("Data: missing-value tokens (?, NA, -...) on/off for this file", "toggle_tokens"),
     )

@@ -44,15 +44,20 @@ if TYPE_CHECKING:
     from waitwise_tui.core.data.views import ColumnDrift, Drill
     from waitwise_tui.ui.context import AppContext
 
-VIEWS = ("column", "scatter", "corr", "balance", "pca", "alerts")
+VIEWS = ("column", "time", "scatter", "corr", "balance", "pca", "alerts")
 VIEW_TITLES = {
     "column": "column",
+    "time": "time series",
     "scatter": "scatter",
     "corr": "correlation",
     "balance": "balance",
     "pca": "PCA",
     "alerts": "alerts",
 }
+# Column names longer than this are cut in the column list, so one long name cannot push
+# the type and counts out of a list that gets at most half the tab.
+NAME_WIDTH = 24
+MIN_CHART_ROWS = 8
 _KIND_SHORT = {"numeric": "num", "bool": "bool", "datetime": "date", "text": "text"}
 
 
@@ -63,7 +68,7 @@ class DataTab(TabWidget):
     DataTab { layout: vertical; }
     DataTab #data-status { height: auto; max-height: 2; padding: 0 1; }
     DataTab #data-main { height: 1fr; }
-    DataTab #data-columns { width: 40%; max-width: 46; height: 1fr; }
+    DataTab #data-columns { width: auto; max-width: 50%; height: 1fr; }
     DataTab #data-chart { width: 1fr; height: 1fr; padding: 0 1; }
     DataTab #data-table-panel { height: 1fr; display: none; }
     DataTab #data-table-title { height: 1; padding: 0 1; }
@@ -89,6 +94,8 @@ class DataTab(TabWidget):
         Binding("d", "duplicate_rows", "Duplicates", id="data.duplicate_rows"),
         Binding("x", "exact", "Exact", id="data.exact"),
         Binding("s", "save", "Save profile", id="data.save"),
+        Binding("f", "failure_rows", "Unread values", show=False, id="data.failure_rows"),
+        Binding("m", "toggle_tokens", "Missing tokens", show=False, id="data.toggle_tokens"),
         Binding("escape", "back", "Back/cancel", id="data.back"),
     ]
 
@@ -157,6 +164,8 @@ class DataTab(TabWidget):
         self._picks: list[Any] = []
         self._chart_token = 0
         self._recents: list[str] = []
+        # Per file (absolute path): token handling switched with m, over the setting.
+        self._tokens_choice: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -221,10 +230,18 @@ class DataTab(TabWidget):
         self._loading = shown
         self._progress = 0
         self._show_status()
-        self._load_worker(path, shown, sep, self.size.width or 80)
+        tokens = self._tokens_for(path)
+        self._load_worker(path, shown, sep, self.size.width or 80, tokens)
+
+    def _tokens_for(self, path: str) -> bool:
+        """Whether ``path`` is read with missing-value tokens (the setting, or m's choice)."""
+        default = self.ctx.settings.data_missing_tokens
+        return self._tokens_choice.get(os.path.abspath(path), default)
 
     @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
-    def _load_worker(self, path: str, shown: str, sep: str | None, width: int) -> None:
+    def _load_worker(
+        self, path: str, shown: str, sep: str | None, width: int, tokens: bool = True
+    ) -> None:
         from waitwise_tui.core.data.load import (
             SAMPLE_ROWS,
             SAMPLE_THRESHOLD,
@@ -246,12 +263,16 @@ class DataTab(TabWidget):
                 self.post_message(self.Progress(percent))
 
         try:
-            head = read_head(path, sep=sep)
+            head = read_head(path, sep=sep, tokens=tokens)
             if worker.is_cancelled:
                 return
             self.post_message(self.HeadReady(len(head.frame), _preview(head.frame, width)))
             loaded = load_dataset(
-                path, sep=sep, progress=progress, cancelled=lambda: worker.is_cancelled
+                path,
+                sep=sep,
+                progress=progress,
+                cancelled=lambda: worker.is_cancelled,
+                tokens=tokens,
             )
             rows = len(loaded.frame)
             profile = profile_frame(
@@ -259,6 +280,8 @@ class DataTab(TabWidget):
                 path=shown,
                 format=loaded.format,
                 sample_rows=SAMPLE_ROWS if rows > SAMPLE_THRESHOLD else None,
+                inference=loaded.inference,
+                file_bytes=loaded.file_bytes,
             )
         except LoadCancelled:
             self.post_message(self.Failed(f"cancelled loading {shown}", "information"))
@@ -321,7 +344,7 @@ class DataTab(TabWidget):
             pct = "" if col.null_fraction is None else f"{col.null_fraction:.0%}"
             marker = "!" if col.name in alerted else " "
             table.add_row(
-                plain(marker + col.name),
+                Text(marker) + plain(col.name, limit=NAME_WIDTH),
                 Text(_KIND_SHORT.get(col.kind, col.kind)),
                 Text(pct, justify="right"),
                 Text(_count(col.unique), justify="right"),
@@ -352,7 +375,9 @@ class DataTab(TabWidget):
         line = Text.assemble(
             plain(profile.path, "bold"),
             f" · {_count(profile.n_rows)}×{profile.n_columns}"
-            f" · {fmt.size(profile.memory_bytes)} · {_count(profile.duplicate_rows)} dup"
+            + (f" · file {fmt.size(profile.file_bytes)}" if profile.file_bytes is not None else "")
+            + f" · in memory {fmt.size(profile.memory_bytes)}"
+            f" · {_count(profile.duplicate_rows)} dup"
             f" · {len(profile.alerts)} alerts · view {VIEW_TITLES[self._view]}",
         )
         if self._target:
@@ -369,8 +394,10 @@ class DataTab(TabWidget):
     def _show_help(self) -> None:
         self.query_one("#data-chart", Static).update(
             Text(
-                "o open  c compare  v view  t target  [ ] bin  g bin rows\n"
-                "n null rows  d duplicates  x exact  s save  esc back"
+                "o open  c compare  v view  t target\n"
+                "[ ] bin  g bin rows  n nulls  f unread\n"
+                "d duplicates  x exact  s save  esc back\n"
+                "m missing tokens on/off"
             )
         )
 
@@ -468,6 +495,8 @@ class DataTab(TabWidget):
                 drill = data_views.null_rows(frame, column)
             elif kind == "duplicates":
                 drill = data_views.duplicate_rows(frame)
+            elif kind == "failures":
+                drill = data_views.failure_rows(frame, column, *pick)
             elif isinstance(pick, tuple):
                 hist, index = pick
                 drill = data_views.bin_rows(frame, column, hist, index)
@@ -506,16 +535,17 @@ class DataTab(TabWidget):
         self._loading = self._shown_path(path)
         self._progress = 0
         self._show_status()
-        self._compare_worker(self._loaded.frame, path, self._loading)
+        self._compare_worker(self._loaded.frame, path, self._loading, self._loaded.tokens)
 
     @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
-    def _compare_worker(self, frame: Any, path: str, shown: str) -> None:
+    def _compare_worker(self, frame: Any, path: str, shown: str, tokens: bool = True) -> None:
         from waitwise_tui.core.data.load import DataError, LoadCancelled, load_dataset
         from waitwise_tui.core.data.views import compare_frames
 
         worker = get_current_worker()
         try:
-            other = load_dataset(path, cancelled=lambda: worker.is_cancelled)
+            # Read the way the open file was, so both sides mean the same by a "?".
+            other = load_dataset(path, cancelled=lambda: worker.is_cancelled, tokens=tokens)
             drifts = compare_frames(frame, other.frame)
         except LoadCancelled:
             self.post_message(self.Failed(f"cancelled loading {shown}", "information"))
@@ -584,6 +614,17 @@ class DataTab(TabWidget):
             return
         self._drill_worker("null", self._loaded.frame, column.name, None)
 
+    def action_failure_rows(self) -> None:
+        column = self._current_column()
+        if self._loaded is None or column is None:
+            return
+        found = self._loaded.inference.get(column.name)
+        if found is None or not found.parse_failures:
+            self.notify(f"every value of {display(column.name)} was read")
+            return
+        pick = (found.failure_rows, found.failure_values)
+        self._drill_worker("failures", self._loaded.frame, column.name, pick)
+
     def action_duplicate_rows(self) -> None:
         if self._loaded is not None:
             self._drill_worker("duplicates", self._loaded.frame, "", None)
@@ -602,9 +643,30 @@ class DataTab(TabWidget):
     def _exact_worker(self, loaded: Loaded, shown: str) -> None:
         from waitwise_tui.core.data.profile import profile_frame
 
-        profile = profile_frame(loaded.frame, path=shown, format=loaded.format)
+        profile = profile_frame(
+            loaded.frame,
+            path=shown,
+            format=loaded.format,
+            inference=loaded.inference,
+            file_bytes=loaded.file_bytes,
+        )
         if not get_current_worker().is_cancelled:
             self.post_message(self.DatasetReady(loaded, profile))
+
+    def action_toggle_tokens(self) -> None:
+        """Reload the open file with missing-value tokens read as missing, or as written."""
+        if self._loaded is None:
+            self.notify("open a dataset first")
+            return
+        path = self._loaded.path
+        tokens = not self._loaded.tokens
+        self._tokens_choice[os.path.abspath(path)] = tokens
+        self.notify(
+            "missing-value tokens (?, NA, -, null...) read as missing"
+            if tokens
+            else "missing-value tokens off: cells read as written",
+        )
+        self.load(path, self._loaded.sep)
 
     def action_save(self) -> None:
         if self._profile is None:
@@ -655,15 +717,27 @@ def build_view(
     from waitwise_tui.core.data import views as data_views
     from waitwise_tui.ui.tabs.data import views as data_plots
 
+    if height < MIN_CHART_ROWS and view not in ("alerts", "corr"):
+        # A chart a few rows high says nothing; the tabs-only layout gives it the screen.
+        return (
+            Text(
+                f"{VIEW_TITLES[view]}: too little room for a chart here"
+                " (M: tabs only; the alerts view fits)"
+            ),
+            [],
+        )
     if view == "alerts":
         if not profile.alerts:
             return Text("no alerts"), []
         lines = Text()
+        kind_width = max(len(a.kind) for a in profile.alerts)
         for alert in profile.alerts:
-            lines.append(f"{alert.kind:<16}", style="bold yellow")
+            lines.append(f"{alert.kind:<{kind_width}}  ", style="bold yellow")
             lines.append_text(plain(alert.message))
             lines.append("\n")
         return lines, []
+    if view == "time":
+        return _time_view(frame, profile, column, width, height), []
     if view == "corr":
         fits = max(2, min((width - 14) // 7, height - 1))
         names, matrix = data_views.correlation(frame, max_columns=fits)
@@ -678,6 +752,16 @@ def build_view(
         name = target or (column.name if column else None)
         if name is None:
             return Text("no column"), []
+        chosen = profile.column(name)
+        if not chosen.categorical:
+            return (
+                plain(
+                    f"{name} has {_count(chosen.unique)} distinct values: balance is for"
+                    " classes (text, bool or a number with few values); pick such a column"
+                    " or make it the target with t"
+                ),
+                [],
+            )
         items, other = data_views.class_balance(frame[name], k=max(3, height - 3))
         title = f"classes of {name}" + (f" (+{other} other)" if other else "")
         return data_plots.bars_chart(items, None, width, height, title), []
@@ -701,6 +785,45 @@ def build_view(
             [],
         )
     return _column_view(frame, column, pick, width, height)
+
+
+def _time_view(
+    frame: Any, profile: Profile, column: ColumnProfile | None, width: int, height: int
+) -> RenderableType:
+    """The current numeric column over the first date column (or over the current one)."""
+    from waitwise_tui.core.data import views as data_views
+    from waitwise_tui.ui.tabs.data import views as data_plots
+
+    times = data_views.datetime_columns(frame)
+    if not times:
+        return Text(
+            "no date column: dates such as 2024-01-31, 1949-01, 1949Q1, 31/01/2024 or"
+            " Unix times in a column named like a time are recognised"
+        )
+    numeric = data_views.numeric_columns(frame)
+    if not numeric:
+        return Text("no numeric column to plot over time")
+    time_name = column.name if column is not None and column.name in times else times[0]
+    value = column.name if column is not None and column.name in numeric else numeric[0]
+    series = data_views.time_series(frame, time_name, value, buckets=max(10, width - 12))
+    facts = [f"{_count(series.points)} points"]
+    if series.frequency:
+        facts.append(series.frequency)
+        facts.append(f"{_count(series.gaps)} gaps" if series.gaps else "no gaps")
+    else:
+        facts.append("irregular times")
+    if series.duplicated:
+        facts.append(f"{_count(series.duplicated)} duplicated times")
+    if series.rolling is not None:
+        facts.append(f"orange: rolling mean of {series.window}")
+    if series.bucketed:
+        facts.append("grey: min/max")
+    stats = plain(" · ".join(facts), "dim")
+    stats.end = "\n"
+    stats_lines = len(stats.wrap(Console(width=max(width, 10)), max(width, 10)))
+    chart_height = max(height - stats_lines, 5)
+    title = f"{value} over {time_name}"
+    return Group(stats, data_plots.series_chart(series, width, chart_height, title))
 
 
 def _column_view(
@@ -754,6 +877,9 @@ def _stats_line(col: ColumnProfile) -> Text:
         top = plain_value(col.top)
         shown = _num(top) if isinstance(top, float) else _clip(str(top), 16)
         parts.append(f"top {shown} ×{_count(col.top_count)}")
+    reading = col.reading()
+    if reading:
+        parts.append(reading)
     text = plain(" · ".join(parts), "dim")
     text.end = "\n"  # a line of its own above the chart in the Group
     return text

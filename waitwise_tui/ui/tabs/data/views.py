@@ -26,7 +26,7 @@ from waitwise_tui.ui.plain import plain
 if TYPE_CHECKING:
     import numpy as np
 
-    from waitwise_tui.core.data.views import Histogram, Projection
+    from waitwise_tui.core.data.views import Histogram, Projection, TimeSeries
 
 LABEL_WIDTH = 12
 _SERIES_COLORS = ("cyan", "orange", "green", "magenta", "yellow", "red", "blue", "white")
@@ -103,6 +103,35 @@ def time_chart(labels: list[str], counts: list[int], width: int, height: int, ti
     fig.bar(positions, counts, color="cyan", width=0.9)
     _count_axis(fig, counts, height)
     fig.xticks([0, len(counts) - 1], [display(labels[0]), display(labels[-1])])
+    return Text.from_ansi(fig.build())
+
+
+def series_chart(series: TimeSeries, width: int, height: int, title: str) -> Text:
+    """A value over time: the mean per bucket, its min..max band, and the rolling mean.
+
+    The x axis is days since the epoch, labelled with dates at a few positions.
+    """
+    import numpy as np
+
+    if series.points == 0:
+        return Text("no rows with both a time and a finite value")
+    days = (series.times.astype("int64") / 86_400e9).tolist()
+    fig = _start(width, height, title)
+    if series.bucketed:
+        fig.plot(days, series.high.tolist(), color="gray", marker="braille")
+        fig.plot(days, series.low.tolist(), color="gray", marker="braille")
+    fig.plot(days, series.mean.tolist(), color="cyan", marker="braille", label=None)
+    if series.rolling is not None:
+        keep = np.isfinite(series.rolling)
+        if keep.any():
+            xs = [d for d, k in zip(days, keep.tolist(), strict=True) if k]
+            fig.plot(xs, series.rolling[keep].tolist(), color="orange", marker="braille")
+    ticks = max(2, min(5, width // 16))
+    positions = np.linspace(days[0], days[-1], ticks) if len(days) > 1 else np.array(days)
+    span = days[-1] - days[0]
+    fmt = "%Y-%m-%d %H:%M" if span < 2 else "%Y-%m-%d" if span < 400 else "%Y-%m"
+    labels = [np.datetime64(int(p * 86_400), "s").astype(object).strftime(fmt) for p in positions]
+    fig.xticks(positions.tolist(), labels)
     return Text.from_ansi(fig.build())
 
 

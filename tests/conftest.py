@@ -4,6 +4,12 @@ writes the real user settings."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis judges speed against a quiet machine; CI is two loaded cores, and xdist
+# shares them. Examples keep their count; only the wall-clock health check goes.
+settings.register_profile("waitwise", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("waitwise")
 
 
 @pytest.fixture(autouse=True)

@@ -460,7 +460,10 @@ async def test_notes_tab_shows_hostile_note_names_and_content_literally(
         literals += (shown("lo\x1b[2Jss"),)
         await pilot.press("ctrl+g")
         await wait_for(
-            pilot, lambda: all(lit in screen_text(app) for lit in literals), "the preview"
+            pilot,
+            lambda: all(lit in screen_text(app) for lit in literals),
+            "the preview",
+            timeout=90,  # the whole hostile document, rendered in batches on a loaded box
         )
         text = assert_screen_inert(tmp_path, app)
         for literal in literals:

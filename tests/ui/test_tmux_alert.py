@@ -62,7 +62,7 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
     # The pane waits for a key, so pipe-pane records the app's very first byte.
     start = f"read go; exec {sys.executable} -m waitwise_tui"
     start_server(sock, "w", ["sh", "-c", start], env=env, cwd=project)
-    client = attach_client(sock, "w", cols=160, rows=48)
+    client = attach_client(sock, "w", cols=160, rows=64)  # room for all 8 alert lines
     try:
         tmux(sock, "pipe-pane", "-t", "w", "-O", f"cat >> {raw}")
         tmux(sock, "send-keys", "-t", "w", "Enter")

@@ -460,7 +460,7 @@ class Live:
             return injected
         from waitwise_tui.core.jobs.gpus import JobGpuCollector, read_allocation
         from waitwise_tui.core.jobs.slurm import SlurmConfig
-        from waitwise_tui.core.jobs.watch import SlurmWatch
+        from waitwise_tui.core.jobs.watch import SlurmWatch, StoreLinks
 
         config, _problems = SlurmConfig.from_table(self._ctx.settings.slurm)
         timeout = config.command_timeout
@@ -477,6 +477,7 @@ class Live:
         return SlurmWatch(
             make_collector=collector,
             read_allocation=lambda job_id: read_allocation(job_id, timeout=timeout),
+            job_of_path=StoreLinks(self._ctx.workspace),
             lead_s=config.time_limit_lead_minutes * 60.0,
             signal=config.time_limit_signal,
         )

@@ -172,6 +172,7 @@ class ClusterJob:
     time_limit_s: float | None
     readings: dict[str, NodeReading]
     problems: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()  # the GPU alerts standing now (``possible_hang``...)
 
     def left_s(self, now: float) -> float | None:
         return None if self.end_time is None else max(0.0, self.end_time - now)
@@ -183,6 +184,7 @@ class ClusterSnapshot:
     jobs: tuple[ClusterJob, ...]
     links: dict[str, str]  # run name -> Slurm job id
     problem: str | None = None
+    running: tuple[str, ...] = ()  # the user's running jobs, when listed (``listing``)
 
     def job(self, job_id: str) -> ClusterJob | None:
         return next((j for j in self.jobs if j.job_id == job_id), None)
@@ -212,24 +214,32 @@ class SlurmWatch:
     list_running: Callable[[], list[str]] = running_job_ids
     picked: frozenset[str] = frozenset()
     pick_all: bool = False  # every running job of the user (``squeue --me``)
+    listing: bool = False  # list the user's running jobs even when only some are picked
     _running: tuple[float, list[str]] | None = None  # (when asked, ids)
     _pids: dict[int, str | None] = field(default_factory=dict)
     _jobs: dict[str, _Watched] = field(default_factory=dict)
 
-    def pick(self, job_ids: Iterable[str] | None) -> None:
+    def pick(self, job_ids: Iterable[str] | None, *, listing: bool = False) -> None:
         """Jobs watched besides the linked ones (the cluster view's pick); None: all
-        the user's running jobs."""
+        the user's running jobs. ``listing``: list those jobs (``ClusterSnapshot
+        .running``) without watching them, for the view to pick from."""
         self.pick_all = job_ids is None
+        self.listing = listing
         self.picked = frozenset(j for j in job_ids or () if j.isdigit())
-        if not self.pick_all:
+        if not self.pick_all and not listing:
             self._running = None
 
-    def _picked_ids(self, now: float) -> list[str]:
-        if not self.pick_all:
-            return sorted(self.picked, key=int)
+    def _running_ids(self, now: float) -> list[str]:
+        if not (self.pick_all or self.listing):
+            return []
         if self._running is None or now - self._running[0] >= ALLOCATION_REFRESH_S / 2:
             self._running = (now, self.list_running())
-        return sorted(set(self._running[1]) | self.picked, key=int)
+        return self._running[1]
+
+    def _picked_ids(self, running: list[str]) -> list[str]:
+        if not self.pick_all:
+            return sorted(self.picked, key=int)
+        return sorted(set(running) | self.picked, key=int)
 
     def links(self, runs: Sequence[RunLike]) -> dict[str, str]:
         """Run name -> Slurm job id, from each writer's environment (cached per pid),
@@ -252,11 +262,12 @@ class SlurmWatch:
         now = self.clock()
         links = self.links(runs)
         problems: list[str] = []
+        running: list[str] = []
         try:
-            picked = self._picked_ids(now)
+            running = self._running_ids(now)
         except SlurmError as exc:
-            picked = sorted(self.picked, key=int)
             problems.append(str(exc))
+        picked = self._picked_ids(running)
         by_job: dict[str, RunLike | None] = {job: None for job in picked}
         for run in runs:
             if run.name in links and run.status not in ("finished", "crashed", "gone"):
@@ -286,9 +297,12 @@ class SlurmWatch:
                     time_limit_s=allocation.time_limit_s,
                     readings=watched.collector.readings(),
                     problems=tuple(watched.collector.errors),
+                    alerts=tuple(sorted({kind for kind, _ in watched.gpu_alerts.active})),
                 )
             )
-        snapshot = ClusterSnapshot(now, tuple(jobs), links, "; ".join(problems) or None)
+        snapshot = ClusterSnapshot(
+            now, tuple(jobs), links, "; ".join(problems) or None, tuple(running)
+        )
         return snapshot, events
 
     def _watched(self, job_id: str, run: RunLike | None, now: float) -> _Watched | None:

@@ -152,7 +152,7 @@ async def test_the_cluster_view_picks_single_jobs_charts_the_linked_run_and_save
         )
 
         def body() -> str:
-            return str(screen.query_one("#cluster-body").render())
+            return "".join(str(w.render()) for w in screen.query("#cluster-body"))
 
         await wait_for(pilot, lambda: "Slurm job 88" in body(), "both jobs")
         assert screen._ids == ["77", "88"]

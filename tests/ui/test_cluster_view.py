@@ -136,3 +136,46 @@ async def test_the_cluster_view_shows_every_job_node_gpu_and_rank_as_plain_text(
         await wait_for(pilot, lambda: picked.stopped, "the picked job's stream to stop")
         linked = [c for c in made if c.allocation.job_id == "77"]
         assert linked and not linked[-1].stopped
+
+
+async def test_the_cluster_view_picks_single_jobs_charts_the_linked_run_and_saves_stacks(
+    tmp_path: Path,
+) -> None:
+    ctx, _made = context(tmp_path)
+    app = make_app(ctx, tabs=())
+    async with app.run_test(size=(120, 40)) as pilot:
+        from waitwise_tui.ui.monitor.cluster import ClusterScreen
+
+        app.push_screen(ClusterScreen(ctx))
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, ClusterScreen) and app.screen, "the view"
+        )
+
+        def body() -> str:
+            return "".join(str(w.render()) for w in screen.query("#cluster-body"))
+
+        await wait_for(pilot, lambda: "Slurm job 88" in body(), "both jobs")
+        assert screen._ids == ["77", "88"]
+        # Job 77 is highlighted: its linked run's loss curve is drawn below.
+        await wait_for(
+            pilot,
+            lambda: "loss" in str(screen.query_one("#cluster-chart").render()),
+            "the linked run's chart",
+        )
+        # Pick job 88 alone: only it is shown; 77 stays streamed (linked), not shown.
+        await pilot.press("down", "space")
+        await wait_for(pilot, lambda: "Slurm job 77" not in body(), "only the picked job")
+        assert "Slurm job 88" in body() and screen.picked == {"88"}
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "Slurm job 77" in body(), "all jobs again")
+        # s: py-spy of every rank of job 88 (pid 321 in no job here), a note either way.
+        await pilot.press("s")
+        notes = ctx.workspace.notes_dir
+        note = await wait_for(
+            pilot, lambda: next(iter(notes.glob("stacks-88-*.md")), None), "the stacks note"
+        )
+        text = note.read_text()
+        assert "# Python stacks of Slurm job 88" in text and "## rank 1 on [red]n1" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ClusterScreen), "closed")
+        assert ctx.live.chart_request is None or ctx.live.chart_request.key[0] != "cluster"

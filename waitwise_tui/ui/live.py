@@ -222,6 +222,7 @@ class Live:
         self._cluster_lock = threading.Lock()  # one poll (or stop) of the watch at a time
         self._slurm_watch: SlurmWatch | None = None
         self._picked: frozenset[str] | None = frozenset()  # None: all running jobs
+        self._listing = False
         self._cluster: ClusterSnapshot | None = None
         self._cluster_channel = _Channel("waitwise-slurm", ClusterUpdated, self._cluster_interval)
 
@@ -244,10 +245,12 @@ class Live:
         """Send ``node`` every reading of the watched Slurm jobs (``ClusterUpdated``)."""
         self._cluster_channel.subscribe(node, self._poll_cluster)
 
-    def pick_jobs(self, job_ids: tuple[str, ...] | None) -> None:
+    def pick_jobs(self, job_ids: tuple[str, ...] | None, *, listing: bool = False) -> None:
         """Watch these Slurm jobs too (the cluster view's pick; None: all the user's
-        running jobs; () to drop them)."""
+        running jobs; () to drop them). ``listing``: list the user's running jobs in
+        each reading (``ClusterSnapshot.running``) for the view to pick from."""
         self._picked = None if job_ids is None else frozenset(job_ids)
+        self._listing = listing
         self._cluster_channel.poke()
 
     @property
@@ -306,6 +309,12 @@ class Live:
         if snapshot is None:
             return []
         return probe_readings(snapshot.nvml, snapshot.gpus)
+
+    @property
+    def chart_request(self) -> ChartRequest | None:
+        """The chart drawn after each runs poll (a modal that draws its own puts this
+        one back when it closes)."""
+        return self._chart_request
 
     def request_chart(self, request: ChartRequest | None) -> None:
         """Draw ``request``'s chart now (on the runs poller) and after every poll that
@@ -460,7 +469,7 @@ class Live:
             return injected
         from waitwise_tui.core.jobs.gpus import JobGpuCollector, read_allocation
         from waitwise_tui.core.jobs.slurm import SlurmConfig
-        from waitwise_tui.core.jobs.watch import SlurmWatch
+        from waitwise_tui.core.jobs.watch import SlurmWatch, StoreLinks
 
         config, _problems = SlurmConfig.from_table(self._ctx.settings.slurm)
         timeout = config.command_timeout
@@ -477,6 +486,7 @@ class Live:
         return SlurmWatch(
             make_collector=collector,
             read_allocation=lambda job_id: read_allocation(job_id, timeout=timeout),
+            job_of_path=StoreLinks(self._ctx.workspace),
             lead_s=config.time_limit_lead_minutes * 60.0,
             signal=config.time_limit_signal,
         )
@@ -488,7 +498,7 @@ class Live:
                 if self._slurm_watch is None:
                     self._slurm_watch = self._make_watch()
                 watch = self._slurm_watch
-                watch.pick(self._picked)
+                watch.pick(self._picked, listing=self._listing)
                 snapshot, events = watch.poll(runs)
         except Exception as exc:  # keep polling; say what failed
             self._cluster_channel.post(None, f"Slurm watch failed: {exc}")

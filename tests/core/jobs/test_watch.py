@@ -54,6 +54,7 @@ class FakeCollector:
 @dataclass(frozen=True)
 class Run:
     name: str = "mlp"
+    path: str = ""
     status: str = "live"
     writer_pid: int | None = 1
     eta_seconds: float | None = 60.0
@@ -189,3 +190,47 @@ def test_a_stalled_run_on_busy_low_power_gpus_raises_a_possible_hang() -> None:
     watch2.poll([Run()])
     made2[0].history = history
     assert [e.data["alert"] for e in watch2.poll([Run()])[1]] == []
+
+
+def test_a_run_in_a_tuner_job_folder_links_to_that_jobs_slurm_id(tmp_path) -> None:
+    from waitwise_tui.core import db
+    from waitwise_tui.core.jobs.model import JobSpec
+    from waitwise_tui.core.jobs.store import JobStore
+    from waitwise_tui.core.jobs.watch import StoreLinks, job_dir_id
+    from waitwise_tui.core.workspace import Workspace
+
+    workspace = Workspace(tmp_path)
+    conn = db.connect(workspace.db_path)
+    store = JobStore(conn)
+    slurm_job = store.create(JobSpec(["python", "train.py"], str(tmp_path)), backend="slurm")
+    local_job = store.create(JobSpec(["python", "train.py"], str(tmp_path)))
+    store.update(local_job, backend_id="999")  # not a Slurm job: never linked
+    log = str(workspace.jobs_dir / str(slurm_job) / "stdout.log")
+    assert job_dir_id(log, str(workspace.jobs_dir)) == slurm_job
+    assert job_dir_id(str(workspace.jobs_dir / "x" / "stdout.log"), str(workspace.jobs_dir)) is None
+    assert job_dir_id(str(tmp_path / "runs" / "m.jsonl"), str(workspace.jobs_dir)) is None
+
+    clock = [NOW]
+    links = StoreLinks(workspace, clock=lambda: clock[0], refresh_s=30)
+    watch, made = make_watch({"4242": allocation("4242")}, {}, job_of_path=links)
+    run = Run(name="trial-3", path=log, writer_pid=None)
+    other = Run(name="local", path=str(workspace.jobs_dir / str(local_job) / "stdout.log"))
+    # Still pending: no Slurm id yet, so no link.
+    assert watch.poll([run, other])[0].links == {}
+    store.update(slurm_job, backend_id="4242")
+    clock[0] += 31  # asked again after refresh_s
+    watch.clock = lambda: clock[0]
+    snapshot, _ = watch.poll([run, other])
+    assert snapshot.links == {"trial-3": "4242"}
+    assert [j.job_id for j in snapshot.jobs] == ["4242"] and snapshot.jobs[0].run == "trial-3"
+    assert made[0].started
+    conn.close()
+
+
+def test_store_links_never_creates_a_database(tmp_path) -> None:
+    from waitwise_tui.core.jobs.watch import StoreLinks
+    from waitwise_tui.core.workspace import Workspace
+
+    workspace = Workspace(tmp_path)
+    assert StoreLinks(workspace)(str(workspace.jobs_dir / "1" / "stdout.log")) is None
+    assert not workspace.db_path.exists()

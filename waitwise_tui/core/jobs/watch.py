@@ -2,7 +2,10 @@
 
 A run is linked to a Slurm job by its writer process's ``SLURM_JOB_ID`` (read from
 ``/proc/PID/environ``: readable for the user's own processes only, which is what is
-wanted). :class:`SlurmWatch` is polled by the app's one owner of live data
+wanted), or, for a job the tuner submitted through the Slurm backend, by its log's path:
+the job's ``.waitwise/jobs/<id>/stdout.log`` is a run, and the job store knows that job's
+Slurm id (:class:`StoreLinks`; a writer on another node has no pid here).
+:class:`SlurmWatch` is polled by the app's one owner of live data
 (``ui/live.py``) with the latest runs reading: it keeps one GPU collector per linked or
 picked job (core/jobs/gpus.py), checks each linked run's ETA against its job's end
 (core/jobs/timelimit.py) and the job's GPUs for a hang, a straggler or an idle GPU
@@ -11,12 +14,13 @@ picked job (core/jobs/gpus.py), checks each linked run's ETA against its job's e
 stops them all (nobody watches).
 
 Everything outside is injected (``read_allocation``, ``make_collector``, ``job_of_pid``,
-``clock``), so the whole watch is tested without a cluster.
+``job_of_path``, ``clock``), so the whole watch is tested without a cluster.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from waitwise_tui.core.jobs.gpu_alerts import JobGpuAlerts, series_from_history
 from waitwise_tui.core.jobs.gpus import JobAllocation, NodeReading
 from waitwise_tui.core.jobs.slurm_cli import SlurmError, run_tool
 from waitwise_tui.core.jobs.timelimit import TimeLimitWatch, check
+from waitwise_tui.core.workspace import Workspace
 
 # How often a job's end time is asked again (it changes only with scontrol update).
 ALLOCATION_REFRESH_S = 60.0
@@ -61,6 +66,65 @@ def slurm_job_of_pid(pid: int, proc_root: str = "/proc") -> str | None:
     return job_id_from_environ(parse_environ(data))
 
 
+def job_dir_id(path: str, jobs_dir: str) -> int | None:
+    """The waitwise job whose folder holds ``path`` (``JOBS_DIR/<id>/...``); else None."""
+    try:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(jobs_dir))
+    except ValueError:  # another drive
+        return None
+    first = rel.split(os.sep, 1)[0]
+    return int(first) if first.isdigit() and rel != first else None
+
+
+class StoreLinks:
+    """Run path -> Slurm job id, for runs in a waitwise job's folder whose job went to
+    Slurm (the tuner's trials): ``backend_id`` in the ``jobs`` table. Each job is asked
+    again after ``refresh_s`` (a pending job gets its id on submission, a requeued one a
+    new id); the database is opened read-only per lookup, never created."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        clock: Callable[[], float] = time.time,
+        refresh_s: float = ALLOCATION_REFRESH_S / 2,
+    ) -> None:
+        self.workspace = workspace
+        self.clock = clock
+        self.refresh_s = refresh_s
+        self._known: dict[int, tuple[float, str | None]] = {}
+
+    def __call__(self, path: str) -> str | None:
+        job = job_dir_id(path, str(self.workspace.jobs_dir))
+        if job is None:
+            return None
+        now = self.clock()
+        known = self._known.get(job)
+        if known is None or now - known[0] >= self.refresh_s:
+            known = (now, self._slurm_id(job))
+            self._known[job] = known
+        return known[1]
+
+    def _slurm_id(self, job: int) -> str | None:
+        db = self.workspace.db_path
+        if not db.exists():
+            return None
+        try:
+            conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5.0)
+            try:
+                row = conn.execute(
+                    "SELECT backend, backend_id FROM jobs WHERE id = ?", (job,)
+                ).fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return None
+        if row is None or row[0] != "slurm" or not row[1]:
+            return None
+        slurm_id = str(row[1]).split(";")[0].strip()
+        return slurm_id if slurm_id.isdigit() else None
+
+
 def running_job_ids(*, timeout: float = 30.0) -> list[str]:
     """The user's running Slurm jobs (``squeue --me -t R``), oldest first."""
     proc = run_tool(["squeue", "--me", "-h", "-t", "R", "-o", "%i"], timeout=timeout)
@@ -87,6 +151,7 @@ class RunLike(Protocol):
     """What the watch reads of a run (``core.runs.monitor.RunInfo``)."""
 
     name: str
+    path: str
     status: str
     writer_pid: int | None
     eta_seconds: float | None
@@ -107,6 +172,7 @@ class ClusterJob:
     time_limit_s: float | None
     readings: dict[str, NodeReading]
     problems: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()  # the GPU alerts standing now (``possible_hang``...)
 
     def left_s(self, now: float) -> float | None:
         return None if self.end_time is None else max(0.0, self.end_time - now)
@@ -118,6 +184,7 @@ class ClusterSnapshot:
     jobs: tuple[ClusterJob, ...]
     links: dict[str, str]  # run name -> Slurm job id
     problem: str | None = None
+    running: tuple[str, ...] = ()  # the user's running jobs, when listed (``listing``)
 
     def job(self, job_id: str) -> ClusterJob | None:
         return next((j for j in self.jobs if j.job_id == job_id), None)
@@ -139,6 +206,7 @@ class SlurmWatch:
     make_collector: Callable[[JobAllocation], Collector]
     read_allocation: Callable[[str], JobAllocation]
     job_of_pid: Callable[[int], str | None] = slurm_job_of_pid
+    job_of_path: Callable[[str], str | None] | None = None  # StoreLinks: tuner's jobs
     clock: Callable[[], float] = time.time
     lead_s: float = 1800.0
     signal: str = ""
@@ -146,35 +214,46 @@ class SlurmWatch:
     list_running: Callable[[], list[str]] = running_job_ids
     picked: frozenset[str] = frozenset()
     pick_all: bool = False  # every running job of the user (``squeue --me``)
+    listing: bool = False  # list the user's running jobs even when only some are picked
     _running: tuple[float, list[str]] | None = None  # (when asked, ids)
     _pids: dict[int, str | None] = field(default_factory=dict)
     _jobs: dict[str, _Watched] = field(default_factory=dict)
 
-    def pick(self, job_ids: Iterable[str] | None) -> None:
+    def pick(self, job_ids: Iterable[str] | None, *, listing: bool = False) -> None:
         """Jobs watched besides the linked ones (the cluster view's pick); None: all
-        the user's running jobs."""
+        the user's running jobs. ``listing``: list those jobs (``ClusterSnapshot
+        .running``) without watching them, for the view to pick from."""
         self.pick_all = job_ids is None
+        self.listing = listing
         self.picked = frozenset(j for j in job_ids or () if j.isdigit())
-        if not self.pick_all:
+        if not self.pick_all and not listing:
             self._running = None
 
-    def _picked_ids(self, now: float) -> list[str]:
-        if not self.pick_all:
-            return sorted(self.picked, key=int)
+    def _running_ids(self, now: float) -> list[str]:
+        if not (self.pick_all or self.listing):
+            return []
         if self._running is None or now - self._running[0] >= ALLOCATION_REFRESH_S / 2:
             self._running = (now, self.list_running())
-        return sorted(set(self._running[1]) | self.picked, key=int)
+        return self._running[1]
+
+    def _picked_ids(self, running: list[str]) -> list[str]:
+        if not self.pick_all:
+            return sorted(self.picked, key=int)
+        return sorted(set(running) | self.picked, key=int)
 
     def links(self, runs: Sequence[RunLike]) -> dict[str, str]:
-        """Run name -> Slurm job id, from each writer's environment (cached per pid)."""
+        """Run name -> Slurm job id, from each writer's environment (cached per pid),
+        else from the job store for a run in a waitwise job's folder."""
         out: dict[str, str] = {}
         for run in runs:
             pid = run.writer_pid
-            if pid is None:
-                continue
-            if pid not in self._pids:
-                self._pids[pid] = self.job_of_pid(pid)
-            job = self._pids[pid]
+            job = None
+            if pid is not None:
+                if pid not in self._pids:
+                    self._pids[pid] = self.job_of_pid(pid)
+                job = self._pids[pid]
+            if job is None and self.job_of_path is not None:
+                job = self.job_of_path(run.path)
             if job is not None:
                 out[run.name] = job
         return out
@@ -183,11 +262,12 @@ class SlurmWatch:
         now = self.clock()
         links = self.links(runs)
         problems: list[str] = []
+        running: list[str] = []
         try:
-            picked = self._picked_ids(now)
+            running = self._running_ids(now)
         except SlurmError as exc:
-            picked = sorted(self.picked, key=int)
             problems.append(str(exc))
+        picked = self._picked_ids(running)
         by_job: dict[str, RunLike | None] = {job: None for job in picked}
         for run in runs:
             if run.name in links and run.status not in ("finished", "crashed", "gone"):
@@ -217,9 +297,12 @@ class SlurmWatch:
                     time_limit_s=allocation.time_limit_s,
                     readings=watched.collector.readings(),
                     problems=tuple(watched.collector.errors),
+                    alerts=tuple(sorted({kind for kind, _ in watched.gpu_alerts.active})),
                 )
             )
-        snapshot = ClusterSnapshot(now, tuple(jobs), links, "; ".join(problems) or None)
+        snapshot = ClusterSnapshot(
+            now, tuple(jobs), links, "; ".join(problems) or None, tuple(running)
+        )
         return snapshot, events
 
     def _watched(self, job_id: str, run: RunLike | None, now: float) -> _Watched | None:

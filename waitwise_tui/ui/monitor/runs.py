@@ -165,7 +165,7 @@ class RunsPanel(Widget, can_focus=True):
             self._show("#runs-status", Text(f"run scan failed: {display(reason)}", style="red"))
             return
         self._show_snapshot(message.snapshot)
-        if message.chart is not None:
+        if message.chart is not None and message.chart[1] == self._chart_asked:
             ansi, key = message.chart
             self._chart_key = key
             self._show("#runs-chart", Text.from_ansi(ansi, no_wrap=True))

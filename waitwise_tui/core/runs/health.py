@@ -33,7 +33,8 @@ import re
 import statistics
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from waitwise_tui.core import fmt
 from waitwise_tui.core.runs.series import Series
@@ -82,11 +83,54 @@ class HealthConfig:
     live_min_seconds: float = 30.0
     rate_window_seconds: float = 300.0  # the time constant of the step-rate EMA
 
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> tuple[HealthConfig, list[str]]:
+        """A config from the settings' ``[run_alerts]`` table; unknown keys and bad
+        values are problems (and keep their defaults)."""
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for key, value in raw.items():
+            if key not in known:
+                problems.append(f"run_alerts.{key}: unknown setting")
+                continue
+            if key in _PATTERNS:
+                if not isinstance(value, str):
+                    problems.append(f"run_alerts.{key}: expected a regular expression")
+                    continue
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    problems.append(f"run_alerts.{key}: bad regular expression ({exc})")
+                    continue
+                values[key] = value
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                problems.append(f"run_alerts.{key}: expected a number")
+                continue
+            if key in _COUNTS:
+                if not isinstance(value, int) or value < 1:
+                    problems.append(f"run_alerts.{key}: must be a whole number >= 1")
+                    continue
+            elif not math.isfinite(value) or value <= 0:
+                problems.append(f"run_alerts.{key}: must be positive")
+                continue
+            elif key in _FRACTIONS and value > 1:
+                problems.append(f"run_alerts.{key}: must be in (0, 1]")
+                continue
+            values[key] = value if key in _COUNTS else float(value)
+        return cls(**values), problems
+
     def is_loss(self, metric: str) -> bool:
         return re.search(self.loss_pattern, metric, re.IGNORECASE) is not None
 
     def is_validation(self, metric: str) -> bool:
         return re.search(self.validation_pattern, metric, re.IGNORECASE) is not None
+
+
+_PATTERNS = frozenset({"loss_pattern", "validation_pattern"})
+_COUNTS = frozenset({"warmup_points", "plateau_min_points", "plateau_min_window"})
+_FRACTIONS = frozenset({"plateau_fraction", "plateau_eps"})
 
 
 @dataclass
@@ -175,11 +219,16 @@ class RunHealth:
         new_counts: Mapping[str, int],
         progress: tuple[float, float] | None = None,
         written_at: float | None = None,
+        *,
+        history: bool = False,
     ) -> list[Alert]:
         """Take one poll's new points (``new_counts[metric]`` per metric).
 
         ``written_at`` (the file's mtime) dates a first read of a log without wall
-        times, so an old log does not look live.
+        times, so an old log does not look live. ``history``: the series were replaced
+        by the run's complete history (a tail-first fill ended); nothing new was
+        written, so the activity, the rate and the alerts already raised are kept
+        (none is raised twice, none is cleared by it).
         """
         alerts: list[Alert] = []
         if progress is not None and progress[1] > 0:
@@ -188,12 +237,16 @@ class RunHealth:
         grew = {name: n for name, n in new_counts.items() if n > 0 and name in series}
         if not grew:
             return alerts
-        self._observe_time(now, series, grew, written_at)
+        if history:
+            last_step = max(series[name].last_step for name in grew)
+            self.last_step = last_step if self.last_step is None else max(self.last_step, last_step)
+        else:
+            self._observe_time(now, series, grew, written_at)
         for name in grew:
-            alerts.extend(self._observe_metric(now, series[name]))
+            alerts.extend(self._observe_metric(now, series[name], keep=history))
         for name in self._plateau_metrics(series):
             if name in grew and series[name].segments:
-                alerts.extend(self._check_plateau(now, series[name]))
+                alerts.extend(self._check_plateau(now, series[name], keep=history))
         return alerts
 
     def _observe_time(
@@ -236,7 +289,7 @@ class RunHealth:
         else:
             self.last_activity = now
 
-    def _observe_metric(self, now: float, series: Series) -> list[Alert]:
+    def _observe_metric(self, now: float, series: Series, keep: bool = False) -> list[Alert]:
         state = self.metrics.setdefault(series.metric, _MetricState())
         alerts: list[Alert] = []
         if series.nonfinite and not state.nan_fired:
@@ -252,7 +305,7 @@ class RunHealth:
                 )
             )
         if self.config.is_loss(series.metric) and series.segments:
-            alerts.extend(self._check_divergence(now, series))
+            alerts.extend(self._check_divergence(now, series, keep))
         return alerts
 
     def _plateau_metrics(self, series: Mapping[str, Series]) -> list[str]:
@@ -261,16 +314,16 @@ class RunHealth:
         val = [name for name in losses if self.config.is_validation(name)]
         return val or losses
 
-    def _check_divergence(self, now: float, series: Series) -> list[Alert]:
+    def _check_divergence(self, now: float, series: Series, keep: bool = False) -> list[Alert]:
         from waitwise_tui.core.runs import trend
 
         cfg = self.config
         verdict = trend.divergence(
             series.segments[-1], warmup_points=cfg.warmup_points, factor=cfg.divergence_factor
         )
-        return self._judge(now, "divergence", series, verdict)
+        return self._judge(now, "divergence", series, verdict, keep)
 
-    def _check_plateau(self, now: float, series: Series) -> list[Alert]:
+    def _check_plateau(self, now: float, series: Series, keep: bool = False) -> list[Alert]:
         from waitwise_tui.core.runs import trend
 
         cfg = self.config
@@ -281,12 +334,17 @@ class RunHealth:
             min_window=cfg.plateau_min_window,
             eps=cfg.plateau_eps,
         )
-        return self._judge(now, "plateau", series, verdict)
+        return self._judge(now, "plateau", series, verdict, keep)
 
-    def _judge(self, now: float, kind: str, series: Series, verdict: object) -> list[Alert]:
+    def _judge(
+        self, now: float, kind: str, series: Series, verdict: object, keep: bool = False
+    ) -> list[Alert]:
+        """Fire ``kind`` when its condition starts; ``keep``: a raised one is not cleared
+        now (the curve was only re-read, see ``observe``)."""
         key = (kind, series.metric)
         if not getattr(verdict, "fired", False):
-            self.active.pop(key, None)
+            if not keep:
+                self.active.pop(key, None)
             return []
         if key in self.active:
             return []

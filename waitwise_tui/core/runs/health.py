@@ -472,7 +472,10 @@ class RunHealth:
                 return "finished", f"{writer} exited after reaching its total {where}"
             if fraction is not None:
                 return "crashed", f"{writer} exited before its total, {where}"
-            return "ended", f"{writer} exited {where}; no exit code or end marker says why"
+            return "ended", (
+                f"{writer} exited {where}; exit status unknown"
+                " (no exit code, end marker or crash line)"
+            )
         if age is not None and age <= live_limit:
             reason = f"new point {fmt.duration(age)} ago"
             if writer_alive:

@@ -218,9 +218,7 @@ class _Run:
         if progress is None and self.log_total is not None and counts:
             last = max(self.series[m].last_step for m in counts)
             progress = (last, self.log_total)
-        return self.health.observe(
-            now, self.series, counts, progress, written_at, history=handover
-        )
+        return self.health.observe(now, self.series, counts, progress, written_at, history=handover)
 
     def info(self, now: float) -> RunInfo:
         health = self.health

@@ -19,6 +19,7 @@ from waitwise_tui.core.atomic import atomic_write_text
 if TYPE_CHECKING:
     from waitwise_tui.core.notify.channels import NotifyConfig
     from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
+    from waitwise_tui.core.runs.health import HealthConfig
     from waitwise_tui.core.tuner.service import RunnerOptions
 
 if sys.version_info >= (3, 11):
@@ -75,6 +76,9 @@ class Settings:
     # [gpu_alerts]: thresholds of the GPU alerts tied to a run (input-bound, memory
     # headroom, throttling; see core.runs.gpu_alerts.GpuAlertConfig).
     gpu_alerts: dict[str, Any] = field(default_factory=dict)
+    # [run_alerts]: thresholds of the run health alerts (plateau, divergence, stall,
+    # status; see core.runs.health.HealthConfig).
+    run_alerts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def path(cls) -> Path:
@@ -137,6 +141,20 @@ class Settings:
                     if not any(f"gpu_alerts.{k}:" in p for p in alert_problems)
                 }
                 continue
+            if key == "run_alerts":
+                from waitwise_tui.core.runs.health import HealthConfig
+
+                if not isinstance(value, dict):
+                    problems.append("setting 'run_alerts' must be a table")
+                    continue
+                _health, health_problems = HealthConfig.parse(value)
+                problems.extend(health_problems)
+                settings.run_alerts = {
+                    k: v
+                    for k, v in value.items()
+                    if not any(f"run_alerts.{k}:" in p for p in health_problems)
+                }
+                continue
             if key in ("notify_urls", "notify"):
                 from waitwise_tui.core.notify.channels import parse
 
@@ -190,6 +208,12 @@ class Settings:
         from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
 
         return GpuAlertConfig.parse(self.gpu_alerts)[0]
+
+    def health_config(self) -> HealthConfig:
+        """Thresholds of the run health alerts, as core takes them."""
+        from waitwise_tui.core.runs.health import HealthConfig
+
+        return HealthConfig.parse(self.run_alerts)[0]
 
     def notify_config(self) -> NotifyConfig:
         """The notification channels and delivery options, as core takes them."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace
 from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
@@ -41,15 +42,28 @@ class _ReadOnce:
 
 
 def run(args: argparse.Namespace) -> int:
+    from waitwise_tui.config import Settings
     from waitwise_tui.core.runs.monitor import RunMonitor
     from waitwise_tui.core.runs.report import format_table, runs_report
+    from waitwise_tui.core.runs.totals import TotalStore
+    from waitwise_tui.core.workspace import Workspace
 
     check_workspace(args.workspace)
     for path in args.paths:
         if not os.path.exists(path):
             raise CliError(f"no such file or directory: {path}")
     # Writers are looked up as the app does, so both give the same status for a run.
-    monitor = RunMonitor(args.workspace, args.paths, open_tail=_ReadOnce)
+    # The same thresholds and stored totals as the app.
+    settings, problem = Settings.load()
+    if problem:
+        print(f"waitwise-tui: {problem}", file=sys.stderr)
+    monitor = RunMonitor(
+        args.workspace,
+        args.paths,
+        open_tail=_ReadOnce,
+        health=settings.health_config(),
+        totals=TotalStore(Workspace(args.workspace).db_path),
+    )
     try:
         snapshot = monitor.poll()
     finally:

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from waitwise_tui.core.notify.delivery import Notifier
     from waitwise_tui.core.runs.alerts import AlertEvents
     from waitwise_tui.core.runs.monitor import RunMonitor
+    from waitwise_tui.core.runs.totals import TotalStore
     from waitwise_tui.core.text import display
     from waitwise_tui.core.workspace import Workspace
 
@@ -64,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    monitor = RunMonitor(workspace.root, args.paths)
+    monitor = RunMonitor(
+        workspace.root,
+        args.paths,
+        health=settings.health_config(),
+        totals=TotalStore(workspace.db_path),
+    )
     alerts = AlertEvents()
     gpu = None if args.no_gpu else _GpuJudge(settings)
     conn = None

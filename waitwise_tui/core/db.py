@@ -108,6 +108,15 @@ MIGRATIONS: list[str] = [
         expires REAL NOT NULL
     );
     """,
+    # 5: run totals typed by the user, keyed by the run's identity (its real path, format
+    # and key inside a store), so a restart keeps the progress and the ETA.
+    """
+    CREATE TABLE run_totals (
+        identity TEXT PRIMARY KEY,
+        total REAL NOT NULL,
+        updated REAL NOT NULL
+    );
+    """,
 ]
 
 

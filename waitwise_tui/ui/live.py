@@ -347,9 +347,13 @@ class Live:
                     self._run_monitor = injected
                 else:
                     from waitwise_tui.core.runs.monitor import RunMonitor
+                    from waitwise_tui.core.runs.totals import TotalStore
 
                     self._run_monitor = RunMonitor(
-                        self._ctx.workspace.root, self._ctx.options.get("run_paths") or ()
+                        self._ctx.workspace.root,
+                        self._ctx.options.get("run_paths") or (),
+                        health=self._ctx.settings.health_config(),
+                        totals=TotalStore(self._ctx.workspace.db_path),
                     )
             return self._run_monitor
 

@@ -126,7 +126,13 @@ def test_total_metric_gives_progress_and_eta(world):
     clock.now += 2
     run = monitor.poll().runs[0]
     assert run.step_rate == pytest.approx(5.0)
-    assert run.eta_seconds == pytest.approx(16.0)
+    assert run.eta_seconds is None  # not on one rate sample
+    for step in (30, 40):
+        scripts[path].append(ReadUpdate(points=pts("loss", [step], [0.9])))
+        clock.now += 2
+        run = monitor.poll().runs[0]
+    assert run.step_rate == pytest.approx(5.0)
+    assert run.eta_seconds == pytest.approx(12.0)
 
 
 def test_set_total_and_progress_update(world):

@@ -118,7 +118,7 @@ def test_sigkill_mid_run(tmp_path, procs, total):
     else:
         # Nothing says why it stopped: the honest word, and no bell.
         assert run.status == "ended"
-        assert "no exit code or end marker says why" in run.status_reason
+        assert "exit status unknown (no exit code, end marker or crash line)" in run.status_reason
         assert alerts == []
 
 

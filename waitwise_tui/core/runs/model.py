@@ -87,6 +87,9 @@ class ReadUpdate:
     # A huge file opened tail first (see ``tail.FileTail``): (bytes of history read,
     # bytes of history in all) while it fills in behind the tail; None otherwise.
     loading: tuple[int, int] | None = None
+    # With ``reset``: the reset hands over the same run's complete history after such a
+    # fill (not a new run), so its health and alerts are kept.
+    handover: bool = False
     crash: str | None = None
 
     def has_scalars(self) -> bool:

@@ -15,6 +15,9 @@ ends a text log, and a job's ``exit.json`` next to its ``stdout.log`` (written b
 job shim for local and Slurm jobs: the final word on how the run ended). A named path
 that does not exist yet is listed in ``RunsSnapshot.waiting`` and picked up by the
 rescan after it appears.
+
+A total typed by the user is stored (``core.runs.totals``) by the next poll and given
+back to the same run (by its identity) when a later monitor finds it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +36,7 @@ from waitwise_tui.core.runs.health import TERMINAL, Alert, HealthConfig, RunHeal
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
 from waitwise_tui.core.runs.procs import Writer, WriterFinder
 from waitwise_tui.core.runs.series import Series
+from waitwise_tui.core.runs.totals import TotalStore, identity
 
 TOTAL_METRICS = frozenset({"max_steps", "total_steps"})
 # A tracker's own run status (MLflow, W&B) that says how the run ended.
@@ -77,6 +82,9 @@ class RunInfo:
     details: tuple[tuple[str, str], ...] = ()
     status_reason: str = ""  # the evidence the status rests on
     writer_evidence: str = ""  # why writer_pid is taken as the writer
+    # A huge log opened tail first: the share of its history read so far (0..1) while
+    # the history fills in behind the tail; None otherwise.
+    loading: float | None = None
 
     def metric(self, name: str) -> MetricSummary | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -99,6 +107,7 @@ class _Run:
     def __init__(self, candidate: RunCandidate, name: str, tail: Tail, config: HealthConfig):
         self.candidate = candidate
         self.name = name
+        self.identity = ""  # the key of its stored total (``core.runs.totals``)
         self.tail = tail
         self.series: dict[str, Series] = {}
         self.health = RunHealth(name, config)
@@ -113,6 +122,7 @@ class _Run:
         self.crash: str | None = None
         self.writer_restarted = False
         self.exit: dict[str, object] | None = None
+        self.loading: tuple[int, int] | None = None
         self._exit_stamp: tuple[int, int] | None = None
 
     def read_exit(self) -> None:
@@ -157,11 +167,14 @@ class _Run:
         }
 
     def apply(self, update: ReadUpdate, now: float) -> list[Alert]:
+        handover = update.reset and update.handover
         if update.reset:
             self.series.clear()
+        if update.reset and not handover:
             self.health.reset()
             self.finished = False
             self.log_total = None
+        self.loading = update.loading
         if update.error:
             self.error = update.error
         if update.tracker_status is not None:
@@ -171,13 +184,13 @@ class _Run:
             self.details = update.details
         self.gone = self.gone or update.gone
         self.finished = self.finished or update.finished
-        if update.reset:
+        if update.reset and not handover:
             self.crash = None
         if update.crash:
             self.crash = update.crash
-        elif update.has_scalars():
+        elif update.has_scalars() and not handover:
             self.crash = None
-        if update.has_scalars() and self.writer.alive is False:
+        if update.has_scalars() and self.writer.alive is False and not handover:
             # Written to after its writer exited: a new writer (a resumed run).
             self.writer = Writer(None, None)
             self.writer_restarted = True
@@ -205,7 +218,7 @@ class _Run:
         if progress is None and self.log_total is not None and counts:
             last = max(self.series[m].last_step for m in counts)
             progress = (last, self.log_total)
-        return self.health.observe(now, self.series, counts, progress, written_at)
+        return self.health.observe(now, self.series, counts, progress, written_at, history=handover)
 
     def info(self, now: float) -> RunInfo:
         health = self.health
@@ -231,6 +244,7 @@ class _Run:
             error=self.error,
             tracker_status=self.tracker_status,
             details=tuple(self.details.items()),
+            loading=_fraction(self.loading),
         )
 
     def failed(self) -> str | None:
@@ -254,6 +268,7 @@ class RunMonitor:
         open_tail: Callable[[RunCandidate], Tail] | None = None,
         writers: WriterFinder | bool | None = True,
         health: HealthConfig | None = None,
+        totals: TotalStore | None = None,
     ) -> None:
         self.root = os.fspath(root)
         self.paths = tuple(paths)
@@ -266,10 +281,13 @@ class RunMonitor:
         self._runs: dict[str, _Run] = {}
         self._by_path: dict[tuple[str, str, str], _Run] = {}
         self._totals: dict[str, float | None] = {}
+        self._total_store = totals
+        self._unsaved_totals: dict[str, float | None] = {}
         self._extra_paths: list[str] = []
         self._last_scan = -math.inf
         self._lock = threading.RLock()
         self.scan_error: str | None = None
+        self.totals_error: str | None = None
 
     # -- polling ---------------------------------------------------------------------
 
@@ -288,6 +306,7 @@ class RunMonitor:
                 except Exception as exc:  # a reader bug must not stop the other runs
                     update = ReadUpdate(error=f"read failed: {exc}")
                 new_alerts.extend(run.apply(update, now))
+        self._save_totals()
         self._update_writers(runs, now)
         for run in runs:
             run.read_exit()
@@ -325,10 +344,36 @@ class RunMonitor:
                 name = f"{candidate.name} ({suffix})"
                 suffix += 1
             run = _Run(candidate, name, open_tail(candidate), self._config)
-            run.health.set_total(self._totals.get(name))
+            run.identity = identity(candidate)
+            if name in self._totals:
+                run.health.set_total(self._totals[name])
+            else:
+                run.health.set_total(self._stored_total(candidate))
             with self._lock:
                 self._runs[name] = run
                 self._by_path[key] = run
+
+    def _stored_total(self, candidate: RunCandidate) -> float | None:
+        if self._total_store is None:
+            return None
+        try:
+            return self._total_store.load(identity(candidate))
+        except (OSError, sqlite3.Error) as exc:
+            self.totals_error = f"cannot read the stored totals: {exc}"
+            return None
+
+    def _save_totals(self) -> None:
+        """Store the totals typed since the last poll (here, off the UI thread)."""
+        with self._lock:
+            pending, self._unsaved_totals = self._unsaved_totals, {}
+        if self._total_store is None:
+            return
+        for key, total in pending.items():
+            try:
+                self._total_store.save(key, total)
+                self.totals_error = None
+            except (OSError, sqlite3.Error) as exc:
+                self.totals_error = f"cannot store the total: {exc}"
 
     def _update_writers(self, runs: Iterable[_Run], now: float) -> None:
         if self._writers is None:
@@ -365,12 +410,14 @@ class RunMonitor:
             self._last_scan = -math.inf
 
     def set_total(self, run_name: str, total: float | None) -> None:
-        """A total step count typed by the user (None clears it)."""
+        """A total step count typed by the user (None clears it); the next poll stores
+        it in the workspace database, keyed by the run's identity."""
         with self._lock:
             self._totals[run_name] = total
             run = self._runs.get(run_name)
             if run is not None:
                 run.health.set_total(total)
+                self._unsaved_totals[run.identity] = total
 
     def metric_names(self, run_name: str) -> list[str]:
         with self._lock:
@@ -432,6 +479,13 @@ def _by_metric(update: ReadUpdate) -> dict[str, list[Column | list[Point]]]:
             parts.append(last)
         last.append(point)
     return grouped
+
+
+def _fraction(loading: tuple[int, int] | None) -> float | None:
+    if loading is None:
+        return None
+    done, total = loading
+    return min(1.0, done / total) if total > 0 else 0.0
 
 
 def _mtime(path: str) -> float | None:

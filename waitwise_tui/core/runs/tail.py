@@ -229,6 +229,7 @@ class FileTail(ABC):
         update.points.clear()
         update.columns[:] = columns
         update.reset = True
+        update.handover = True
         self.filled = True
 
     def close(self) -> None:

@@ -750,6 +750,7 @@ class TfeventsTail:
             part = tail.poll()
             if part.reset and tail.filled and len(self._files) == 1:
                 update.reset = True
+                update.handover = part.handover
                 update.columns[:] = part.columns
                 update.points = []
                 continue

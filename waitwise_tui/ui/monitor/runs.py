@@ -259,6 +259,9 @@ class RunsPanel(Widget, can_focus=True):
             line.append(f" step {fmt.step(run.last_step)}")
             # Optional fields, most useful first; each is kept only if it fits whole.
             extras: list[tuple[str, str]] = []
+            if run.loading is not None:
+                # A huge log opened at its end: the curve so far is its last part.
+                extras.append((f" (loading history {run.loading * 100:.0f} %)", "dim"))
             if run.progress is not None:
                 extras.append((f" {run.progress * 100:.0f}%", ""))
             if run.eta_seconds is not None:

@@ -100,7 +100,12 @@ async def test_a_linked_run_shows_its_job_and_its_time_limit_alert_is_stored(
             if not ctx.workspace.db_path.exists():
                 return []
             with sqlite3.connect(ctx.workspace.db_path) as conn:
-                return conn.execute("SELECT message FROM events WHERE source = 'slurm'").fetchall()
+                try:
+                    return conn.execute(
+                        "SELECT message FROM events WHERE source = 'slurm'"
+                    ).fetchall()
+                except sqlite3.OperationalError:  # created, its tables not yet
+                    return []
 
         rows = await wait_for(pilot, stored, "the time-limit event in the database")
         assert len(rows) == 1 and "Slurm job 77 will hit the time limit" in rows[0][0]

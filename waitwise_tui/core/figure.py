@@ -9,7 +9,11 @@ reach them.
 
 plotext 5.3's ``_figure_class`` is what ``plotext.clear_figure()`` resets the global
 figure to, and the module functions are its methods called on that global instance;
-it is created, never patched. ``pyproject.toml`` pins ``plotext>=5.3,<6``.
+it is created, never patched. ``pyproject.toml`` pins ``plotext>=5.3,<6``. By default
+a figure draws no larger than the terminal the process sees (``shutil``'s size: the
+real terminal, ``$COLUMNS``, or 80x24 when there is none, as in a test worker), so the
+same chart came out at different sizes in different processes; a figure here is drawn
+at exactly the size asked for (``_limit_size(False, False)``).
 
 It also chooses the axes every chart shares: y ticks on the rows they name, round
 steps (whole numbers for steps, epochs, trials and counts), ranges that start at the
@@ -25,10 +29,13 @@ from typing import Any
 
 
 def new_figure() -> Any:
-    """An empty single-plot plotext figure, for one chart."""
+    """An empty single-plot plotext figure, for one chart, drawn at the size it is
+    given whatever the terminal's size."""
     from plotext._figure import _figure_class
 
-    return _figure_class()
+    fig = _figure_class()
+    fig._limit_size(False, False)
+    return fig
 
 
 # -- axes ---------------------------------------------------------------------

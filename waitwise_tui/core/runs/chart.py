@@ -225,9 +225,7 @@ def _draw(curves: list[_Curve], width: int, height: int, opts: ChartOptions) -> 
     # plotext leaves the whole legend out when a label is wider than the canvas (the
     # width less the y tick labels, up to ~8 cells, the frame and the legend marker);
     # an escaped name is longer than the raw one, so labels are cut to fit instead.
-    # plotext also draws no wider than the terminal it sees.
-    drawn = min(width, plt.terminal_width() or width)
-    label_room = max(8, drawn - _LEGEND_MARGIN)
+    label_room = max(8, width - _LEGEND_MARGIN)
     fig = new_figure()
     fig.plotsize(width, height)
     fig.theme("clear")

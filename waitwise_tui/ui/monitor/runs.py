@@ -364,7 +364,9 @@ class RunsPanel(Widget, can_focus=True):
     def _request_chart(self, force: bool = False) -> None:
         run = self.current_run()
         chart = self.query_one("#runs-chart", Static)
-        if run is None:
+        if run is None or self.app.screen is not self.screen:
+            # Live draws one chart: while a screen on top (the cluster view) draws its
+            # own, this panel does not take the request back; that screen restores it.
             return
         metric = self._metric_for(run)
         if metric is None:

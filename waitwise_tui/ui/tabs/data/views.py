@@ -47,10 +47,8 @@ def _label(text: str) -> str:
 
 def _count_axis(fig: Any, counts: list[int], height: int) -> None:
     """Whole-number count ticks from zero, each on the row it names (core.figure)."""
-    import plotext as plt
 
-    tall = min(max(height, 5), (plt.terminal_height() or height + 1) - 1)
-    axis = row_axis(0.0, float(max(counts)), canvas_rows(tall, title=True), integer=True)
+    axis = row_axis(0.0, float(max(counts)), canvas_rows(max(height, 5), title=True), integer=True)
     if axis is not None:
         fig.ylim(axis.lo, axis.hi)
         fig.yticks(list(axis.ticks), list(axis.labels))

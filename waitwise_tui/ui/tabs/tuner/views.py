@@ -84,13 +84,10 @@ def render_plots(
 
     ``done`` holds (trial number, params, value) of the finished trials in order.
     """
-    import plotext as plt
 
     width, height = max(width, 20), max(height, 6)
     side_by_side = width >= 70
-    # plotext draws no wider than the terminal it sees, whatever the asked size.
-    drawn = min(width, plt.terminal_width() or width)
-    room = (drawn // 2 if side_by_side else drawn) - _TITLE_MARGIN
+    room = (width // 2 if side_by_side else width) - _TITLE_MARGIN
     metric = display(metric)
     shown_param = None if param is None else display(param)
     fig = new_figure()
@@ -107,11 +104,11 @@ def render_plots(
     # log10 values are drawn and the real ones labelled.
     log_y = spans_decades(values)
     shown_values = [math.log10(v) for v in values] if log_y else values
-    # plotext draws no taller than the terminal it sees either (less its last line);
-    # stacked, the upper plot gets the lower half of the rows.
-    tall = min(height, (plt.terminal_height() or height + 1) - 1)
-    rows = canvas_rows(tall if side_by_side else tall // 2, title=True, xlabel=True)
-    lower_rows = canvas_rows(tall if side_by_side else tall - tall // 2, title=True, xlabel=True)
+    # Stacked, the upper plot gets the lower half of the rows.
+    rows = canvas_rows(height if side_by_side else height // 2, title=True, xlabel=True)
+    lower_rows = canvas_rows(
+        height if side_by_side else height - height // 2, title=True, xlabel=True
+    )
     left.title(f"best {_cut(metric, room - len('best  so far'))} so far")
     if done:
         left.plot(numbers, best_so_far(shown_values, minimize), marker="braille")

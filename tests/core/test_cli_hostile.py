@@ -160,6 +160,7 @@ def test_data_column_names_cells_and_file_name(tmp_path: Path) -> None:
     assert again.code == 1 and "diff above" in again.err
 
 
+@pytest.mark.slow
 def test_data_missing_file_is_quoted_inert(tmp_path: Path) -> None:
     err = one_line_error(waitwise(tmp_path, "data", str(tmp_path / f"{CLEAR}.csv")))
     assert "no such file" in err and SHOWN in err
@@ -234,6 +235,7 @@ ECHO = (
 )
 
 
+@pytest.mark.slow
 def test_jobs_commands_and_output(tmp_path: Path) -> None:
     hostile = corpus(tmp_path)
     words = [v for v in hostile if "\x00" not in v]
@@ -332,6 +334,7 @@ def test_test_ids_and_output(tmp_path: Path) -> None:
 # -- alt --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_alt_bibtex_titles(tmp_path: Path) -> None:
     titles = [t for t in corpus(tmp_path) if "{" not in t and "}" not in t and "\\" not in t]
     assert CLEAR in titles

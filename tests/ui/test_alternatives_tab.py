@@ -123,6 +123,7 @@ async def test_table_sorts_and_shows_titles_literally(tmp_path: Path) -> None:
         assert ids(app) == [1, 4, 2, 3]  # by status, then priority
 
 
+@pytest.mark.slow
 async def test_filter_and_keys_do_not_fire_while_typing(tmp_path: Path) -> None:
     ws = seed(tmp_path)
     app = AltHarness(ws)
@@ -166,6 +167,7 @@ async def test_bulk_status_change(tmp_path: Path) -> None:
         assert app.query_one(AlternativesTab)._selected == set()
 
 
+@pytest.mark.slow
 async def test_quick_add_arxiv_url_bibtex_and_rubbish(tmp_path: Path) -> None:
     ws = seed(tmp_path)
     app = AltHarness(ws)
@@ -202,6 +204,7 @@ async def test_quick_add_arxiv_url_bibtex_and_rubbish(tmp_path: Path) -> None:
         assert any(m.startswith("not an arXiv id, DOI, URL") for m in messages)
 
 
+@pytest.mark.slow
 async def test_add_and_edit_with_the_form(tmp_path: Path) -> None:
     ws = seed(tmp_path)
     app = AltHarness(ws)
@@ -327,6 +330,7 @@ async def test_open_link_copies_and_shows_url(tmp_path: Path) -> None:
         (60.0, None, "No unread entry with a reading time fits the 1m left"),
     ],
 )
+@pytest.mark.slow
 async def test_read_now(tmp_path: Path, eta, expected, text) -> None:
     app = AltHarness(seed(tmp_path))
     if eta is not None:  # the monitor's live runs reading: one run with this ETA
@@ -366,6 +370,7 @@ async def test_broken_file_keeps_last_state_and_refuses_writes(tmp_path: Path) -
         assert "line" not in str(app.query_one("#alt-status").render())
 
 
+@pytest.mark.slow
 async def test_import_and_export(tmp_path: Path) -> None:
     ws = seed(tmp_path)
     (tmp_path / "refs.bib").write_text(

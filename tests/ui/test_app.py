@@ -40,6 +40,7 @@ def make_app(tmp_path, tabs=(), interval=10.0, **kwargs) -> WaitwiseApp:
 @pytest.mark.parametrize(
     ("size", "wide"), [((80, 24), False), ((120, 40), False), ((200, 60), True)]
 )
+@pytest.mark.slow
 async def test_layout_per_size(tmp_path, size, wide):
     app = make_app(tmp_path, tabs=ONE_TAB)
     async with app.run_test(size=size) as pilot:
@@ -140,6 +141,7 @@ async def test_keymap_from_settings_remaps_by_id(tmp_path):
         assert isinstance(app.screen, HelpScreen)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TABS, reason="no tab has landed yet")
 async def test_number_keys_switch_tabs(tmp_path):
     app = make_app(tmp_path, tabs=None)
@@ -174,6 +176,7 @@ async def test_theme_switch_persists(tmp_path):
     assert Settings.load()[0].theme == "waitwise-light"
 
 
+@pytest.mark.slow
 async def test_theme_from_the_command_palette(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -269,6 +272,7 @@ async def test_recorded_event_is_stored_notified_and_broadcast(tmp_path, monkeyp
         assert event in seen
 
 
+@pytest.mark.slow
 async def test_workspace_not_created_by_just_looking(tmp_path):
     app = make_app(tmp_path, tabs=None)  # every tab, each loading what it shows
     async with app.run_test(size=(100, 30)) as pilot:
@@ -333,6 +337,7 @@ async def test_layout_key_cycles_panes(tmp_path):
 @pytest.mark.parametrize(
     ("width", "compact", "tight"), [(80, True, True), (120, True, False), (200, False, False)]
 )
+@pytest.mark.slow
 async def test_monitor_rendering_follows_the_layout(tmp_path, width, compact, tight):
     app = make_app(tmp_path, tabs=ONE_TAB)
     async with app.run_test(size=(width, 40)) as pilot:
@@ -346,6 +351,7 @@ async def test_monitor_rendering_follows_the_layout(tmp_path, width, compact, ti
             assert runs.region.x >= monitor.region.right
 
 
+@pytest.mark.slow
 async def test_alerts_from_history_are_badges_but_new_ones_are_announced(tmp_path):
     import json
 

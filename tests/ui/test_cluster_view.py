@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 from fakes import make_app, make_context, write_demo_log
 from waits import palette_finds, wait_for
 
@@ -112,6 +113,7 @@ async def test_a_linked_run_shows_its_job_and_its_time_limit_alert_is_stored(
         assert any("time limit" in n.message for n in app._notifications)
 
 
+@pytest.mark.slow
 async def test_the_cluster_view_shows_every_job_node_gpu_and_rank_as_plain_text(
     tmp_path: Path,
 ) -> None:
@@ -143,6 +145,7 @@ async def test_the_cluster_view_shows_every_job_node_gpu_and_rank_as_plain_text(
         assert linked and not linked[-1].stopped
 
 
+@pytest.mark.slow
 async def test_the_cluster_view_picks_single_jobs_charts_the_linked_run_and_saves_stacks(
     tmp_path: Path,
 ) -> None:

@@ -110,6 +110,7 @@ async def test_drill_down_nulls_bins_and_duplicates(tmp_path):
         assert not tab.has_class("-table")
 
 
+@pytest.mark.slow
 async def test_views_target_and_save(tmp_path):
     write_fixture(tmp_path)
     app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
@@ -146,6 +147,7 @@ async def test_recent_files_in_the_picker(tmp_path):
         assert tab._profile is not None and tab._profile.path == "val.csv"
 
 
+@pytest.mark.slow
 async def test_open_and_compare_through_the_picker(tmp_path):
     write_fixture(tmp_path)
     app = DataHarness(tmp_path)
@@ -179,6 +181,7 @@ async def test_open_and_compare_through_the_picker(tmp_path):
         (b"\x00\xff" * 500, "binary"),
     ],
 )
+@pytest.mark.slow
 async def test_bad_input_keeps_the_app_usable(tmp_path, content, message):
     (tmp_path / "bad.csv").write_bytes(content)
     write_fixture(tmp_path)
@@ -231,6 +234,7 @@ class PaletteHarness(DataHarness):
     COMMANDS = frozenset({DataCommands})
 
 
+@pytest.mark.slow
 async def test_palette_commands(tmp_path):
     write_fixture(tmp_path)
     app = PaletteHarness(tmp_path, str(tmp_path / "train.csv"))
@@ -270,6 +274,7 @@ async def show_view(app, pilot, view: str) -> None:
         await settle(app, pilot)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_auto_mpg_question_marks_read_as_missing(tmp_path, size):
     shutil.copy(FIXTURES / "auto-mpg.csv", tmp_path)
@@ -344,6 +349,7 @@ async def test_monthly_passengers_as_a_time_series(tmp_path, size):
         ("births-ddmm-ambiguous.csv", "Date", "12 points · daily · no gaps"),
     ],
 )
+@pytest.mark.slow
 async def test_time_view_reports_frequency_and_gaps(tmp_path, name, column, expect):
     shutil.copy(FIXTURES / name, tmp_path)
     app = DataHarness(tmp_path, str(tmp_path / name))

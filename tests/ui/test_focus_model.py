@@ -63,6 +63,7 @@ def _footer_keys(app) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 async def test_app_keys_are_text_in_the_editor_and_escape_leaves_it(tmp_path) -> None:
     app, ran = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -93,6 +94,7 @@ async def test_app_keys_are_text_in_the_editor_and_escape_leaves_it(tmp_path) ->
         assert app.focused is tab.editor
 
 
+@pytest.mark.slow
 async def test_read_only_note_is_a_focused_widget_not_the_app(tmp_path) -> None:
     notes_dir = tmp_path / ".waitwise" / "notes"
     notes_dir.mkdir(parents=True)
@@ -112,6 +114,7 @@ async def test_read_only_note_is_a_focused_widget_not_the_app(tmp_path) -> None:
     assert note.read_bytes() == b"caf\xe9\n"
 
 
+@pytest.mark.slow
 async def test_app_keys_are_text_in_a_tab_input(tmp_path) -> None:
     app, ran = _app(tmp_path, tabs=("alternatives",), initial_tab="alternatives")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -129,6 +132,7 @@ async def test_app_keys_are_text_in_a_tab_input(tmp_path) -> None:
         assert isinstance(app.focused, Tabs)
 
 
+@pytest.mark.slow
 async def test_app_keys_are_text_in_a_modal_input(tmp_path) -> None:
     app, ran = _app(tmp_path, tabs=("notes",))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -146,6 +150,7 @@ async def test_app_keys_are_text_in_a_modal_input(tmp_path) -> None:
         assert tab.editor.text == ""
 
 
+@pytest.mark.slow
 async def test_help_headings_are_words(tmp_path) -> None:
     ctx = make_context(tmp_path, gpus=None, now=lambda: TODAY)
     app = make_app(ctx, tabs=("tuner", "notes"), initial_tab="tuner")

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fakes import HOST, make_context, tabs_ready
 from hostile import BIG, assert_no_canary, assert_no_control, corpus, identifier_corpus
 from rich.segment import Segment
@@ -350,6 +351,7 @@ def painted_rows(app: App) -> int:
     return sum(bool(row.search(line)) for line in screen(app)[0])
 
 
+@pytest.mark.slow
 async def test_tuner_shows_outside_text_escaped(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("waitwise_tui.ui.app.TABS", [s for s in TABS if s.name == "tuner"])
     ws = tmp_path / "ws"

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fakes import FIXED_NOW, FrozenHost, make_context, runs_reading, tabs_ready
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -48,6 +49,7 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], what: str = "") 
     raise AssertionError(f"condition not reached: {what}")
 
 
+@pytest.mark.slow
 async def test_one_sampler_serves_monitor_tuner_probe_and_notes_snapshot(
     tmp_path: Path, monkeypatch
 ) -> None:

@@ -326,6 +326,7 @@ async def test_search_jumps_to_match(tmp_path) -> None:
         assert app.tab.editor.cursor_location == (2, 7)
 
 
+@pytest.mark.slow
 async def test_new_note_from_template_then_rename_and_delete(tmp_path) -> None:
     notes_dir = _notes_dir(tmp_path)
     app = _app(tmp_path)
@@ -356,6 +357,7 @@ async def test_new_note_from_template_then_rename_and_delete(tmp_path) -> None:
         assert app.tab.editor.text == "day"
 
 
+@pytest.mark.slow
 async def test_open_list_and_preview(tmp_path) -> None:
     notes_dir = _notes_dir(tmp_path)
     notes_dir.mkdir(parents=True)
@@ -416,6 +418,7 @@ async def test_journal_event_during_first_load_is_not_lost(tmp_path) -> None:
         assert note.read_text() == app.tab.editor.text
 
 
+@pytest.mark.slow
 async def test_palette_command_inserts_snapshot(tmp_path) -> None:
     from waitwise_tui.ui.tabs.notes.tab import NotesCommands
 

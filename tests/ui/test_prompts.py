@@ -58,6 +58,7 @@ async def test_escape_cancels_with_none():
 @pytest.mark.parametrize(
     ("empty", "expected"), [("cancel", [None]), ("answer", [""]), ("refuse", ["<open>"])]
 )
+@pytest.mark.slow
 async def test_what_an_empty_line_means_is_the_callers_choice(empty, expected):
     assert await answer(TextPrompt("Name?", empty=empty), " ", "enter") == expected
 

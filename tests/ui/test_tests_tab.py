@@ -80,6 +80,7 @@ def test_split_nodeid() -> None:
     assert split_nodeid("t.py::test_b") == ["t.py", "test_b"]
 
 
+@pytest.mark.slow
 async def test_discover_run_and_jump_between_failures(tmp_path: Path, project: Path) -> None:
     app = Harness(tmp_path, project)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -128,6 +129,7 @@ async def test_discover_run_and_jump_between_failures(tmp_path: Path, project: P
         assert "short test summary info" in text_of(app, "#tests-detail-text")
 
 
+@pytest.mark.slow
 async def test_enter_runs_the_node_under_the_cursor(tmp_path: Path, project: Path) -> None:
     app = Harness(tmp_path, project)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -141,6 +143,7 @@ async def test_enter_runs_the_node_under_the_cursor(tmp_path: Path, project: Pat
         assert app.recorded[-1].data["passed"] == 1
 
 
+@pytest.mark.slow
 async def test_cancel_a_hanging_run_and_toggle_courteous(tmp_path: Path, project: Path) -> None:
     app = Harness(tmp_path, project)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -158,6 +161,7 @@ async def test_cancel_a_hanging_run_and_toggle_courteous(tmp_path: Path, project
         assert app.recorded[-1].data["exit_code"] == 2
 
 
+@pytest.mark.slow
 async def test_watch_reruns_after_a_change(tmp_path: Path, project: Path) -> None:
     app = Harness(tmp_path, project)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -184,6 +188,7 @@ async def test_missing_project_is_one_clear_line(tmp_path: Path) -> None:
         assert text_of(app, "#tests-detail-text").endswith("does not exist")
 
 
+@pytest.mark.slow
 async def test_generate_data_tests_confirms_overwrite(tmp_path: Path, project: Path) -> None:
     (project / "d.csv").write_text("a\n1\n2\n")
     profile = {"path": "d.csv", "duplicate_rows": 0, "columns": [{"name": "a", "min": 1, "max": 2}]}
@@ -217,6 +222,7 @@ async def test_generate_data_tests_confirms_overwrite(tmp_path: Path, project: P
         await settle(pilot, tab)
 
 
+@pytest.mark.slow
 async def test_palette_runs_the_suite(tmp_path: Path, project: Path) -> None:
     app = Harness(tmp_path, project)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -291,6 +297,7 @@ async def test_subtests_are_children_and_a_failing_one_fails_its_test(
         assert tab.failing() == [parent]
 
 
+@pytest.mark.slow
 async def test_ids_teardown_detail_and_deleted_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

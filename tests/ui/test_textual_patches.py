@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
@@ -114,6 +115,7 @@ def test_a_failing_poll_does_not_stop_polling():
     assert len(calls) >= 3
 
 
+@pytest.mark.slow
 async def test_partial_updates_paint_the_same_as_textual_did(tmp_path, monkeypatch):
     """The compositor patch renders fewer widgets and lines; what it writes for any
     set of dirty regions must be byte for byte what Textual's own code writes."""

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import ContentSwitcher, DataTable, Log, Static
@@ -193,6 +194,7 @@ async def test_shows_a_finished_study_with_leaderboard_and_log(tmp_path):
         assert "finished" in status_text(app)
 
 
+@pytest.mark.slow
 async def test_open_a_study_runs_it_and_posts_events(tmp_path):
     write_study(tmp_path, max_trials=3)
     app = TunerHarness(tmp_path)
@@ -210,6 +212,7 @@ async def test_open_a_study_runs_it_and_posts_events(tmp_path):
     assert study.spec.max_trials == 5 and len(list_trials(conn, study.id)) == 5
 
 
+@pytest.mark.slow
 async def test_bad_study_file_is_reported_and_nothing_breaks(tmp_path):
     (tmp_path / "bad.toml").write_text('[study]\ncommand = ["x"]\n[params.a]\ntype = "uniform"\n')
     app = TunerHarness(tmp_path)
@@ -223,6 +226,7 @@ async def test_bad_study_file_is_reported_and_nothing_breaks(tmp_path):
         assert "no study yet" in status_text(app)
 
 
+@pytest.mark.slow
 async def test_pause_parallel_cancel_and_retry(tmp_path):
     write_study(tmp_path, max_trials=4, mode='"hang"')
     app = TunerHarness(tmp_path)
@@ -289,6 +293,7 @@ class PaletteHarness(TunerHarness):
     COMMANDS = {TunerCommands}
 
 
+@pytest.mark.slow
 async def test_palette_command_opens_the_study_prompt(tmp_path):
     app = PaletteHarness(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -149,6 +149,7 @@ def _add_many(path: str, title: str) -> None:
         update_list(Path(path), lambda s, n=n: s.add(Entry(0, f"{title} {n}")))
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "alternatives.toml"
     path.write_text(APP_WRITTEN)

@@ -255,6 +255,7 @@ def test_file_disappearing_while_loading(tmp_path, monkeypatch):
         D_load.load_dataset(path)
 
 
+@pytest.mark.slow
 def test_no_numeric_columns_and_many_distinct_strings():
     n = 1_000_000
     df = pd.DataFrame({"s": pd.Series(np.arange(n)).astype(str), "t": ["a", "b"] * (n // 2)})

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames
@@ -24,6 +25,7 @@ frames = data_frames(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=frames, sample=st.one_of(st.none(), st.integers(1, 5)))
 def test_profile_never_raises(frame: pd.DataFrame, sample: int | None) -> None:

@@ -125,6 +125,7 @@ def test_parsers_never_raise_on_garbage(text):
         max_size=8,
     )
 )
+@pytest.mark.slow
 def test_scontrol_round_trip(fields):
     text = " ".join(f"{k}={v}" for k, v in fields.items())
     assert parse_scontrol(text) == fields

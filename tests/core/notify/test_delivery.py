@@ -32,6 +32,7 @@ def config(url: str, **kw) -> NotifyConfig:
     return NotifyConfig(channels=(Channel(url, "info"),), **kw)
 
 
+@pytest.mark.slow
 def test_a_nan_alert_arrives_once_with_its_fields(tmp_path):
     db = tmp_path / "w.db"
     conn = connect(db)
@@ -77,6 +78,7 @@ def test_a_down_endpoint_is_retried_recorded_and_reported_once(tmp_path):
     assert "/hook" not in problems[0]
 
 
+@pytest.mark.slow
 def test_a_burst_of_200_events_becomes_one_digest(tmp_path):
     with Hook() as hook:
         notifier = Notifier(

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from waitwise_tui.core.runs.monitor import RunMonitor
 
 WRITER = """
@@ -53,6 +55,7 @@ def _etas(tmp_path, seed: int) -> list[tuple[float, float, float | None]]:
     return seen
 
 
+@pytest.mark.slow
 def test_eta_of_a_steady_jittery_run_swings_less_than_15_percent(tmp_path) -> None:
     for seed in (1,):
         seen = _etas(tmp_path, seed)

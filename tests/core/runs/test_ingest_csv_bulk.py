@@ -121,6 +121,7 @@ CELL = st.one_of(
     rows=st.lists(st.lists(CELL, min_size=0, max_size=4), max_size=30),
     crlf=st.booleans(),
 )
+@pytest.mark.slow
 def test_bulk_matches_small_path_on_random_cells(
     tmp_path_factory, monkeypatch, header, rows, crlf
 ) -> None:

@@ -161,6 +161,7 @@ def test_tail_first_event_file(tmp_path, small_thresholds) -> None:
     tail.close()
 
 
+@pytest.mark.slow
 def test_tail_first_csv_and_jsonl(tmp_path, small_thresholds) -> None:
     n = 80_000  # ~1.4 MB each
     csv_path = tmp_path / "metrics.csv"

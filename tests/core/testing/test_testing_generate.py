@@ -91,6 +91,7 @@ def test_expectations_from_profile(project: Path) -> None:
     assert expect["no_duplicate_rows"] is True
 
 
+@pytest.mark.slow
 def test_generated_tests_pass_clean_and_fail_corrupt(project: Path, tmp_path: Path) -> None:
     plan = plan_generation(project / "profile.json", project)
     assert plan.diff == ""
@@ -138,6 +139,7 @@ def test_bad_profiles(tmp_path: Path) -> None:
         load_profile(bad)
 
 
+@pytest.mark.slow
 def test_end_to_end_with_the_data_profiler(project: Path, tmp_path: Path) -> None:
     data = pytest.importorskip("waitwise_tui.core.data.profile")
     load = pytest.importorskip("waitwise_tui.core.data.load")

@@ -114,6 +114,7 @@ def test_captured_output_and_log_are_capped(project: Path) -> None:
     assert "bytes of output cut" in finished.log_tail
 
 
+@pytest.mark.slow
 def test_run_timeout_interrupts_a_hanging_test(project: Path) -> None:
     finished, _ = run(project, "-m", "hang", "tests/test_hang.py", run_timeout=2.0)
     assert finished.reason == "timed out after 2 s"

@@ -103,6 +103,7 @@ def test_pytest9_subtests_at_default_verbosity(tmp_path: Path) -> None:
     assert_same_verdict(project, "-p", "no:cacheprovider")
 
 
+@pytest.mark.slow
 def test_ids_with_double_colons_stay_whole_and_run_alone(tmp_path: Path) -> None:
     project = copy_case(tmp_path, "ids")
     assert_same_verdict(project, "-p", "no:cacheprovider")
@@ -115,6 +116,7 @@ def test_ids_with_double_colons_stay_whole_and_run_alone(tmp_path: Path) -> None
     assert sorted(r.nodeid for r in results(events)) == sorted(wanted)
 
 
+@pytest.mark.slow
 def test_every_failing_phase_is_reported(tmp_path: Path) -> None:
     project = copy_case(tmp_path, "teardown")
     _finished, events = assert_same_verdict(project, "-p", "no:cacheprovider")
@@ -137,6 +139,7 @@ def test_every_failing_phase_is_reported(tmp_path: Path) -> None:
     ],
     ids=["stop", "continue", "-k", "-m", "--lf"],
 )
+@pytest.mark.slow
 def test_collection_errors_and_selections(tmp_path: Path, args: tuple[str, ...]) -> None:
     project = copy_case(tmp_path, "collect_error")
     if "--lf" in args:
@@ -186,6 +189,7 @@ def nodeids(draw) -> str:
     return nodeid
 
 
+@pytest.mark.slow
 @given(st.lists(nodeids(), min_size=1, max_size=5))
 def test_targets_never_pass_a_split_id(ids: list[str]) -> None:
     args, select = pytest_targets(ids)

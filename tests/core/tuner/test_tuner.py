@@ -57,6 +57,7 @@ def run_sequential(conn, study, n):
     return [(t.params, t.value) for t in list_trials(conn, study.id)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["tpe", "random", "anneal"])
 def test_parallel_asks_differ_and_are_plain_values(tmp_path, algorithm):
     conn = connect(tmp_path / "db.sqlite")

@@ -97,6 +97,7 @@ def test_six_trials_at_parallel_two(tmp_path):
     assert len(runs(tmp_path)) == 6
 
 
+@pytest.mark.slow
 def test_crash_hang_and_garbage_trials_fail_with_reasons(tmp_path):
     path = setup(tmp_path, max_trials=6, parallel=3, mode='"crash", "hang", "garbage"')
     service = open_service(

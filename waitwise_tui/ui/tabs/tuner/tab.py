@@ -351,8 +351,9 @@ class TunerTab(TabWidget):
             for key, cells in rows.items():
                 for column, new, before in zip(columns, cells, old[key], strict=True):
                     if new != before:
-                        table.update_cell(key, column, new)
+                        table.update_cell(key, column, new, update_width=True)
         self._queue_rows = rows
+        _measure_soon(table)
 
     def _render_board(self, view: TunerSnapshot) -> None:
         rows = [_cells(*row.cells()) for row in view.board]
@@ -363,6 +364,7 @@ class TunerTab(TabWidget):
         table.clear()
         for row in rows:
             table.add_row(*row)
+        _measure_soon(table)
 
     def _render_cluster(self, view: TunerSnapshot) -> None:
         if view.cluster is None or view.cluster.rows is None:
@@ -381,6 +383,7 @@ class TunerTab(TabWidget):
             table.add_row(*cells, key=key)
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1), animate=False)
+        _measure_soon(table)
 
     # -- plots and logs (thread workers) ---------------------------------------------
 
@@ -702,6 +705,15 @@ class TunerCommands(TabCommands):
         ("Tuner: next view (queue, leaderboard, plots, log, cluster)", "cycle_view"),
         ("Tuner: Slurm cluster view (your Slurm jobs)", "cluster"),
     )
+
+
+def _measure_soon(table: DataTable) -> None:
+    """Make ``table`` measure its new or changed cells. DataTable measures column
+    widths only when its own message queue runs empty (its Idle), and rows added from
+    another widget's handler post it nothing: seen on a loaded machine, a queue kept
+    its columns at their labels' widths ("faile", "mode=#") for 45 s. A callback
+    message gives it that Idle."""
+    table.call_later(lambda: None)
 
 
 def _cells(*texts: str) -> tuple[Text, ...]:

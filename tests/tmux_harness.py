@@ -32,10 +32,24 @@ def tmux(sock: Path, *args: str) -> str:
     ).stdout
 
 
-def start_server(sock: Path, session: str, command: list[str], *, env=None, cwd=None) -> None:
-    """A detached session ``session`` running ``command``, on a server of its own."""
+def terminal_env() -> dict[str, str]:
+    """This process's environment for a program in a tmux pane: not inside our own
+    tmux, and without COLUMNS/LINES (a test worker may have them, 80x24, left by a
+    Textual app it ran; Textual takes them over the pane's real size)."""
+    drop = {"TMUX", "COLUMNS", "LINES"}
+    return {k: v for k, v in os.environ.items() if k not in drop} | {"TERM": "xterm-256color"}
+
+
+def start_server(
+    sock: Path, session: str, command: list[str], *, env=None, cwd=None, size=None
+) -> None:
+    """A detached session ``session`` running ``command``, on a server of its own;
+    ``size`` (cols, rows) makes its window that size from the start (a detached
+    session is 80x24 until a client attaches and tmux resizes it, which can come after
+    the app inside has drawn)."""
     subprocess.run(
         ["tmux", "-S", str(sock), "-f", os.devnull, "new-session", "-d", "-s", session]
+        + (["-x", str(size[0]), "-y", str(size[1])] if size else [])
         + (["-c", str(cwd)] if cwd else [])
         + command,
         check=True,
@@ -52,7 +66,7 @@ def attach_client(sock: Path, session: str, *, cols: int = 100, rows: int = 30):
 
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
+    env = terminal_env()
     client = subprocess.Popen(
         ["tmux", "-S", str(sock), "attach", "-t", session],
         stdin=secondary,

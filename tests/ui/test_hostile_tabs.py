@@ -36,6 +36,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable, OptionList, Static, Tree
+from textual.widgets._markdown import MarkdownBlock
 from textual.worker import Worker, WorkerState
 
 from waitwise_tui.core.text import display
@@ -77,7 +78,9 @@ async def wait_for(pilot, condition: Callable[[], object], what: str, timeout: f
     while not (result := condition()):
         await pilot.pause(0.02)
         waited += 0.02
-        assert waited < timeout, f"timed out waiting for {what}"
+        assert waited < timeout, f"timed out waiting for {what}; the screen:\n" + screen_text(
+            pilot.app
+        )
     await pilot.pause()
     return result
 
@@ -459,13 +462,24 @@ async def test_notes_tab_shows_hostile_note_names_and_content_literally(
         literals = ("[bold red]x[/]", "[@click=app.quit]x[/]", "ablation [lr=3e-4]")
         literals += (shown("lo\x1b[2Jss"),)
         await pilot.press("ctrl+g")
+        preview = app.query_one("#notes-preview")
+
+        def rendered() -> str:
+            return "\n".join(str(block.render()) for block in preview.query(MarkdownBlock))
+
         await wait_for(
             pilot,
-            lambda: all(lit in screen_text(app) for lit in literals),
+            lambda: all(lit in rendered() for lit in literals),
             "the preview",
             timeout=90,  # the whole hostile document, rendered in batches on a loaded box
         )
+        # The document is longer than the pane (the canaries hold the test's tmp path):
+        # read the screen page by page, each page inert.
         text = assert_screen_inert(tmp_path, app)
+        while preview.scroll_y < preview.max_scroll_y:
+            preview.scroll_to(y=preview.scroll_y + preview.size.height, animate=False)
+            await pilot.pause()
+            text += assert_screen_inert(tmp_path, app)
         for literal in literals:
             assert literal in text, literal
         await pilot.press("ctrl+g")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 
 import pytest
@@ -23,6 +22,7 @@ from tmux_harness import (
     shown_messages,
     start_server,
     stop,
+    terminal_env,
     tmux,
     wait_until,
 )
@@ -58,7 +58,7 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
 
     sock = tmp_path / "tmux.sock"
     raw = tmp_path / "pane.bytes"
-    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
+    env = terminal_env()
     # The pane waits for a key, so pipe-pane records the app's very first byte.
     start = f"read go; exec {sys.executable} -m waitwise_tui"
     start_server(sock, "w", ["sh", "-c", start], env=env, cwd=project)
@@ -94,11 +94,15 @@ def test_alert_with_hostile_names_runs_nothing_and_shows_literally(tmp_path):
         assert "train: %j%u%x is not finite" in joined  # no strftime
         assert "train: [bold red]x[/] is not finite" in joined
         # The run panel's alert line: the tmux message can come before the next repaint.
-        wait_until(
-            lambda: "lo\\x1b[2Jss is not finite" in tmux(sock, "capture-pane", "-p", "-t", "w"),
-            timeout=30,
-            what="the run panel's alert line",
-        )
+        try:
+            wait_until(
+                lambda: "lo\\x1b[2Jss is not finite" in tmux(sock, "capture-pane", "-p", "-t", "w"),
+                timeout=30,
+                what="the run panel's alert line",
+            )
+        except AssertionError:
+            screen = tmux(sock, "capture-pane", "-p", "-t", "w")
+            raise AssertionError(f"no alert line for the ESC name on screen:\n{screen}") from None
         data = raw.read_bytes()
         assert data, "pipe-pane captured nothing"
         for payload in PAYLOADS:

@@ -13,6 +13,7 @@ from ingest_fixtures import candidate
 
 from waitwise_tui.core.runs import tail as tail_mod
 from waitwise_tui.core.runs import tfevents
+from waitwise_tui.core.runs.model import ReadUpdate
 from waitwise_tui.core.runs.readers import open_tail, read_all
 from waitwise_tui.core.runs.tfevents import masked_crc32c, resync
 
@@ -162,17 +163,23 @@ def small_thresholds(monkeypatch):
 
 
 def _open_and_fill(cand, append=None):
+    """Poll until the handover; the last value is the history passed on on the way
+    (the whole run), as an update of columns."""
     tail = open_tail(cand)
     first = tail.poll()
     assert first.loading is not None and first.loading[0] == 0
+    assert not first.history
     loads = [first.loading]
+    history = []
     for _ in range(100):
         if append is not None:
             append()
             append = None
         update = tail.poll()
+        history.extend(update.history)
         if update.reset:
-            return tail, first, loads, update
+            assert update.handover and not update.has_scalars()
+            return tail, first, loads, ReadUpdate(columns=history)
         loads.append(update.loading)
     raise AssertionError("history never filled in")
 

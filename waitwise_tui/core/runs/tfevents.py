@@ -683,9 +683,9 @@ def _frame(raw: Any) -> tuple[Any, Any, int] | None:
     # Records only: a header whose record runs past the buffer is the unread rest.
     count = int(np.argmin(whole)) if not whole.all() else len(cand)
     st, ln, ends = cand[:count], lengths[:count], ends[:count]
-    if not count or st[0] != 0 or not (st[1:] == ends[:-1]).all():
+    if count and (st[0] != 0 or not (st[1:] == ends[:-1]).all()):
         return None
-    pos = int(ends[-1])
+    pos = int(ends[-1]) if count else 0
     if n - pos >= 12 and (count == len(cand) or cand[count] != pos):
         return None  # what follows is no record header: let the walk judge it
     return st, ln, pos
@@ -836,6 +836,7 @@ class TfeventsTail:
                 # run, so no other file's scalars may be in the series by then.
                 tail.tail_first = self._tail_first and len(paths) == 1
             part = tail.poll()
+            update.history.extend(part.history)
             if part.reset and tail.filled and len(self._files) == 1:
                 update.reset = True
                 update.handover = part.handover

@@ -97,7 +97,7 @@ def make_file(folder: Path, n: int) -> Path:
 
 
 WAITWISE = """
-import resource, sys, time
+import sys, time
 t0 = time.perf_counter()
 from waitwise_tui.core.runs.monitor import RunMonitor
 root, n = sys.argv[1], int(sys.argv[2])
@@ -114,7 +114,8 @@ while True:
         break
 full = time.perf_counter() - t0
 chart = mon.chart([run.name], ["train/loss"], 80, 20)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent.
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 cpu = time.process_time()
 print(f"{first:.3f} {full:.3f} {cpu:.2f} {rss:.0f} {sum(m.count for m in run.metrics)}")
 """

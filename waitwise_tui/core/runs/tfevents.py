@@ -434,7 +434,7 @@ class EventFileTail(FileTail):
         raw = np.frombuffer(buf, dtype=np.uint8)
         framed = _frame(raw)
         if framed is not None:
-            st, ln, pos = framed
+            st, ln, pos = framed  # header CRCs checked while framing
             crcs: list[int] = []
         else:
             walked = _walk(buf)
@@ -443,10 +443,10 @@ class EventFileTail(FileTail):
             starts, lengths, crcs, pos = walked
             st = np.array(starts, dtype=np.int64)
             ln = np.array(lengths, dtype=np.int64)
+            if len(st) and not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
+                return None
         if not len(st):
             return pos
-        if not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
-            return None
         if not _data_crcs_ok(raw, crcs, st, ln):
             return None
         simple, tag_ids, names, steps, values, walls = self._decode_simple(raw, st, ln)
@@ -666,16 +666,15 @@ def _frame(raw: Any) -> tuple[Any, Any, int] | None:
     cand = np.flatnonzero(maybe[: n - 11])
     if not len(cand) or cand[0] != 0:
         return None
-    for _ in range(2):
-        # Cheap before the CRC: a header follows a header (or 0) and leads to one
-        # (or past the buffer's usable end). Zero runs in values rarely do both.
-        ends = cand + 16 + _u24(raw, cand)
-        is_cand = np.zeros(n + 1, dtype=bool)
-        is_cand[cand] = True
-        is_end = np.zeros(n + 1, dtype=bool)
-        is_end[ends[ends <= n]] = True
-        is_end[0] = True
-        cand = cand[is_end[cand] & ((ends > n - 12) | is_cand[np.minimum(ends, n)])]
+    # Cheap before the CRC: a header follows a header (or 0) and leads to one (or past
+    # the buffer's usable end). Zero runs in values rarely do both.
+    ends = cand + 16 + _u24(raw, cand)
+    is_cand = np.zeros(n + 1, dtype=bool)
+    is_cand[cand] = True
+    is_end = np.zeros(n + 1, dtype=bool)
+    is_end[ends[ends <= n]] = True
+    is_end[0] = True
+    cand = cand[is_end[cand] & ((ends > n - 12) | is_cand[np.minimum(ends, n)])]
     cand = cand[_np_masked(raw, cand, 8) == _np_stored(raw, cand + 8)]
     lengths = _u24(raw, cand)
     ends = cand + 16 + lengths

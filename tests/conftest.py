@@ -1,5 +1,6 @@
 """Test-wide fixtures: every test gets a private config dir, so no test reads or
-writes the real user settings."""
+writes the real user settings, and a private Hugging Face home, so no workspace scan
+reads the user's trackio databases."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ settings.load_profile("waitwise")
 def _sandbox_config(tmp_path_factory, monkeypatch):
     config = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("WAITWISE_CONFIG_DIR", str(config))
+    hf_home = tmp_path_factory.mktemp("hf_home")
+    monkeypatch.setenv("HF_HOME", str(hf_home))
+    monkeypatch.setenv("TRACKIO_DIR", str(hf_home / "trackio"))
     monkeypatch.delenv("WAITWISE_FAKE_NVML", raising=False)
     monkeypatch.delenv("TMUX", raising=False)
     return config

@@ -307,3 +307,37 @@ def test_mlflow_tail_waits_out_a_migration(ws: Path) -> None:
     _mlflow_log(db, cand.key, "loss", 20, 0.05)
     update = tail.poll()
     assert update.error is None and _values(update, "loss") == [(20, 0.05)]
+
+
+def test_trackio_dir_is_resolved_as_trackio_does(tmp_path: Path) -> None:
+    from waitwise_tui.core.runs.trackiodb import trackio_dir
+
+    home = os.path.expanduser("~")
+    assert trackio_dir({"TRACKIO_DIR": "/x/t", "HF_HOME": "/x/hf"}) == "/x/t"
+    assert trackio_dir({"HF_HOME": "/x/hf", "XDG_CACHE_HOME": "/x/c"}) == "/x/hf/trackio"
+    assert trackio_dir({"XDG_CACHE_HOME": "/x/c"}) == "/x/c/huggingface/trackio"
+    assert trackio_dir({}) == os.path.join(home, ".cache", "huggingface", "trackio")
+    # The test sandbox (tests/conftest.py) points trackio at a private folder.
+    assert not trackio_dir().startswith(os.path.join(home, ".cache"))
+
+
+def test_the_workspace_scan_reads_trackios_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trackio = tmp_path / "hf" / "trackio"
+    shutil.copytree(FIXTURES / "trackio", trackio)
+    (trackio / "notes.db").write_bytes(b"not a database")
+    monkeypatch.setenv("TRACKIO_DIR", str(trackio))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    cands = discover_runs(ws)
+    assert [(c.format, c.name, c.path) for c in cands] == [
+        ("trackio", "demo-project/run-a", str(trackio / "demo-project.db"))
+    ]
+    # Named paths are read alone; a trackio folder inside the workspace is not doubled.
+    assert discover_runs(ws, [ws]) == []
+    assert [c.name for c in discover_runs(tmp_path)] == ["demo-project/run-a"]
+    # The monitor shows it like any run of the workspace.
+    monitor = RunMonitor(ws, writers=False)
+    (run,) = monitor.poll().runs
+    assert run.name == "demo-project/run-a" and run.metrics

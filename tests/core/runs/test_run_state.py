@@ -160,3 +160,36 @@ def test_handover_keeps_health_and_alerts(tmp_path, small_thresholds) -> None:
     assert statuses == {"idle"}  # and the old run does not look live for a poll
     assert sorted(a.kind for a in run.alerts) == raised
     assert run.last_step == n - 1
+
+
+def test_filled_history_is_held_by_bounded_series(tmp_path, small_thresholds) -> None:
+    """The history reaches the monitor as it is read and lands in series that keep only
+    the latest raw points: the run counts every point, its summaries are exact."""
+    import numpy as np
+
+    from waitwise_tui.core.runs.series import RAW_CAP
+
+    n = RAW_CAP + 70_000
+    values = 1.0 + 1.0 / (np.arange(n) + 1.0)
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "step,train_loss\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(values.tolist()))
+    )
+    monitor = RunMonitor(tmp_path, [str(path)], writers=False)
+    run = _run(monitor)
+    assert run.loading == 0.0
+    assert run.metric("train_loss").count < n // 10  # the tail alone, history apart
+    for _ in range(200):
+        run = _run(monitor)
+        if run.loading is None:
+            break
+    assert run.loading is None, "the history never filled in"
+    metric = run.metric("train_loss")
+    assert metric.count == n
+    assert (metric.first, metric.last) == (values[0], values[-1])
+    assert (metric.min, metric.max) == (values.min(), values.max())
+    assert "no data" not in monitor.chart([run.name], ["train_loss"], 60, 12)
+    series = monitor._runs[run.name].series["train_loss"]
+    (segment,) = series.segments
+    assert len(segment) == n and segment.kept <= RAW_CAP
+    assert np.array_equal(segment.values.view, values[n - segment.kept :])

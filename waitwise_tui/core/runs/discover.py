@@ -386,6 +386,7 @@ def discover_runs(
                     found.append((path, fmt, base))
     else:
         found.extend((f, fmt, root_s) for f, fmt in _scan_found(root_s))
+        found.extend((f, "trackio", root_s) for f in _user_trackio_stores(root_s))
     cands: list[RunCandidate] = []
     seen: set[str] = set()
     for path, fmt, base in found:
@@ -399,6 +400,23 @@ def discover_runs(
             cands.extend(RunCandidate(path, fmt, name, key) for key, name in store_runs)
     cands.sort(key=lambda c: c.name)
     return _unique(cands)
+
+
+def _user_trackio_stores(root: str) -> list[str]:
+    """trackio's own project databases (see ``trackiodb.trackio_dir``), found as MLflow
+    stores are in a workspace: by content; those under ``root`` are scanned already."""
+    out = []
+    for path in trackers.user_stores():
+        path = os.path.abspath(path)
+        if _inside(path, root):
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if st.st_size and _cached_format(path, st) == "trackio":
+            out.append(path)
+    return out
 
 
 def _inside(path: str, root: str) -> bool:

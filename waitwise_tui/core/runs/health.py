@@ -278,9 +278,10 @@ class RunHealth:
     ) -> None:
         busiest = max(grew, key=lambda name: grew[name])
         seg = series[busiest].segments[-1]
-        new = min(grew[busiest], len(seg))
-        steps = seg.steps.view[len(seg) - new :]
-        walls = seg.walls.view[len(seg) - new :]
+        # Only the latest points are held raw (see Segment.kept).
+        new = min(grew[busiest], seg.kept)
+        steps = seg.steps.view[seg.kept - new :]
+        walls = seg.walls.view[seg.kept - new :]
         last_step = max(s.last_step for name, s in series.items() if name in grew)
         self.last_step = last_step if self.last_step is None else max(self.last_step, last_step)
         # Sample the batch (a first read may bring the whole history at once).

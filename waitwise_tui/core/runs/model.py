@@ -87,8 +87,11 @@ class ReadUpdate:
     # A huge file opened tail first (see ``tail.FileTail``): (bytes of history read,
     # bytes of history in all) while it fills in behind the tail; None otherwise.
     loading: tuple[int, int] | None = None
-    # With ``reset``: the reset hands over the same run's complete history after such a
-    # fill (not a new run), so its health and alerts are kept.
+    # Scalars of that history, older than everything in the run so far, in log order
+    # per metric: the consumer builds them up apart from the run it shows.
+    history: list[Column] = field(default_factory=list)
+    # With ``reset``: the history built up from ``history`` (this poll's included) is
+    # now the whole run (not a new run), so its health and alerts are kept.
     handover: bool = False
     crash: str | None = None
 

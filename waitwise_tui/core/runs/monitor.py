@@ -110,6 +110,9 @@ class _Run:
         self.identity = ""  # the key of its stored total (``core.runs.totals``)
         self.tail = tail
         self.series: dict[str, Series] = {}
+        # A tail-first fill's history, built up apart until the handover swaps it in.
+        self.history: dict[str, Series] = {}
+        self.history_total: float | None = None
         self.health = RunHealth(name, config)
         self.finished = False
         self.gone = False
@@ -168,8 +171,16 @@ class _Run:
 
     def apply(self, update: ReadUpdate, now: float) -> list[Alert]:
         handover = update.reset and update.handover
+        self._build_history(update.history)
+        counts: dict[str, int] = {}
         if update.reset:
             self.series.clear()
+            if handover:
+                self.series.update(self.history)
+                counts = {metric: len(series) for metric, series in self.series.items()}
+                self.log_total = self.history_total or self.log_total
+            self.history = {}
+            self.history_total = None
         if update.reset and not handover:
             self.health.reset()
             self.finished = False
@@ -194,7 +205,6 @@ class _Run:
             # Written to after its writer exited: a new writer (a resumed run).
             self.writer = Writer(None, None)
             self.writer_restarted = True
-        counts: dict[str, int] = {}
         for metric, parts in _by_metric(update).items():
             if metric in TOTAL_METRICS:
                 last = parts[-1]
@@ -211,7 +221,7 @@ class _Run:
                     series.append(part.steps, part.values, part.walls)
                 else:
                     series.extend(part)
-            counts[metric] = len(series) - before
+            counts[metric] = counts.get(metric, 0) + len(series) - before
         written_at = None if self.polled else _mtime(self.candidate.path)
         self.polled = True
         progress = update.progress
@@ -219,6 +229,20 @@ class _Run:
             last = max(self.series[m].last_step for m in counts)
             progress = (last, self.log_total)
         return self.health.observe(now, self.series, counts, progress, written_at, history=handover)
+
+    def _build_history(self, columns: list[Column]) -> None:
+        for column in columns:
+            if not len(column):
+                continue
+            if column.metric in TOTAL_METRICS:
+                value = float(column.values[-1])
+                if math.isfinite(value) and value > 0:
+                    self.history_total = value
+                continue
+            series = self.history.get(column.metric)
+            if series is None:
+                series = self.history[column.metric] = Series(column.metric)
+            series.append(column.steps, column.values, column.walls)
 
     def info(self, now: float) -> RunInfo:
         health = self.health

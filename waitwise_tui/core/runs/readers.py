@@ -36,13 +36,24 @@ def open_tail(candidate: RunCandidate) -> Tail:
 
 
 def read_all(candidate: RunCandidate) -> ReadUpdate:
-    """Read a run whole: poll a fresh tail until a poll brings nothing new."""
+    """Read a run whole: poll a fresh tail until a poll brings nothing new.
+
+    A huge file opened tail first comes back whole: its history, gathered here as it
+    fills in, becomes the columns of the handover.
+    """
     tail = open_tail(candidate)
     try:
         total = tail.poll()
+        history = total.history
+        total.history = []
         while True:
             more = tail.poll()
+            history.extend(more.history)
+            more.history = []
             if more.reset:
+                if more.handover:
+                    more.columns[:0] = history
+                history = []
                 total = more
                 continue
             scalars = more.has_scalars()

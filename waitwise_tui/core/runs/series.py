@@ -9,6 +9,13 @@ whose bucket count over the asked step range is at most ``n_buckets``, so a fram
 10M-point series touches about as many numbers as a frame of a 10k-point one. Buckets
 cut by the range's ends are computed exactly from smaller levels (segment-tree style).
 
+Memory is bounded by the pyramid, not by the run: a segment keeps only its latest
+``RAW_CAP`` raw points. Older points live on only in the levels of ``COARSE`` points and
+up, whose coarsest-kept buckets also remember their first and last step and wall time
+and their last value. Indices stay global (point ``i`` of the whole segment); in the
+dropped part they resolve to ``COARSE`` buckets: a range or an aggregate there is exact
+for ranges whose ends fall on bucket edges and snapped to the nearest edge otherwise.
+
 numpy is imported inside the methods: modules imported at app start-up stay light.
 Not thread-safe on its own; the monitor serialises appends and queries with a lock.
 """
@@ -29,6 +36,10 @@ if TYPE_CHECKING:
 # Smallest stored bucket. Ranges shorter than BASE * n_buckets are bucketed straight
 # from the raw arrays, which is O(width) anyway.
 BASE = 16
+# The bucket size that outlives the raw points: the old part's resolution.
+COARSE = 256
+# Raw points kept per segment (the latest); a multiple of COARSE.
+RAW_CAP = 131_072
 
 
 def _np() -> Any:
@@ -38,36 +49,63 @@ def _np() -> Any:
 
 
 class _Buffer:
-    """A growable float64 array (capacity doubling); ``view`` is the filled part."""
+    """A growable float64 array that can also drop from its front; ``view`` is the filled part.
 
-    __slots__ = ("data", "size")
+    Filled part is ``data[lo:hi]``. Dropping moves ``lo``; an extend that runs out of room
+    first slides the filled part back to the front when that frees enough, else grows
+    (capacity doubling), so appends and drops are amortised O(1) per value.
+    """
+
+    __slots__ = ("data", "hi", "lo", "owned")
 
     def __init__(self) -> None:
         self.data = _np().empty(64, dtype="float64")
-        self.size = 0
+        self.lo = 0
+        self.hi = 0
+        self.owned = True
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
 
     def extend(self, values: np.ndarray) -> None:
         np = _np()
-        need = self.size + len(values)
-        if not self.size and need > len(self.data) and _adoptable(values):
+        size = self.size
+        need = size + len(values)
+        if not size and need > len(self.data) and _adoptable(values):
             # A first big block (a bulk read) is kept as it is: copying it would only
-            # fault in fresh memory. The next extend reallocates, so it is never written.
-            self.data = values
-            self.size = need
+            # fault in fresh memory. It is never written: ``owned`` is False.
+            self.data, self.lo, self.hi, self.owned = values, 0, need, False
             return
-        if need > len(self.data):
-            grown = np.empty(max(need, 2 * len(self.data)), dtype="float64")
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
-        self.data[self.size : need] = values
-        self.size = need
+        if self.hi + len(values) > len(self.data):
+            if self.owned and need <= len(self.data) // 2:
+                self.data[:size] = self.data[self.lo : self.hi].copy()
+            else:
+                grown = np.empty(max(need, 2 * len(self.data)), dtype="float64")
+                grown[:size] = self.data[self.lo : self.hi]
+                self.data = grown
+                self.owned = True
+            self.lo, self.hi = 0, size
+        self.data[self.hi : self.hi + len(values)] = values
+        self.hi += len(values)
 
     def truncate(self, size: int) -> None:
-        self.size = size
+        self.hi = self.lo + size
+
+    def drop_front(self, count: int) -> None:
+        """Forget the first ``count`` values; a borrowed array is let go of (copied)."""
+        self.lo += min(count, self.size)
+        if not self.owned:
+            self.data = self.data[self.lo : self.hi].copy()
+            self.lo, self.hi, self.owned = 0, len(self.data), True
 
     @property
     def view(self) -> np.ndarray:
-        return self.data[: self.size]
+        return self.data[self.lo : self.hi]
+
+    def at(self, index: Any) -> Any:
+        """Values at ``index`` (an int or an int array) of the filled part."""
+        return self.data[self.lo + index]
 
 
 def _adoptable(values: Any) -> bool:
@@ -79,31 +117,59 @@ def _adoptable(values: Any) -> bool:
 
 
 class _Level:
-    """Bucket aggregates of one pyramid level; bucket ``b`` covers raw ``[b*size, (b+1)*size)``."""
+    """Bucket aggregates of one pyramid level; bucket ``b`` covers raw ``[b*size, (b+1)*size)``.
 
-    __slots__ = ("counts", "maxs", "mins", "size", "sums")
+    Levels finer than ``COARSE`` keep only the buckets over the kept raw points, from
+    bucket ``origin`` on. The ``COARSE`` level also keeps each bucket's ``ends``: first
+    step, last step, first wall, last wall, last value (the old part's stand-in for
+    the raw points).
+    """
+
+    __slots__ = ("counts", "ends", "maxs", "mins", "origin", "size", "sums")
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.origin = 0
         self.mins = _Buffer()
         self.maxs = _Buffer()
         self.sums = _Buffer()
         self.counts = _Buffer()
+        self.ends: tuple[_Buffer, ...] = (
+            tuple(_Buffer() for _ in range(5)) if size == COARSE else ()
+        )
 
     @property
     def buckets(self) -> int:
-        return self.mins.size
+        return self.origin + self.mins.size
 
-    def replace_tail(self, first: int, mins: Any, maxs: Any, sums: Any, counts: Any) -> None:
+    def _buffers(self) -> tuple[_Buffer, ...]:
+        return (self.mins, self.maxs, self.sums, self.counts, *self.ends)
+
+    def replace_tail(self, first: int, *columns: Any) -> None:
         """Rewrite buckets from index ``first`` on (the last one may have been partial)."""
-        for buffer, values in (
-            (self.mins, mins),
-            (self.maxs, maxs),
-            (self.sums, sums),
-            (self.counts, counts),
-        ):
-            buffer.truncate(first)
+        for buffer, values in zip(self._buffers(), columns, strict=False):
+            buffer.truncate(first - self.origin)
             buffer.extend(values)
+
+    def drop_before(self, bucket: int) -> None:
+        if bucket > self.origin:
+            for buffer in self._buffers():
+                buffer.drop_front(bucket - self.origin)
+            self.origin = bucket
+
+    def columns(self, b_lo: int, b_hi: int) -> tuple[Any, Any, Any, Any]:
+        """(mins, maxs, sums, counts) of buckets ``[b_lo, b_hi)``."""
+        sl = slice(b_lo - self.origin, b_hi - self.origin)
+        return self.mins.view[sl], self.maxs.view[sl], self.sums.view[sl], self.counts.view[sl]
+
+    def bucket(self, b: int) -> tuple[float, float, float, float]:
+        i = b - self.origin
+        return (
+            float(self.mins.at(i)),
+            float(self.maxs.at(i)),
+            float(self.sums.at(i)),
+            float(self.counts.at(i)),
+        )
 
 
 @dataclass(frozen=True)
@@ -166,34 +232,61 @@ class Downsampled:
 
 
 class Segment:
-    """Points with non-decreasing steps, plus their min/max/sum/count pyramid."""
+    """Points with non-decreasing steps, plus their min/max/sum/count pyramid.
 
-    def __init__(self) -> None:
+    ``steps``, ``values`` and ``walls`` hold the latest ``raw_cap`` points (raw indices
+    ``dropped`` on); ``len`` counts every point appended.
+    """
+
+    def __init__(self, raw_cap: int = RAW_CAP) -> None:
+        if raw_cap < COARSE or raw_cap % COARSE:
+            raise ValueError(f"raw_cap must be a positive multiple of {COARSE}")
+        self.raw_cap = raw_cap
         self.steps = _Buffer()
         self.values = _Buffer()
         self.walls = _Buffer()
         self.levels: list[_Level] = []
+        self.dropped = 0
+        self.first_step = math.nan
 
     def __len__(self) -> int:
+        return self.dropped + self.steps.size
+
+    @property
+    def kept(self) -> int:
+        """How many of the latest points are held raw."""
         return self.steps.size
 
     @property
     def last_step(self) -> float:
-        return float(self.steps.data[self.steps.size - 1]) if self.steps.size else -math.inf
+        return float(self.steps.at(self.steps.size - 1)) if self.steps.size else -math.inf
 
     def append(self, steps: np.ndarray, values: np.ndarray, walls: np.ndarray) -> None:
         """Append points whose steps are non-decreasing and not below ``last_step``."""
         if not len(steps):
             return
         old = len(self)
+        if not old:
+            self.first_step = float(steps[0])
         self.steps.extend(steps)
         self.values.extend(values)
         self.walls.extend(walls)
         self._update_levels(old)
+        excess = self.kept - self.raw_cap
+        if excess > 0:
+            # Whole COARSE buckets go, so the old part is exactly the COARSE level's.
+            drop = -(-excess // COARSE) * COARSE
+            for buffer in (self.steps, self.values, self.walls):
+                buffer.drop_front(drop)
+            self.dropped += drop
+            for level in self.levels:
+                if level.size < COARSE:
+                    level.drop_before(self.dropped // level.size)
 
     def _update_levels(self, old: int) -> None:
         np = _np()
         n = len(self)
+        d = self.dropped
         level_index = 0
         while True:
             size = BASE << level_index
@@ -208,7 +301,7 @@ class Segment:
             level = self.levels[level_index]
             first = min(start_point // size, level.buckets)
             if level_index == 0:
-                raw = self.values.view[first * size :]
+                raw = self.values.view[first * size - d :]
                 finite = np.isfinite(raw)
                 offsets = np.arange(0, len(raw), size)
                 if finite.all():
@@ -225,35 +318,59 @@ class Segment:
                     counts = np.add.reduceat(finite.astype("float64"), offsets)
             else:
                 child = self.levels[level_index - 1]
-                lo = 2 * first
-                offsets = np.arange(0, child.buckets - lo, 2)
+                lo = 2 * first - child.origin
+                offsets = np.arange(0, child.buckets - child.origin - lo, 2)
                 mins = np.fmin.reduceat(child.mins.view[lo:], offsets)
                 maxs = np.fmax.reduceat(child.maxs.view[lo:], offsets)
                 sums = np.add.reduceat(child.sums.view[lo:], offsets)
                 counts = np.add.reduceat(child.counts.view[lo:], offsets)
-            level.replace_tail(first, mins, maxs, sums, counts)
+            ends: tuple[Any, ...] = ()
+            if size == COARSE:
+                starts = np.arange(first * size, n, size)
+                lasts = np.minimum(starts + size, n) - 1 - d
+                starts -= d
+                ends = (
+                    self.steps.at(starts),
+                    self.steps.at(lasts),
+                    self.walls.at(starts),
+                    self.walls.at(lasts),
+                    self.values.at(lasts),
+                )
+            level.replace_tail(first, mins, maxs, sums, counts, *ends)
             level_index += 1
 
-    def aggregate(self, lo: int, hi: int) -> tuple[float, float, float, float]:
-        """Exact (min, max, sum, count) of the finite values at raw indices ``[lo, hi)``.
+    def _snap(self, index: int) -> int:
+        """``index`` in the dropped part moved to the nearest ``COARSE`` bucket edge."""
+        if index >= self.dropped:
+            return index
+        return (index + COARSE // 2) // COARSE * COARSE
 
-        Walks aligned buckets from the largest that fits, so the cost is
-        O(levels + BASE), whatever the range's length.
+    def aggregate(self, lo: int, hi: int) -> tuple[float, float, float, float]:
+        """(min, max, sum, count) of the finite values at raw indices ``[lo, hi)``.
+
+        Exact over kept points and over bucket edges in the dropped part (ends there
+        snap to the nearest edge). Walks aligned buckets from the largest that fits,
+        so the cost is O(levels + BASE), whatever the range's length.
         """
         np = _np()
-        lo = max(lo, 0)
-        hi = min(hi, len(self))
+        lo = self._snap(max(lo, 0))
+        hi = self._snap(min(hi, len(self)))
+        d = self.dropped
         lo_v, hi_v, total, count = math.inf, -math.inf, 0.0, 0.0
         values = self.values.view
         while lo < hi:
             chosen: _Level | None = None
             for level in reversed(self.levels):
-                if lo % level.size == 0 and lo + level.size <= hi:
+                if (
+                    lo % level.size == 0
+                    and lo + level.size <= hi
+                    and lo // level.size >= level.origin
+                ):
                     chosen = level
                     break
             if chosen is None:
                 end = min(hi, (lo // BASE + 1) * BASE)
-                raw = values[lo:end]
+                raw = values[lo - d : end - d]
                 finite = raw[np.isfinite(raw)]
                 if len(finite):
                     lo_v = min(lo_v, float(finite.min()))
@@ -262,25 +379,40 @@ class Segment:
                     count += len(finite)
                 lo = end
                 continue
-            bucket = lo // chosen.size
-            if chosen.counts.data[bucket] > 0:
-                lo_v = min(lo_v, float(chosen.mins.data[bucket]))
-                hi_v = max(hi_v, float(chosen.maxs.data[bucket]))
-                total += float(chosen.sums.data[bucket])
-                count += float(chosen.counts.data[bucket])
+            b_min, b_max, b_sum, b_count = chosen.bucket(lo // chosen.size)
+            if b_count > 0:
+                lo_v = min(lo_v, b_min)
+                hi_v = max(hi_v, b_max)
+                total += b_sum
+                count += b_count
             lo += chosen.size
         if count == 0:
             return math.nan, math.nan, 0.0, 0.0
         return lo_v, hi_v, total, count
 
+    def _coarse(self) -> _Level:
+        return next(level for level in self.levels if level.size == COARSE)
+
     def index_range(self, x_lo: float, x_hi: float) -> tuple[int, int]:
-        """Raw indices ``[lo, hi)`` of the points whose step lies in ``[x_lo, x_hi]``."""
+        """Raw indices ``[lo, hi)`` of the points whose step lies in ``[x_lo, x_hi]``.
+
+        In the dropped part the ends are ``COARSE`` bucket edges: a bucket counts as
+        inside when its step span meets the range.
+        """
         np = _np()
         steps = self.steps.view
-        return (
-            int(np.searchsorted(steps, x_lo, side="left")),
-            int(np.searchsorted(steps, x_hi, side="right")),
-        )
+        d = self.dropped
+        lo = int(np.searchsorted(steps, x_lo, side="left")) + d
+        hi = int(np.searchsorted(steps, x_hi, side="right")) + d
+        if not d:
+            return lo, hi
+        coarse = self._coarse()
+        old = d // COARSE
+        if lo == d:
+            lo = int(np.searchsorted(coarse.ends[1].view[:old], x_lo, side="left")) * COARSE
+        if hi == d:
+            hi = int(np.searchsorted(coarse.ends[0].view[:old], x_hi, side="right")) * COARSE
+        return lo, hi
 
     def downsample(self, x_lo: float, x_hi: float, n_buckets: int) -> Downsampled:
         """Buckets over the points with step in ``[x_lo, x_hi]``: at most ``n_buckets + 2``."""
@@ -288,21 +420,28 @@ class Segment:
         n_buckets = max(1, int(n_buckets))
         lo, hi = self.index_range(x_lo, x_hi)
         count = max(0, hi - lo)
+        d = self.dropped
         values = self.values.view
-        if count <= n_buckets:
+        if count <= n_buckets and (lo >= d or not count):
             i_first = np.arange(lo, lo + count)
-            raw = values[lo:hi]
+            raw = values[lo - d : lo - d + count]
             finite = np.isfinite(raw)
             clean = np.where(finite, raw, np.nan)
             return self._result(i_first, i_first, clean, clean, clean, raw, finite.astype(float))
         size = 1
         while math.ceil(count / size) > n_buckets:
             size *= 2
+        if lo < d:
+            size = max(size, COARSE)
         level = next((lv for lv in self.levels if lv.size == size), None)
+        if level is None and lo < d:
+            # Coarser than the coarsest level (one bucket asked): one aggregate.
+            parts_first, parts = [np.array([lo])], [self._edge(lo, hi)]
+            return self._assemble(parts_first, parts, hi)
         if level is None:
             # Finer than the smallest stored level: bucket the (short) raw slice directly.
             offsets = np.arange(0, count, size)
-            raw = values[lo:hi]
+            raw = values[lo - d : hi - d]
             finite = np.isfinite(raw)
             clean = np.where(finite, raw, np.nan)
             i_first = offsets + lo
@@ -317,7 +456,7 @@ class Segment:
                 np.fmin.reduceat(clean, offsets),
                 np.fmax.reduceat(clean, offsets),
                 means,
-                values[i_last],
+                values[i_last - d],
                 counts,
             )
         b_lo = -(-lo // size)
@@ -331,19 +470,15 @@ class Segment:
             parts_first.append(np.array([lo]))
             parts.append(self._edge(lo, edge_hi))
         if b_lo < b_hi:
-            sl = slice(b_lo, b_hi)
             parts_first.append(np.arange(b_lo, b_hi) * size)
-            parts.append(
-                (
-                    level.mins.view[sl],
-                    level.maxs.view[sl],
-                    level.sums.view[sl],
-                    level.counts.view[sl],
-                )
-            )
+            parts.append(level.columns(b_lo, b_hi))
             if b_hi * size < hi:
                 parts_first.append(np.array([b_hi * size]))
                 parts.append(self._edge(b_hi * size, hi))
+        return self._assemble(parts_first, parts, hi)
+
+    def _assemble(self, parts_first: list[Any], parts: list[Any], hi: int) -> Downsampled:
+        np = _np()
         i_first = np.concatenate(parts_first).astype("int64")
         i_last = np.append(i_first[1:], hi) - 1
         mins = np.concatenate([p[0] for p in parts]).astype("float64")
@@ -352,25 +487,39 @@ class Segment:
         counts = np.concatenate([p[3] for p in parts]).astype("float64")
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.where(counts > 0, sums / np.maximum(counts, 1.0), np.nan)
-        return self._result(i_first, i_last, mins, maxs, means, values[i_last], counts)
+        last = self._lookup(self.values, 4, i_last)
+        return self._result(i_first, i_last, mins, maxs, means, last, counts)
 
     def _edge(self, lo: int, hi: int) -> tuple[Any, Any, Any, Any]:
         np = _np()
         mn, mx, total, count = self.aggregate(lo, hi)
         return np.array([mn]), np.array([mx]), np.array([total]), np.array([count])
 
+    def _lookup(self, raw: _Buffer, end: int, index: Any) -> Any:
+        """``raw`` at global ``index``; dropped points answer with their bucket's ``end``."""
+        np = _np()
+        index = np.asarray(index, dtype="int64")
+        d = self.dropped
+        if not d:
+            return raw.at(index)
+        old = index < d
+        if not old.any():
+            return raw.at(index - d)
+        out = np.empty(len(index), dtype="float64")
+        out[~old] = raw.at(index[~old] - d)
+        out[old] = self._coarse().ends[end].at(index[old] // COARSE)
+        return out
+
     def _result(
         self, i_first: Any, i_last: Any, mins: Any, maxs: Any, means: Any, last: Any, finite: Any
     ) -> Downsampled:
-        steps = self.steps.view
-        walls = self.walls.view
         return Downsampled(
             i_first=i_first,
             i_last=i_last,
-            x_first=steps[i_first],
-            x_last=steps[i_last],
-            wall_first=walls[i_first],
-            wall_last=walls[i_last],
+            x_first=self._lookup(self.steps, 0, i_first),
+            x_last=self._lookup(self.steps, 1, i_last),
+            wall_first=self._lookup(self.walls, 2, i_first),
+            wall_last=self._lookup(self.walls, 3, i_last),
             y_min=mins,
             y_max=maxs,
             y_mean=means,
@@ -382,8 +531,9 @@ class Segment:
 class Series:
     """All points of one metric of one run, as segments, with running summaries."""
 
-    def __init__(self, metric: str) -> None:
+    def __init__(self, metric: str, raw_cap: int = RAW_CAP) -> None:
         self.metric = metric
+        self.raw_cap = raw_cap
         self.segments: list[Segment] = []
         self.count = 0
         self.nonfinite = 0
@@ -456,7 +606,7 @@ class Series:
         bounds = [0, *breaks.tolist(), len(steps_a)]
         for start, end in itertools.pairwise(bounds):
             if not self.segments or (start == 0 and steps_a[0] < previous) or start > 0:
-                self.segments.append(Segment())
+                self.segments.append(Segment(self.raw_cap))
             self.segments[-1].append(steps_a[start:end], values_a[start:end], walls_a[start:end])
 
     def step_range(self, segment: int = -1) -> tuple[float, float]:
@@ -464,4 +614,4 @@ class Series:
         if not self.segments:
             return math.nan, math.nan
         seg = self.segments[segment]
-        return float(seg.steps.data[0]), seg.last_step
+        return seg.first_step, seg.last_step

@@ -9,9 +9,11 @@ opens a file bigger than ``TAIL_FIRST_BYTES`` at its end: the first poll reads t
 header (``_tail_prefix``) and the last ``TAIL_WINDOW`` bytes from the first boundary
 in them (``_sync``), so the latest state is shown at once. Each later poll reads up to
 ``HISTORY_STEP`` bytes of the history before that point with a second reader of the
-same kind and reports ``ReadUpdate.loading``; when the history is complete, one poll
-hands over the whole run (``reset`` plus every scalar as columns) and the tail goes on
-as usual. Memory holds the scalars as numpy columns, never the file's bytes.
+same kind, passes its scalars on as ``ReadUpdate.history`` columns as they are read
+and reports ``ReadUpdate.loading``; when the history is complete, one poll hands over
+(``reset`` with ``handover``: the history passed on so far is now the whole run) and
+the tail goes on as usual. Nothing here holds the history: the consumer builds it up
+(the monitor into bounded series), so memory never grows with the file.
 
 ``LineTail`` adds line splitting on
 ``\\n`` and ``\\r`` with a hard cap on line length, so a huge line without a newline
@@ -78,7 +80,6 @@ class FileTail(ABC):
         self._closed = False
         # Tail-first state: the reader of the history, what it read, where the tail began.
         self._history: FileTail | None = None
-        self._history_columns: list[Column] = []
         self._cut = 0
         # True for the one poll that handed over the filled-in history.
         self.filled = False
@@ -191,7 +192,6 @@ class FileTail(ABC):
         history = type(self)(self.candidate)
         history.tail_first = False
         self._history = history
-        self._history_columns = []
         self._cut = guess + start
         self._head = head
         if prefix:
@@ -202,11 +202,11 @@ class FileTail(ABC):
         return True
 
     def _fill(self, fh: BinaryIO, update: ReadUpdate) -> None:
-        """Read the next ``HISTORY_STEP`` bytes of history; hand it all over when done.
+        """Pass on the next ``HISTORY_STEP`` bytes of history; hand over when done.
 
         When the history reaches the cut, the history reader also reads what this tail
-        read after it, so its parse state (a line count, a row index) is exact; it then
-        takes this tail's place and the whole run is handed over as one reset.
+        read after it, so its parse state (a line count, a row index) is exact and the
+        history passed on is the whole run; it then takes this tail's place.
         """
         history = self._history
         assert history is not None
@@ -216,18 +216,16 @@ class FileTail(ABC):
         if history._offset >= self._cut:
             history._read_to(fh, self._offset, part)
         history._finish_poll(part)
-        self._history_columns.extend(part.columns)
-        self._history_columns.extend(as_columns(part.points))
+        update.history.extend(part.columns)
+        update.history.extend(as_columns(part.points))
         if history._offset < self._cut:
             update.loading = (history._offset, self._cut)
             return
-        columns = self._history_columns
         keep = {"_ident", "_gone", "_closed", "tail_first"}
         self.__dict__.update({k: v for k, v in history.__dict__.items() if k not in keep})
         self._history = None
-        self._history_columns = []
         update.points.clear()
-        update.columns[:] = columns
+        update.columns.clear()
         update.reset = True
         update.handover = True
         self.filled = True
@@ -241,9 +239,9 @@ class FileTail(ABC):
         self._offset = 0
         self._head = b""
         self._history = None
-        self._history_columns = []
         update.points.clear()
         update.columns.clear()
+        update.history.clear()
         update.reset = True
         self._restart()
 

@@ -174,13 +174,26 @@ def _verify(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[list[boo
 
 
 def _np_masked(raw: Any, pos: Any, width: int) -> Any:
-    """Masked CRC32C of ``raw[p : p + width]`` for every ``p`` in ``pos``, vectorised."""
+    """Masked CRC32C of ``raw[p : p + width]`` for every ``p`` in ``pos``, vectorised.
+
+    Slicing by 4: four bytes per step through four derived tables, a quarter of the
+    passes of the byte-wise table loop (same results).
+    """
     import numpy as np
 
-    table = _np_table()
+    t0, t1, t2, t3 = _np_tables()
     crc = np.full(len(pos), 0xFFFFFFFF, dtype=np.uint32)
-    for j in range(width):
-        crc = table[(crc ^ raw[pos + j]) & 0xFF] ^ (crc >> 8)
+    j = 0
+    while j + 4 <= width:
+        word = raw[pos + j].astype(np.uint32)
+        word |= raw[pos + j + 1].astype(np.uint32) << 8
+        word |= raw[pos + j + 2].astype(np.uint32) << 16
+        word |= raw[pos + j + 3].astype(np.uint32) << 24
+        word ^= crc
+        crc = t3[word & 0xFF] ^ t2[(word >> 8) & 0xFF] ^ t1[(word >> 16) & 0xFF] ^ t0[word >> 24]
+        j += 4
+    for k in range(j, width):
+        crc = t0[(crc ^ raw[pos + k]) & 0xFF] ^ (crc >> 8)
     crc ^= np.uint32(0xFFFFFFFF)
     return ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
 
@@ -193,15 +206,22 @@ def _np_stored(raw: Any, pos: Any) -> Any:
     return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
 
 
-_NP_TABLE: list[Any] = []
+_NP_TABLES: list[Any] = []
 
 
-def _np_table() -> Any:
-    if not _NP_TABLE:
+def _np_tables() -> tuple[Any, Any, Any, Any]:
+    """The CRC32C table and its slicing-by-4 companions, as uint32 arrays."""
+    if not _NP_TABLES:
         import numpy as np
 
-        _NP_TABLE.append(np.array(_TABLE, dtype=np.uint32))
-    return _NP_TABLE[0]
+        t0 = np.array(_TABLE, dtype=np.uint32)
+        tables = [t0]
+        for _ in range(3):
+            prev = tables[-1]
+            tables.append((prev >> 8) ^ t0[prev & 0xFF])
+        _NP_TABLES.extend(tables)
+    t0, t1, t2, t3 = _NP_TABLES
+    return t0, t1, t2, t3
 
 
 def resync(buf: bytes, pos: int = 0) -> int | None:
@@ -411,43 +431,29 @@ class EventFileTail(FileTail):
         """
         import numpy as np
 
-        n = len(buf)
-        pos = 0
-        starts: list[int] = []
-        lengths: list[int] = []
-        crcs: list[int] = []
-        unpack = _U64.unpack_from
-        add_start = starts.append
-        add_length = lengths.append
-        add_crc = crcs.append
-        crc = _C_CRC32C
-        # One pass walks the framing and (with the C CRC32C) checksums the data.
-        while pos + 12 <= n:
-            length = unpack(buf, pos)[0]
-            end = pos + 16 + length
-            if end > n:
-                break
-            add_start(pos)
-            add_length(length)
-            if crc is not None:
-                add_crc(crc(buf[pos + 12 : end - 4]) if length <= _BIG_RECORD else 0)
-            pos = end
-        if pos + 12 <= n and not _header_ok(buf, pos):
-            return None
-        if not starts:
-            return pos
         raw = np.frombuffer(buf, dtype=np.uint8)
-        st = np.array(starts, dtype=np.int64)
-        ln = np.array(lengths, dtype=np.int64)
-        if not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
-            return None
+        framed = _frame(raw)
+        if framed is not None:
+            st, ln, pos = framed  # header CRCs checked while framing
+            crcs: list[int] = []
+        else:
+            walked = _walk(buf)
+            if walked is None:
+                return None
+            starts, lengths, crcs, pos = walked
+            st = np.array(starts, dtype=np.int64)
+            ln = np.array(lengths, dtype=np.int64)
+            if len(st) and not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
+                return None
+        if not len(st):
+            return pos
         if not _data_crcs_ok(raw, crcs, st, ln):
             return None
         simple, tag_ids, names, steps, values, walls = self._decode_simple(raw, st, ln)
         general: list[tuple[int, Point]] = []
         for i in np.flatnonzero(~simple).tolist():
             found: list[Point] = []
-            if not self._decode(buf, starts[i], lengths[i], found):
+            if not self._decode(buf, int(st[i]), int(ln[i]), found):
                 return None
             general.extend((i, p) for p in found)
         update.columns.extend(_group(simple, tag_ids, names, steps, values, walls, general))
@@ -641,6 +647,87 @@ class EventFileTail(FileTail):
         return True
 
 
+def _frame(raw: Any) -> tuple[Any, Any, int] | None:
+    """Record starts, lengths and the end of the last whole record, found with numpy.
+
+    A record header is a uint64 length below 2**24 (its top five bytes zero) whose
+    masked CRC follows it. Every such position is found at once; when they chain
+    exactly (each record ends where the next begins, the first at 0), that is the
+    framing. Otherwise (a false match inside a big record, corruption) None: the caller
+    walks the framing record by record.
+    """
+    import numpy as np
+
+    n = len(raw)
+    if n < 16:
+        return None
+    zero = raw == 0
+    maybe = zero[3 : n - 4] & zero[4 : n - 3] & zero[5 : n - 2] & zero[6 : n - 1] & zero[7:n]
+    cand = np.flatnonzero(maybe[: n - 11])
+    if not len(cand) or cand[0] != 0:
+        return None
+    # Cheap before the CRC: a header follows a header (or 0) and leads to one (or past
+    # the buffer's usable end). Zero runs in values rarely do both.
+    ends = cand + 16 + _u24(raw, cand)
+    is_cand = np.zeros(n + 1, dtype=bool)
+    is_cand[cand] = True
+    is_end = np.zeros(n + 1, dtype=bool)
+    is_end[ends[ends <= n]] = True
+    is_end[0] = True
+    cand = cand[is_end[cand] & ((ends > n - 12) | is_cand[np.minimum(ends, n)])]
+    cand = cand[_np_masked(raw, cand, 8) == _np_stored(raw, cand + 8)]
+    lengths = _u24(raw, cand)
+    ends = cand + 16 + lengths
+    whole = ends <= n
+    # Records only: a header whose record runs past the buffer is the unread rest.
+    count = int(np.argmin(whole)) if not whole.all() else len(cand)
+    st, ln, ends = cand[:count], lengths[:count], ends[:count]
+    if count and (st[0] != 0 or not (st[1:] == ends[:-1]).all()):
+        return None
+    pos = int(ends[-1]) if count else 0
+    if n - pos >= 12 and (count == len(cand) or cand[count] != pos):
+        return None  # what follows is no record header: let the walk judge it
+    return st, ln, pos
+
+
+def _u24(raw: Any, pos: Any) -> Any:
+    import numpy as np
+
+    return (
+        raw[pos].astype(np.int64)
+        | (raw[pos + 1].astype(np.int64) << 8)
+        | (raw[pos + 2].astype(np.int64) << 16)
+    )
+
+
+def _walk(buf: bytes) -> tuple[list[int], list[int], list[int], int] | None:
+    """Record starts, lengths, data CRCs (with the C CRC32C) and the end, one by one."""
+    n = len(buf)
+    pos = 0
+    starts: list[int] = []
+    lengths: list[int] = []
+    crcs: list[int] = []
+    unpack = _U64.unpack_from
+    add_start = starts.append
+    add_length = lengths.append
+    add_crc = crcs.append
+    crc = _C_CRC32C
+    # One pass walks the framing and (with the C CRC32C) checksums the data.
+    while pos + 12 <= n:
+        length = unpack(buf, pos)[0]
+        end = pos + 16 + length
+        if end > n:
+            break
+        add_start(pos)
+        add_length(length)
+        if crc is not None:
+            add_crc(crc(buf[pos + 12 : end - 4]) if length <= _BIG_RECORD else 0)
+        pos = end
+    if pos + 12 <= n and not _header_ok(buf, pos):
+        return None
+    return starts, lengths, crcs, pos
+
+
 def _data_crcs_ok(raw: Any, crcs: list[int], st: Any, ln: Any) -> bool:
     """Whether the data CRC of every record up to ``_BIG_RECORD`` bytes checks out
     (bigger ones are checked only if they hold scalars, see ``_decode``). ``crcs``
@@ -748,6 +835,7 @@ class TfeventsTail:
                 # run, so no other file's scalars may be in the series by then.
                 tail.tail_first = self._tail_first and len(paths) == 1
             part = tail.poll()
+            update.history.extend(part.history)
             if part.reset and tail.filled and len(self._files) == 1:
                 update.reset = True
                 update.handover = part.handover

@@ -68,6 +68,11 @@ def expand(path: str, fmt: str) -> list[tuple[str, str]] | None:
     return runs
 
 
+def user_stores() -> list[str]:
+    """Tracker stores kept outside any workspace: trackio's project databases."""
+    return trackiodb.project_databases(trackiodb.trackio_dir())
+
+
 def run_folder_name(rel: str) -> str:
     """The name of a W&B run: its folder (``wandb/run-20240101_000000-abc``)."""
     head, _, _ = rel.rpartition("/")

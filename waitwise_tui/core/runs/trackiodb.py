@@ -17,12 +17,37 @@ import json
 import math
 import os
 import sqlite3
+from collections.abc import Mapping
 
 from waitwise_tui.core.runs import stores
 from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
 
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _MAX_VALUE = 1024
+
+
+def trackio_dir(environ: Mapping[str, str] | None = None) -> str:
+    """Where trackio keeps its project databases, as trackio itself resolves it.
+
+    ``$TRACKIO_DIR``, else ``$HF_HOME/trackio``, else
+    ``$XDG_CACHE_HOME/huggingface/trackio``, else ``~/.cache/huggingface/trackio``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("TRACKIO_DIR"):
+        return os.path.expanduser(env["TRACKIO_DIR"])
+    if env.get("HF_HOME"):
+        return os.path.join(os.path.expanduser(env["HF_HOME"]), "trackio")
+    cache = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.expanduser(cache), "huggingface", "trackio")
+
+
+def project_databases(directory: str) -> list[str]:
+    """The ``*.db`` files directly in ``directory`` (none when it does not exist)."""
+    try:
+        with os.scandir(directory) as it:
+            return sorted(e.path for e in it if e.name.endswith(".db") and e.is_file())
+    except OSError:
+        return []
 
 
 def is_trackio_tables(tables: dict[str, set[str]]) -> bool:

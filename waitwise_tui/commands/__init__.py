@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
 
 from waitwise_tui.core.text import display
+
+if TYPE_CHECKING:
+    from waitwise_tui.config import Settings
 
 
 class CliError(Exception):
@@ -62,3 +66,19 @@ def check_workspace(path: str) -> str:
     if not os.path.isdir(path):
         raise CliError(f"workspace {path!r} is not a directory")
     return path
+
+
+def runs_settings(args: argparse.Namespace, warn: Callable[[str], None]) -> Settings:
+    """The settings a command that reads runs works with (the app's thresholds and
+    alerts), after checking its workspace and run paths; a settings problem is
+    passed to ``warn`` and the defaults are used."""
+    from waitwise_tui.config import Settings
+
+    check_workspace(args.workspace)
+    for path in args.paths:
+        if not os.path.exists(path):
+            raise CliError(f"no such file or directory: {path}")
+    settings, problem = Settings.load()
+    if problem:
+        warn(problem)
+    return settings

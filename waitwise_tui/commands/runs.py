@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
-from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace
+from waitwise_tui.commands import CliError, add_workspace_argument, runs_settings
 from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate
 
 
@@ -42,21 +41,16 @@ class _ReadOnce:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitwise_tui.config import Settings
     from waitwise_tui.core.runs.monitor import RunMonitor
     from waitwise_tui.core.runs.report import format_table, runs_report
     from waitwise_tui.core.runs.totals import TotalStore
     from waitwise_tui.core.workspace import Workspace
 
-    check_workspace(args.workspace)
-    for path in args.paths:
-        if not os.path.exists(path):
-            raise CliError(f"no such file or directory: {path}")
     # Writers are looked up as the app does, so both give the same status for a run.
     # The same thresholds and stored totals as the app.
-    settings, problem = Settings.load()
-    if problem:
-        print(f"waitwise-tui: {problem}", file=sys.stderr)
+    settings = runs_settings(
+        args, lambda problem: print(f"waitwise-tui: {problem}", file=sys.stderr)
+    )
     monitor = RunMonitor(
         args.workspace,
         args.paths,

@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import signal
 import sys
 import threading
 import time
 from typing import Any
 
-from waitwise_tui.commands import CliError, add_workspace_argument, check_workspace, positive_float
+from waitwise_tui.commands import add_workspace_argument, positive_float, runs_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitwise_tui.config import Settings
     from waitwise_tui.core.events import record_event_once
     from waitwise_tui.core.notify.delivery import Notifier
     from waitwise_tui.core.runs.alerts import AlertEvents
@@ -49,13 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from waitwise_tui.core.text import display
     from waitwise_tui.core.workspace import Workspace
 
-    check_workspace(args.workspace)
-    for path in args.paths:
-        if not os.path.exists(path):
-            raise CliError(f"no such file or directory: {path}")
-    settings, problem = Settings.load()
-    if problem:
-        _err(problem)
+    settings = runs_settings(args, _err)
     workspace = Workspace(args.workspace)
     interval = args.interval or max(1.0, settings.interval)
     config = settings.notify_config()

@@ -64,50 +64,15 @@ def _details(params: list[tuple[str, str]], tags: list[tuple[str, str]]) -> dict
     return out
 
 
-class MlflowDbTail:
+class MlflowDbTail(stores.SqliteTail):
     """Tails one run of an MLflow SQLite store by rowid."""
 
+    what = "MLflow store"
+
     def __init__(self, candidate: RunCandidate) -> None:
-        self.candidate = candidate
-        self._path = candidate.path
-        self._run = candidate.key
-        self._sig: tuple[int, ...] | None = None
+        super().__init__(candidate)
         self._last_rowid = 0
         self._count = 0
-        self._seen = False
-        self._gone = False
-        self._closed = False
-        self._failures = 0
-
-    def poll(self) -> ReadUpdate:
-        """Metric rows written since the last poll, the run's status, params and tags."""
-        update = ReadUpdate()
-        if self._closed:
-            return update
-        sig = stores.signature(self._path)
-        if sig is None:
-            if self._seen and not self._gone:
-                update.gone = True
-            self._gone = True
-            return update
-        if sig == self._sig:
-            return update
-        self._gone = False
-        try:
-            with stores.read_only(self._path) as conn:
-                done = self._read(conn, update)
-        except sqlite3.Error as exc:
-            # A lock, a hot journal or a migration under way: retried at the next poll,
-            # reported only when it keeps failing.
-            self._failures += 1
-            if self._failures == stores.REPORT_AFTER and not stores.transient(exc):
-                update.error = f"cannot read MLflow store: {exc}"
-            return update
-        self._failures = 0
-        self._seen = True
-        # A poll that stopped at BATCH_ROWS reads on next time even if nothing changed.
-        self._sig = sig if done else None
-        return update
 
     def _read(self, conn: sqlite3.Connection, update: ReadUpdate) -> bool:
         run = conn.execute(
@@ -154,10 +119,6 @@ class MlflowDbTail:
         ).fetchall()
         update.details = _details(params, tags)
         return len(rows) < stores.BATCH_ROWS
-
-    def close(self) -> None:
-        """Stop tailing."""
-        self._closed = True
 
 
 # -- file store ---------------------------------------------------------------------

@@ -6,7 +6,8 @@ from waitwise_tui.core.runs.csvlog import CsvTail
 from waitwise_tui.core.runs.hf import TrainerStateTail
 from waitwise_tui.core.runs.jsonl import JsonlTail
 from waitwise_tui.core.runs.mlflowstore import MlflowDbTail, MlflowFilesTail
-from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate, Tail
+from waitwise_tui.core.runs.model import ReadUpdate, RunCandidate, Tail
+from waitwise_tui.core.runs.tail import as_columns
 from waitwise_tui.core.runs.textlog import TextTail
 from waitwise_tui.core.runs.tfevents import TfeventsTail
 from waitwise_tui.core.runs.trackiodb import TrackioTail
@@ -64,7 +65,7 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
                 return total
             if total.points and more.columns:
                 # Keep "columns before points": earlier points become a column.
-                total.columns.extend(_as_columns(total.points))
+                total.columns.extend(as_columns(total.points))
                 total.points = []
             total.columns.extend(more.columns)
             total.points.extend(more.points)
@@ -76,21 +77,3 @@ def read_all(candidate: RunCandidate) -> ReadUpdate:
                 return total
     finally:
         tail.close()
-
-
-def _as_columns(points: list[Point]) -> list[Column]:
-    """``points`` as one column per metric, each in log order."""
-    import numpy as np
-
-    grouped: dict[str, list[Point]] = {}
-    for point in points:
-        grouped.setdefault(point.metric, []).append(point)
-    return [
-        Column(
-            metric,
-            np.array([p.step for p in group], dtype="float64"),
-            np.array([p.value for p in group], dtype="float64"),
-            np.array([np.nan if p.wall_time is None else p.wall_time for p in group]),
-        )
-        for metric, group in grouped.items()
-    ]

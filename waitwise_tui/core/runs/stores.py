@@ -16,7 +16,7 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterable, Iterator
 
-from waitwise_tui.core.runs.model import Column, Point, ReadUpdate
+from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Rows read by one poll at most: a huge store fills in over several polls.
@@ -107,3 +107,59 @@ def add_scalars(update: ReadUpdate, rows: Iterable[tuple[str, float, float, floa
                 ),
             )
         )
+
+
+class SqliteTail:
+    """Tails one run of a tracker's SQLite store: a poll opens the store read-only,
+    reads what ``_read`` adds since the last poll and closes it again; an unchanged
+    file is not opened, a vanished one is reported gone once, and errors are retried
+    and shown only after ``REPORT_AFTER`` failures in a row. ``_read`` returns False
+    when it stopped at ``BATCH_ROWS`` (the next poll reads on even if nothing changed)."""
+
+    what = "store"  # in the error line: "cannot read <what>: ..."
+
+    def __init__(self, candidate: RunCandidate) -> None:
+        self.candidate = candidate
+        self._path = candidate.path
+        self._run = candidate.key
+        self._sig: tuple[int, ...] | None = None
+        self._seen = False
+        self._gone = False
+        self._closed = False
+        self._failures = 0
+
+    def poll(self) -> ReadUpdate:
+        """What the run logged since the last poll."""
+        update = ReadUpdate()
+        if self._closed:
+            return update
+        sig = signature(self._path)
+        if sig is None:
+            if self._seen and not self._gone:
+                update.gone = True
+            self._gone = True
+            return update
+        if sig == self._sig:
+            return update
+        self._gone = False
+        try:
+            with read_only(self._path) as conn:
+                done = self._read(conn, update)
+        except sqlite3.Error as exc:
+            # A lock, a hot journal or a migration under way: retried at the next poll,
+            # reported only when it keeps failing.
+            self._failures += 1
+            if self._failures == REPORT_AFTER and not transient(exc):
+                update.error = f"cannot read {self.what}: {exc}"
+            return update
+        self._failures = 0
+        self._seen = True
+        self._sig = sig if done else None
+        return update
+
+    def _read(self, conn: sqlite3.Connection, update: ReadUpdate) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop tailing."""
+        self._closed = True

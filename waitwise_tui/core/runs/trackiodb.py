@@ -96,48 +96,14 @@ def _number(value: object) -> float | None:
     return None
 
 
-class TrackioTail:
+class TrackioTail(stores.SqliteTail):
     """Tails one run of a trackio project database by row id."""
 
-    def __init__(self, candidate: RunCandidate) -> None:
-        self.candidate = candidate
-        self._path = candidate.path
-        self._run = candidate.key
-        self._sig: tuple[int, ...] | None = None
-        self._last_id = 0
-        self._seen = False
-        self._gone = False
-        self._closed = False
-        self._failures = 0
+    what = "trackio database"
 
-    def poll(self) -> ReadUpdate:
-        """Scalars logged since the last poll and the run's config."""
-        update = ReadUpdate()
-        if self._closed:
-            return update
-        sig = stores.signature(self._path)
-        if sig is None:
-            if self._seen and not self._gone:
-                update.gone = True
-            self._gone = True
-            return update
-        if sig == self._sig:
-            return update
-        self._gone = False
-        try:
-            with stores.read_only(self._path) as conn:
-                done = self._read(conn, update)
-        except sqlite3.Error as exc:
-            # A lock, a hot journal or a migration under way: retried at the next poll,
-            # reported only when it keeps failing.
-            self._failures += 1
-            if self._failures == stores.REPORT_AFTER and not stores.transient(exc):
-                update.error = f"cannot read trackio database: {exc}"
-            return update
-        self._failures = 0
-        self._seen = True
-        self._sig = sig if done else None
-        return update
+    def __init__(self, candidate: RunCandidate) -> None:
+        super().__init__(candidate)
+        self._last_id = 0
 
     def _read(self, conn: sqlite3.Connection, update: ReadUpdate) -> bool:
         column = _run_column(conn)
@@ -186,7 +152,3 @@ class TrackioTail:
             for k, v in sorted(config.items(), key=lambda kv: str(kv[0]))
             if not str(k).startswith("_") and v is not None
         }
-
-    def close(self) -> None:
-        """Stop tailing."""
-        self._closed = True

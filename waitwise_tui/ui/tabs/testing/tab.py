@@ -197,7 +197,7 @@ class TestsTab(TabWidget):
     TestsTab #tests-tree { width: 1fr; min-width: 30; }
     TestsTab #tests-detail { width: 1fr; border-left: solid $panel; padding: 0 1; }
     TestsTab.-stacked #tests-body { layout: vertical; }
-    TestsTab.-stacked #tests-tree { width: 100%; min-width: 0; height: 1fr; }
+    TestsTab.-stacked #tests-tree { width: 100%; min-width: 0; height: 1fr; min-height: 3; }
     TestsTab.-stacked #tests-detail {
         width: 100%; height: 2fr; border-left: none; border-top: solid $panel;
     }

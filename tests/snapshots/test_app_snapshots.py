@@ -99,7 +99,7 @@ def test_monitor_with_a_run(snap_compare, workspace, size):
 
 
 @pytest.mark.parametrize("spec", TABS, ids=[spec.name for spec in TABS])
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", [(80, 24), (200, 50), (120, 40)])
 def test_each_tab_in_the_app(snap_compare, workspace, spec, size):
     app = build(workspace, with_run=False, tab=spec.name)
     assert snap_compare(app, terminal_size=size, run_before=settle)

@@ -115,7 +115,7 @@ async def test_host_only_with_reason(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monitor = app.query_one(SystemMonitor)
         await wait_for(pilot, lambda: monitor.latest_snapshot is not None)
         lines = shown(monitor)
-        assert lines[0].startswith("⚠ NVML library not found")
+        assert lines[0].startswith("⚠ host only: NVML library not found")
         assert "CUDA_VISIBLE_DEVICES=2,3" in lines[0]
         assert not any("GPU-MEM" in line for line in lines)
         assert any("RAM" in line and "6.0G/32.0G" in line for line in lines)
@@ -339,3 +339,17 @@ def test_process_rows_are_reused_while_what_they_show_is_unchanged() -> None:
     moved = process_rows([replace(proc, sm_percent=41)], [], {}, 100, False, cache)
     assert moved[1] is not first[1] and "41" in row_plain(moved[1])
     assert len(cache) == 1  # only rows shown by the last call are kept
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_host_only_comes_first_in_the_app(tmp_path: Path, size: tuple[int, int]) -> None:
+    """In the whole app the GPU panel is narrower than the reason: a cut keeps "host only"."""
+    from fakes import make_context
+
+    from waitwise_tui.ui.app import WaitwiseApp
+
+    app = WaitwiseApp(make_context(tmp_path, gpus="missing"))
+    async with app.run_test(size=size) as pilot:
+        monitor = app.query_one(SystemMonitor)
+        await wait_for(pilot, lambda: monitor.latest_snapshot is not None and shown(monitor))
+        assert shown(monitor)[0].startswith("⚠ host only: NVML")

@@ -343,3 +343,60 @@ def test_split_nodeid_keeps_the_parts(names: list[str], params: str | None) -> N
     brackets = [p for p in parts if p.startswith("[")]
     assert head + "".join(brackets) == nodeid
     assert len(brackets) <= 1
+
+
+def rendered_lines(widget) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_at_80_columns_the_detail_stacks_and_goes_full_size(
+    tmp_path: Path, project: Path
+) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        await pilot.press("r")
+        await settle(pilot, tab)
+        tree = app.query_one(Tree)
+        await pilot.press("n")
+        assert tree.cursor_node.data == "tests/test_basic.py::test_fails"
+        await pilot.pause()
+        assert tab.has_class("-stacked")
+        detail = app.query_one("#tests-detail")
+        assert detail.size.width >= 70
+        assert tree.region.bottom <= detail.region.y  # above, not beside
+
+        # Every word of the traceback that fits a line is on one line, not cut.
+        shown = app.query_one("#tests-detail-text", Static)
+        await wait_for(pilot, lambda: shown.size.height > 1, "the detail drawn")
+        lines = rendered_lines(shown)
+        words = set(text_of(app, "#tests-detail-text").split())
+        assert "assert" in words
+        on_screen = {w for line in lines for w in line.split()}
+        cut = [w for w in words if len(w) < shown.size.width and w not in on_screen]
+        assert cut == []
+
+        height = detail.size.height
+        await pilot.press("d")
+        await pilot.pause()
+        assert tab.has_class("-detail-full")
+        assert not tree.display
+        assert detail.size.height > height
+        assert detail.size.width >= 70
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not tab.has_class("-detail-full")
+        assert tree.display and app.focused is tree
+
+
+async def test_wide_tab_keeps_the_detail_beside_the_tree(tmp_path: Path, project: Path) -> None:
+    app = Harness(tmp_path, project)
+    async with app.run_test(size=(120, 30)) as pilot:
+        tab = app.query_one(TestsTab)
+        await settle(pilot, tab)
+        assert not tab.has_class("-stacked")
+        tree, detail = app.query_one(Tree), app.query_one("#tests-detail")
+        assert tree.region.right <= detail.region.x
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: tab.has_class("-stacked"), "stacked after a resize")

@@ -425,3 +425,33 @@ def test_plots_draw_in_a_figure_of_their_own_without_the_plot_lock():
     plt.clear_figure()
     assert all(not worker.is_alive() for worker in workers)
     assert all(texts == alone * 5 for texts in results.values()) and len(results) == 4
+
+
+def shown_states(app) -> list[str]:
+    """The state column as drawn on screen (each row's line, cut where the column ends)."""
+    table = app.query_one("#tuner-queue", DataTable)
+    column = table.get_column_index("state")
+    start = sum(c.get_render_width(table) for c in table.ordered_columns[:column])
+    width = table.ordered_columns[column].get_render_width(table)
+    lines = [table.render_line(1 + i).text for i in range(table.row_count)]
+    return [line[start : start + width].strip() for line in lines]
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_queue_state_words_are_never_cut(tmp_path, size):
+    write_study(tmp_path, max_trials=4, mode='"hang"')
+    app = TunerHarness(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("o", *"demo.toml", "enter")
+        # Rows are added as "queued" or "starting"; later words are longer.
+        await wait_for(pilot, lambda: [r[1] for r in table_rows(app)] == ["running"] * 2)
+        await pilot.pause()
+        assert shown_states(app) == ["running"] * 2
+        await pilot.press("p", "c")
+        await wait_for(pilot, lambda: table_rows(app)[0][1] == "cancelled")
+        await pilot.pause()
+        assert shown_states(app)[0] == "cancelled"
+        await pilot.press("down", "c")
+        await wait_for(pilot, lambda: [r[1] for r in table_rows(app)] == ["cancelled"] * 2)
+        await pilot.pause()
+        assert shown_states(app) == ["cancelled"] * 2

@@ -88,7 +88,7 @@ def summary(snapshot: SystemSnapshot) -> str:
         driver = display(nvml.driver or "N/A")
         lines.append(f"NVML ok, driver {driver}, {len(snapshot.gpus)} GPU(s)")
     else:
-        lines.append(display(nvml.error or "NVML unavailable"))
+        lines.append("host only: " + display(nvml.error or "NVML unavailable"))
     if nvml.cuda_visible_devices is not None:
         lines.append(f"CUDA_VISIBLE_DEVICES={display(nvml.cuda_visible_devices)}")
     for gpu in snapshot.gpus:

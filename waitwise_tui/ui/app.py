@@ -218,6 +218,28 @@ class WaitwiseApp(App[int]):
         stacked = bool(self.tab_specs) and not classes["wide"]
         for monitor in self.query(SystemMonitor):
             monitor.set_compact(stacked, tight=stacked and classes["compact"])
+        self._place_toasts()
+
+    def on_descendant_focus(self, event) -> None:
+        self._place_toasts()
+
+    def _place_toasts(self) -> None:
+        """Toasts go over the monitor pane while focus is in the tabs, so they never cover
+        what is being read or typed (at 80x24 one covered a test's traceback for 5 s):
+        bottom-left beside wide tabs, top over stacked ones."""
+        screen = self.screen
+        main = screen.query("#main")
+        if not main:
+            return  # a modal screen: its toasts keep their place
+        shell = main.first()
+        focused = screen.focused
+        in_tabs = focused is not None and any(
+            node.id == "todo" for node in focused.ancestors_with_self
+        )
+        away = in_tabs and not (shell.has_class("only-tabs") or shell.has_class("monitor-only"))
+        wide = shell.has_class("wide")
+        screen.set_class(away and wide, "toasts-left")
+        screen.set_class(away and not wide, "toasts-top")
 
     # -- themes ---------------------------------------------------------------
 
@@ -310,6 +332,7 @@ class WaitwiseApp(App[int]):
         main.remove_class(*self.LAYOUTS[1:])
         if following:
             main.add_class(following)
+        self._place_toasts()
         self.notify(f"layout: {following.replace('-', ' ') or 'monitor and tabs'}", timeout=2)
 
     # -- focus ----------------------------------------------------------------

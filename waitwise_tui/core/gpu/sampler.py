@@ -608,16 +608,16 @@ def ranks_from_environ(environ: dict[str, str] | None) -> tuple[int | None, int 
 
 
 def _init_problem(nvml: Any, exc: Exception) -> str:
-    """One line saying why NVML is unusable."""
+    """One line saying why NVML is unusable (what shows it says "host only" first)."""
     if isinstance(exc, nvml.NVMLError_LibraryNotFound):
-        return "NVML library not found (no NVIDIA driver on this machine): host only"
+        return "NVML library not found (no NVIDIA driver on this machine)"
     if isinstance(exc, nvml.NVMLError_DriverNotLoaded):
-        return "NVIDIA driver not loaded: host only"
+        return "NVIDIA driver not loaded"
     if isinstance(exc, nvml.NVMLError_LibRmVersionMismatch):
-        return "NVIDIA driver/library version mismatch (reload the driver or reboot): host only"
+        return "NVIDIA driver/library version mismatch (reload the driver or reboot)"
     if isinstance(exc, nvml.NVMLError_NoPermission):
-        return "no permission to use NVML: host only"
-    return f"NVML failed to start ({exc}): host only"
+        return "no permission to use NVML"
+    return f"NVML failed to start ({exc})"
 
 
 def _text(value: Any) -> str | None:

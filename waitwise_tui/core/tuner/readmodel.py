@@ -56,6 +56,18 @@ def where_cell(backend: str, backend_id: str | None) -> str:
     return f"{backend} {backend_id}" if backend_id else backend
 
 
+# Every word the queue's state column can show: ours, and Slurm's (lowercased) while it
+# has an open job. The column is as wide as the longest, so no state is ever cut (the
+# table sizes a column when a row is added, not when a cell changes: a row added as
+# "queued" showed "runnin" later). A rarer Slurm word is cut at this width.
+QUEUE_STATE_WORDS = (
+    "queued", "starting", "running", "done", "failed", "cancelled", "lost",
+    "interrupted", "pending", "configuring", "completing", "suspended", "requeued",
+    "resizing", "signaling", "stage_out", "stopped", "active", "paused", "finished",
+)  # fmt: skip
+QUEUE_STATE_WIDTH = max(map(len, QUEUE_STATE_WORDS))
+
+
 def state_cell(state: str, backend_state: str) -> str:
     """Our state, or Slurm's own word while Slurm has the job (pending, completing)."""
     if backend_state and state in OPEN_STATES:

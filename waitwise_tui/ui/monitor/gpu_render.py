@@ -179,13 +179,19 @@ def short_name(name: str | None) -> str:
     return name.removeprefix("NVIDIA ").removeprefix("GeForce ")
 
 
+HOST_ONLY = "host only: "
+
+
 def header_row(status: NvmlStatus, gpu_count: int, width: int, problem: str | None) -> Row:
     fields: list[Field] = []
     if problem:
         fields.append(outside("⚠ " + problem, "$error"))
+    # "host only" comes first, so a narrow panel that cuts the reason keeps it.
     if not status.ok:
-        fields.append(outside("⚠ " + (status.error or "NVML unavailable"), "$warning"))
+        fields.append(outside(f"⚠ {HOST_ONLY}{status.error or 'NVML unavailable'}", "$warning"))
     else:
+        if gpu_count == 0:
+            fields.append(outside(f"⚠ {HOST_ONLY}NVML sees no GPU", "$warning"))
         fields += [
             Content.assemble(("NVML", "$success bold")),
             outside(f"driver {status.driver or NA}"),

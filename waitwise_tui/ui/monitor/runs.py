@@ -300,17 +300,21 @@ class RunsPanel(Widget, can_focus=True):
             status.append(display(metric), style="bold")
             if summary is not None:
                 status.append(f" last {_fmt_value(summary.last)} min {_fmt_value(summary.min)}")
-        if len(names) > 1:
-            status.append(f"  [m] {len(names)} metrics")
-        options = self.chart_options()
-        status.append(
-            f"  smooth {options.smoothing:.2f} · x {options.x_axis}"
-            + (" · log" if options.log_y else "")
-            + ("" if options.robust_y else " · outliers")
-            + (f" · last {options.last_n_steps}" if options.last_n_steps else "")
-            + (" · all runs" if self.overlay else ""),
-            style="dim",
-        )
+        hint = f"  [m] {len(names)} metrics" if len(names) > 1 else ""
+        # The first line never wraps (at 80x24 the settings wrapped to a stray line): the
+        # settings shorten, then the metrics hint goes, then the line is cut.
+        width = self.query_one("#runs-status").content_size.width
+        long, short = self._settings()
+        used = status.cell_len
+        if not width or used + len(hint) + len(long) <= width:
+            status.append(hint)
+            status.append(long, style="dim")
+        elif used + len(hint) + len(short) <= width:
+            status.append(hint)
+            status.append(short, style="dim")
+        else:
+            status.append(short, style="dim")
+            status.truncate(width, overflow="ellipsis")
         if run.tracker_status or run.details:
             # The tracker's own record: status, params, tags, config, summary.
             parts = [f"{run.format} {run.tracker_status}"] if run.tracker_status else []
@@ -323,6 +327,25 @@ class RunsPanel(Widget, can_focus=True):
         if run.error:
             status.append(f"\n{display(run.error)}", style=self._colour("error"))
         self._show("#runs-status", status)
+
+    def _settings(self) -> tuple[str, str]:
+        """The chart's settings in words, and shortened."""
+        options = self.chart_options()
+        long = (
+            f"  smooth {options.smoothing:.2f} · x {options.x_axis}"
+            + (" · log" if options.log_y else "")
+            + ("" if options.robust_y else " · outliers")
+            + (f" · last {options.last_n_steps}" if options.last_n_steps else "")
+            + (" · all runs" if self.overlay else "")
+        )
+        short = (
+            f"  s{options.smoothing:.2f} x:{options.x_axis}"
+            + (" log" if options.log_y else "")
+            + ("" if options.robust_y else " outl")
+            + (f" z{options.last_n_steps}" if options.last_n_steps else "")
+            + (" all" if self.overlay else "")
+        )
+        return long, short
 
     def _colour(self, name: str) -> str:
         """A Rich style for a theme colour name (success, warning, ...)."""

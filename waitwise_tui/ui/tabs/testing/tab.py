@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -71,7 +71,7 @@ ICONS = {
 HELP = (
     "enter run the node under the cursor · r run all · f run failed · F failed first · "
     "c cancel · n/N next/prev failure · s slowest · l output · w watch · k courteous · "
-    "g data tests"
+    "g data tests · d detail full-size (escape back)"
 )
 SHORT = {"xfailed": "xfail", "xpassed": "xpass"}
 # Joins a test's id and a subtest's description into the key of the subtest's tree node
@@ -196,7 +196,18 @@ class TestsTab(TabWidget):
     TestsTab #tests-body { height: 1fr; }
     TestsTab #tests-tree { width: 1fr; min-width: 30; }
     TestsTab #tests-detail { width: 1fr; border-left: solid $panel; padding: 0 1; }
+    TestsTab.-stacked #tests-body { layout: vertical; }
+    TestsTab.-stacked #tests-tree { width: 100%; min-width: 0; height: 1fr; min-height: 3; }
+    TestsTab.-stacked #tests-detail {
+        width: 100%; height: 2fr; border-left: none; border-top: solid $panel;
+    }
+    TestsTab.-detail-full #tests-tree { display: none; }
+    TestsTab.-detail-full #tests-detail { width: 100%; height: 1fr; border: none; }
     """
+
+    # Under this many columns the tree and the detail stack instead of sharing a row
+    # (side by side at 80 columns, a traceback got 38 columns and wrapped mid-word).
+    STACK_BELOW = 90
 
     BINDINGS = [
         Binding("r", "run_all", "Run all", id="tests.run_all"),
@@ -210,6 +221,8 @@ class TestsTab(TabWidget):
         Binding("l", "show_log", "Output", id="tests.log"),
         Binding("g", "generate", "Data tests", id="tests.generate"),
         Binding("k", "toggle_courteous", "Courteous", id="tests.courteous"),
+        Binding("d", "detail_full", "Detail", id="tests.detail"),
+        Binding("escape", "detail_back", "Back", show=False, id="tests.detail_back"),
     ]
 
     def __init__(self, ctx: AppContext, *, id: str | None = None) -> None:
@@ -255,6 +268,16 @@ class TestsTab(TabWidget):
 
     def on_mount(self) -> None:
         self._show_status()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.STACK_BELOW, "-stacked")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "detail_back":
+            # Escape is the app's (leave a field, go to the tab bar) unless the detail
+            # is shown full-size.
+            return self.has_class("-detail-full")
+        return super().check_action(action, parameters)
 
     def on_unmount(self) -> None:
         self._stop_watching()
@@ -617,6 +640,18 @@ class TestsTab(TabWidget):
     def failing(self) -> list[str]:
         """Failing tests in tree order (a test with a failing subtest among them)."""
         return [n for n in self.order if self.outcome(n) in FAILING]
+
+    def action_detail_full(self) -> None:
+        """The selected test's detail over the whole tab (escape or d goes back)."""
+        if self.has_class("-detail-full"):
+            self.action_detail_back()
+            return
+        self.add_class("-detail-full")
+        self.query_one("#tests-detail").focus()
+
+    def action_detail_back(self) -> None:
+        self.remove_class("-detail-full")
+        self.query_one("#tests-tree").focus()
 
     def action_run_all(self) -> None:
         self._start()

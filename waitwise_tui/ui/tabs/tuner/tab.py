@@ -45,6 +45,7 @@ from waitwise_tui.core.tuner.control import Outcome, Polled, Severity
 from waitwise_tui.core.tuner.readmodel import (
     JOBS,
     LOG_LINES,
+    QUEUE_STATE_WIDTH,
     JobLog,
     JobsStatus,
     StudyStatus,
@@ -191,7 +192,6 @@ class TunerTab(TabWidget):
         queue = self.query_one("#tuner-queue", DataTable)
         for label, key in (
             ("#", "n"),
-            ("state", "state"),
             ("params", "params"),
             ("where", "where"),
             ("gpu", "gpu"),
@@ -199,6 +199,8 @@ class TunerTab(TabWidget):
             ("value", "value"),
         ):
             queue.add_column(label, key=key)
+            if key == "n":
+                queue.add_column("state", key="state", width=QUEUE_STATE_WIDTH)
         board = self.query_one("#tuner-board", DataTable)
         for label, key in (("rank", "rank"), ("#", "n"), ("value", "value"), ("params", "params")):
             board.add_column(label, key=key)

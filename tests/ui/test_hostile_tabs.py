@@ -340,7 +340,8 @@ async def test_tests_tab_shows_hostile_ids_and_output_literally(
     ids = identifier_corpus(tmp_path)
     app = make_app(tmp_path, "tests", project_dir=str(project))
     app.ctx.fakes = replace(app.ctx.fakes, tests_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
-    async with app.run_test(size=SIZE) as pilot:
+    # Wide enough for the tree beside the detail (under 90 columns the tab stacks them).
+    async with app.run_test(size=(200, 48)) as pilot:
         await tabs_ready(pilot)
         tab = app.query_one(TestsTab)
         await wait_for(pilot, lambda: tab.state.endswith("tests found"), "discovery", 60)

@@ -164,3 +164,22 @@ async def test_help_headings_are_words(tmp_path) -> None:
             "GPU and host (when the monitor has focus)",
         } <= set(titles)
         assert not [t for t in titles if " " not in t and t != "Everywhere"], titles
+
+
+async def test_footer_keys_are_whole_or_left_out_at_80_columns(tmp_path) -> None:
+    """A key that does not fit before the palette key is left out, never cut ("c C")."""
+    app, _ran = _app(tmp_path, tabs=("alternatives",), initial_tab="alternatives")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tabs_ready(pilot)
+        footer = app.query_one(Footer)
+        keys = list(footer.query("FooterKey"))
+        palette = next(key for key in keys if key.has_class("-command-palette"))
+
+        def shown() -> list:
+            return [k for k in keys if k is not palette and k.display and k.region.width]
+
+        await wait_for(pilot, lambda: any(not k.display for k in keys), "a key left out")
+        assert all(key.region.right <= palette.region.x for key in shown())
+        assert {k.key_display for k in shown()} >= {"esc", "q", "?"}
+        await pilot.resize_terminal(200, 24)  # room again: every key is back
+        await wait_for(pilot, lambda: all(k.display for k in footer.query("FooterKey")), "all")

@@ -3,7 +3,8 @@
 Textual lists the focused widget's keys first and the app's last, so at 80 columns a
 tab with many keys pushed "esc Leave", "q Quit" and "? Help" off the right edge. The
 same keys are shown here, only reordered: leaving, quitting and help lead; a tab's own
-keys follow and are the ones cut when the line is too short (help lists them all).
+keys follow, and those that do not fit whole are left out (never cut mid-word as
+"c C"): help lists them all.
 """
 
 from __future__ import annotations
@@ -26,3 +27,25 @@ class AppFooter(Footer):
             return LEADING_ACTIONS.index(action) if action in LEADING_ACTIONS else len(keys)
 
         yield from sorted(keys, key=rank)
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        for key in self.query("FooterKey"):
+            key.display = True
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Hide the keys that run past the footer's right edge or under the palette key
+        docked there, from the first that does not fit to the end."""
+        keys = list(self.query("FooterKey"))
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        limit = self.region.right
+        if palette and palette[0].region.width:
+            limit = palette[0].region.x
+        overflow = False
+        for key in keys:
+            if key in palette:
+                continue
+            overflow = overflow or key.region.right > limit
+            if overflow and key.display:
+                key.display = False

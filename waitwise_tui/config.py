@@ -113,47 +113,10 @@ class Settings:
                 problems.append(f"unknown setting {key!r}")
                 continue
             default = getattr(settings, key)
-            if key == "slurm":
-                from waitwise_tui.core.jobs.slurm import SlurmConfig
-
-                if not isinstance(value, dict):
-                    problems.append("setting 'slurm' must be a table")
-                    continue
-                _config, slurm_problems = SlurmConfig.from_table(value)
-                problems.extend(slurm_problems)
-                settings.slurm = {
-                    k: v
-                    for k, v in value.items()
-                    if not any(f"slurm.{k}" in p for p in slurm_problems)
-                }
-                continue
-            if key == "gpu_alerts":
-                from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
-
-                if not isinstance(value, dict):
-                    problems.append("setting 'gpu_alerts' must be a table")
-                    continue
-                _alerts, alert_problems = GpuAlertConfig.parse(value)
-                problems.extend(alert_problems)
-                settings.gpu_alerts = {
-                    k: v
-                    for k, v in value.items()
-                    if not any(f"gpu_alerts.{k}:" in p for p in alert_problems)
-                }
-                continue
-            if key == "run_alerts":
-                from waitwise_tui.core.runs.health import HealthConfig
-
-                if not isinstance(value, dict):
-                    problems.append("setting 'run_alerts' must be a table")
-                    continue
-                _health, health_problems = HealthConfig.parse(value)
-                problems.extend(health_problems)
-                settings.run_alerts = {
-                    k: v
-                    for k, v in value.items()
-                    if not any(f"run_alerts.{k}:" in p for p in health_problems)
-                }
+            if key in ("slurm", "gpu_alerts", "run_alerts"):
+                table = _sub_table(key, value, problems)
+                if table is not None:
+                    setattr(settings, key, table)
                 continue
             if key in ("notify_urls", "notify"):
                 from waitwise_tui.core.notify.channels import parse
@@ -236,3 +199,29 @@ def _readable_by_others(path: Path) -> bool:
         return bool(path.stat().st_mode & 0o044)
     except OSError:
         return False
+
+
+def _sub_table(key: str, value: object, problems: list[str]) -> dict | None:
+    """A ``[slurm]``, ``[gpu_alerts]`` or ``[run_alerts]`` table checked by its own
+    parser: its problems are added to ``problems`` and the keys they name are dropped
+    (their defaults stay); None when it is not a table at all."""
+    if not isinstance(value, dict):
+        problems.append(f"setting '{key}' must be a table")
+        return None
+    if key == "slurm":
+        from waitwise_tui.core.jobs.slurm import SlurmConfig
+
+        _parsed, found = SlurmConfig.from_table(value)
+        named = "slurm.{}"  # "setting slurm.KEY must be ...", "unknown setting slurm.KEY"
+    elif key == "gpu_alerts":
+        from waitwise_tui.core.runs.gpu_alerts import GpuAlertConfig
+
+        _parsed, found = GpuAlertConfig.parse(value)
+        named = "gpu_alerts.{}:"
+    else:
+        from waitwise_tui.core.runs.health import HealthConfig
+
+        _parsed, found = HealthConfig.parse(value)
+        named = "run_alerts.{}:"
+    problems.extend(found)
+    return {k: v for k, v in value.items() if not any(named.format(k) in p for p in found)}

@@ -466,6 +466,7 @@ class PaletteHarness(AltHarness):
     COMMANDS = {AlternativesCommands}
 
 
+@pytest.mark.slow
 async def test_command_palette_runs_tab_actions(tmp_path: Path) -> None:
     app = PaletteHarness(seed(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -316,6 +316,7 @@ async def test_monitor_shows_fake_gpus(tmp_path):
         assert len(monitor.latest_snapshot.gpus) == 2
 
 
+@pytest.mark.slow
 async def test_layout_key_cycles_panes(tmp_path):
     app = make_app(tmp_path, tabs=ONE_TAB)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -85,6 +85,7 @@ async def test_load_profile_and_move_between_columns(tmp_path, size):
         assert recent == [str((tmp_path / "train.csv").resolve())]
 
 
+@pytest.mark.slow
 async def test_drill_down_nulls_bins_and_duplicates(tmp_path):
     write_fixture(tmp_path)
     app = DataHarness(tmp_path, str(tmp_path / "train.csv"))
@@ -308,6 +309,7 @@ async def test_auto_mpg_question_marks_read_as_missing(tmp_path, size):
         assert tab._profile.column("horsepower").missing_tokens == {"?": 6}
 
 
+@pytest.mark.slow
 async def test_unread_values_lead_to_their_rows(tmp_path):
     lines = (FIXTURES / "auto-mpg.csv").read_text().splitlines()
     lines[6] = lines[6].replace("198.0", "198 hp", 1)
@@ -360,6 +362,7 @@ async def test_time_view_reports_frequency_and_gaps(tmp_path, name, column, expe
         assert expect in " ".join(chart_text(app).split())
 
 
+@pytest.mark.slow
 async def test_formatted_numbers_and_ambiguous_dates_in_the_tab(tmp_path):
     shutil.copy(FIXTURES / "airline-yearly-formatted.csv", tmp_path)
     shutil.copy(FIXTURES / "births-ddmm-ambiguous.csv", tmp_path)

@@ -257,6 +257,7 @@ def test_split_nodeid_keeps_parameters_whole() -> None:
     assert split_nodeid("t.py::C::test_x[one::two]") == ["t.py", "C", "test_x", "[one::two]"]
 
 
+@pytest.mark.slow
 async def test_subtests_are_children_and_a_failing_one_fails_its_test(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,6 +350,7 @@ def rendered_lines(widget) -> list[str]:
     return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
 
 
+@pytest.mark.slow
 async def test_at_80_columns_the_detail_stacks_and_goes_full_size(
     tmp_path: Path, project: Path
 ) -> None:

@@ -13,6 +13,7 @@ from waitwise_tui.ui.app import WaitwiseApp
 @pytest.mark.parametrize(
     ("size", "tab"), [((80, 24), "tests"), ((80, 24), "notes"), ((160, 48), "tests")]
 )
+@pytest.mark.slow
 async def test_a_toast_does_not_cover_the_focused_widget(tmp_path, size, tab) -> None:
     app = WaitwiseApp(make_context(tmp_path), initial_tab=tab)
     async with app.run_test(size=size, notifications=True) as pilot:

@@ -437,6 +437,7 @@ def shown_states(app) -> list[str]:
     return [line[start : start + width].strip() for line in lines]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
 async def test_queue_state_words_are_never_cut(tmp_path, size):
     write_study(tmp_path, max_trials=4, mode='"hang"')

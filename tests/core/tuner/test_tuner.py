@@ -73,6 +73,7 @@ def test_parallel_asks_differ_and_are_plain_values(tmp_path, algorithm):
     assert [t.number for t in pending] == [first, first + 1, first + 2, first + 3]
 
 
+@pytest.mark.slow
 def test_same_seed_same_proposals_and_resume_equals_uninterrupted(tmp_path):
     a = connect(tmp_path / "a.sqlite")
     uninterrupted = run_sequential(a, open_study(a, spec_of(tmp_path), "s.toml"), 24)
@@ -94,6 +95,7 @@ def test_tpe_improves_on_random_start(tmp_path):
     assert min(values[20:]) <= min(values[:20])
 
 
+@pytest.mark.slow
 def test_failed_and_nan_trials_count_as_failed(tmp_path):
     conn = connect(tmp_path / "db.sqlite")
     study = open_study(conn, spec_of(tmp_path), "s.toml")

@@ -313,6 +313,31 @@ async def test_hand_edit_is_picked_up_without_a_key_and_a_broken_file_keeps_the_
         assert tab._cursor_id() == 4
 
 
+async def test_a_file_caught_half_written_is_read_only_once_it_holds(tmp_path: Path) -> None:
+    """An editor saving in place truncates the file, then writes it: a check between
+    the two must not show the empty (or cut) list, which lost the cursor's entry."""
+    ws = seed(tmp_path)
+    path = ws.alternatives_path
+    app = AltHarness(ws)  # no watcher thread: the checks are made here, one by one
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = app.query_one(AlternativesTab)
+        await wait_for(pilot, lambda: ids(app) == [3, 1, 2, 4], "the seeded list")
+        await pilot.press("down", "down", "down")
+        assert tab._cursor_id() == 4
+        full = path.read_text() + '\n[[entry]]\nid = 7\ntitle = "Lion"\npriority = 1\n'
+        path.write_text("")  # truncated: the editor has not written yet
+        tab._watch_once()
+        await settle(pilot, app)
+        assert ids(app) == [3, 1, 2, 4]  # a changed file is not read at its first sight
+        path.write_text(full)
+        tab._watch_once()  # changed again since the last check: still not read
+        await settle(pilot, app)
+        assert ids(app) == [3, 1, 2, 4]
+        tab._watch_once()  # unchanged since: read
+        await wait_for(pilot, lambda: ids(app) == [7, 3, 1, 2, 4], "the saved list")
+        assert tab._cursor_id() == 4 and tab._error is None
+
+
 async def test_open_link_copies_and_shows_url(tmp_path: Path) -> None:
     app = AltHarness(seed(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -5,7 +5,8 @@ worker that loads the file, applies the change and writes it back, so hand edits
 meanwhile are kept and a broken file is never overwritten (the last good state stays on
 screen with the error in the status line). A ``Poller`` thread stats the file every
 ``watch_interval`` seconds and reloads it when its stamp (inode, mtime, ctime, size)
-changed, so a hand edit shows up without a key press; the cursor stays on its entry.
+changed and then held for one poll (never half-written), so a hand edit shows up
+without a key press; the cursor stays on its entry.
 Workers reach the tab by posting dataclass messages: ``Loaded`` (a store or the error
 reading it), ``_Notice`` (a line to show) and ``_LookUp`` (entries to complete from
 arXiv).
@@ -135,6 +136,7 @@ class AlternativesTab(TabWidget):
         self.watch_interval = watch_interval
         self._watcher: Poller | None = None
         self._seen_stamp: FileStamp | None = None
+        self._settling: FileStamp | None = None  # a new stamp, read if the next poll agrees
         self._store = AlternativesList()
         self._error: str | None = None
         self._reported_problems: list[str] = []
@@ -191,10 +193,15 @@ class AlternativesTab(TabWidget):
 
     def _watch_once(self) -> None:
         """The watcher's poll, on its thread: a ``stat``; the file is read only when its
-        stamp is not the one last shown (a hand edit, another writer)."""
-        if self._stamp() == self._seen_stamp:
+        stamp is not the one last shown (a hand edit, another writer) and has stayed the
+        same since the previous poll. An editor that saves in place truncates the file
+        and then writes it: read in between, the list was empty for a moment and the
+        cursor lost its entry (seen in CI)."""
+        stamp = self._stamp()
+        if stamp == self._seen_stamp or stamp != self._settling:
+            self._settling = stamp
             if self._watcher is not None:
-                self._watcher.handled()  # the usual case: nothing posted, nothing drawn
+                self._watcher.handled()  # nothing posted, nothing drawn
             return
         self._read(polled=True)
 

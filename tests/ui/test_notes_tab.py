@@ -166,6 +166,30 @@ async def test_clean_buffer_reloads_and_dirty_buffer_keeps_conflict_copy(tmp_pat
         assert [c.read_text() for c in copies] == ["theirs\n"]
 
 
+async def test_a_note_caught_half_written_is_loaded_only_once_it_holds(tmp_path) -> None:
+    """The watcher's check: an editor saving in place truncates the note, then writes
+    it; the empty file seen between is not loaded into the editor."""
+    notes_dir = _notes_dir(tmp_path)
+    notes_dir.mkdir(parents=True)
+    note = notes_dir / f"{TODAY}.md"
+    note.write_text("base\n")
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        assert app.tab.editor.text == "base\n"
+        note.write_text("")  # truncated: the editor has not written yet
+        app.tab._post_disk_check(reschedule=True)  # the watcher's check, made here
+        await _settle(app, pilot)
+        assert app.tab.editor.text == "base\n"
+        note.write_text("from the editor\n")
+        app.tab._post_disk_check(reschedule=True)  # changed again since: not yet
+        await _settle(app, pilot)
+        assert app.tab.editor.text == "base\n"
+        app.tab._post_disk_check(reschedule=True)  # unchanged since the last check
+        await _settle(app, pilot)
+        assert app.tab.editor.text == "from the editor\n" and not app.tab.dirty
+
+
 async def test_invalid_utf8_opens_read_only_and_is_never_written(tmp_path) -> None:
     notes_dir = _notes_dir(tmp_path)
     notes_dir.mkdir(parents=True)

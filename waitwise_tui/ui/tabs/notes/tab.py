@@ -15,6 +15,7 @@ names and pasted output.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class NotesTab(TabWidget, can_focus=True):
         self.autosave_delay = autosave_delay
         self.watch_interval = watch_interval
         self._watcher: Poller | None = None
+        self._settling: tuple[int, int, int] | None = None  # a changed note's stat, last check
         self.notes_dir: Path = ctx.workspace.notes_dir
         self.doc = NoteDoc(notes.note_path(self.notes_dir, self.today_name()))
         self.loaded = False
@@ -526,6 +528,13 @@ class NotesTab(TabWidget, can_focus=True):
         doc = self.doc
         try:
             changed = self.loaded and doc.changed_on_disk()
+            if changed and reschedule:
+                # An editor saving in place truncates, then writes: a change is taken
+                # only once the file's stat holds from one check to the next, so a
+                # half-written note is never loaded into the editor.
+                info = os.stat(doc.path)
+                stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+                changed, self._settling = stamp == self._settling, stamp
         except OSError:
             changed = False  # unreadable for a moment (being replaced); the next check sees it
         if not changed and reschedule and self._watcher is not None:

@@ -34,7 +34,12 @@ def workspace(tmp_path, monkeypatch):
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     bin_dir = workspace / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
-    (bin_dir / "python").symlink_to(sys.executable)
+    # A script, not a symlink: Python run through a symlink in a folder with no
+    # pyvenv.cfg takes its base install's prefix (no pytest there on a plain system
+    # Python); exec'd by its own path it is this test's venv, with pytest.
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     return workspace
 
 

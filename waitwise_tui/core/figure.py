@@ -172,7 +172,10 @@ def _fit(
             first_tick = math.ceil(axis_lo / step - 1e-9)
             last_tick = math.floor(axis_hi / step + 1e-9)
             if 2 <= last_tick - first_tick + 1 <= max_ticks:
+                # k * step and the range's ends are each rounded: a tick can land an
+                # ulp outside (65536.18000000001 over 65536.18); the range takes it in.
                 ticks = tuple(k * step for k in range(first_tick, last_tick + 1))
+                axis_lo, axis_hi = min(axis_lo, ticks[0]), max(axis_hi, ticks[-1])
                 return Axis(axis_lo, axis_hi, ticks, ())
     return None
 

@@ -14,6 +14,7 @@ import contextlib
 import os
 import sqlite3
 import urllib.parse
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
@@ -109,7 +110,7 @@ def add_scalars(update: ReadUpdate, rows: Iterable[tuple[str, float, float, floa
         )
 
 
-class SqliteTail:
+class SqliteTail(ABC):
     """Tails one run of a tracker's SQLite store: a poll opens the store read-only,
     reads what ``_read`` adds since the last poll and closes it again; an unchanged
     file is not opened, a vanished one is reported gone once, and errors are retried
@@ -157,8 +158,9 @@ class SqliteTail:
         self._sig = sig if done else None
         return update
 
+    @abstractmethod
     def _read(self, conn: sqlite3.Connection, update: ReadUpdate) -> bool:
-        raise NotImplementedError
+        """Add the run's new rows to ``update``; False when stopped at ``BATCH_ROWS``."""
 
     def close(self) -> None:
         """Stop tailing."""

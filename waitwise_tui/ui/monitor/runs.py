@@ -331,21 +331,19 @@ class RunsPanel(Widget, can_focus=True):
     def _settings(self) -> tuple[str, str]:
         """The chart's settings in words, and shortened."""
         options = self.chart_options()
-        long = (
-            f"  smooth {options.smoothing:.2f} · x {options.x_axis}"
-            + (" · log" if options.log_y else "")
-            + ("" if options.robust_y else " · outliers")
-            + (f" · last {options.last_n_steps}" if options.last_n_steps else "")
-            + (" · all runs" if self.overlay else "")
-        )
-        short = (
-            f"  s{options.smoothing:.2f} x:{options.x_axis}"
-            + (" log" if options.log_y else "")
-            + ("" if options.robust_y else " outl")
-            + (f" z{options.last_n_steps}" if options.last_n_steps else "")
-            + (" all" if self.overlay else "")
-        )
-        return long, short
+        words = [  # (in words, shortened)
+            (f"smooth {options.smoothing:.2f}", f"s{options.smoothing:.2f}"),
+            (f"x {options.x_axis}", f"x:{options.x_axis}"),
+        ]
+        if options.log_y:
+            words.append(("log", "log"))
+        if not options.robust_y:
+            words.append(("outliers", "outl"))
+        if options.last_n_steps:
+            words.append((f"last {options.last_n_steps}", f"z{options.last_n_steps}"))
+        if self.overlay:
+            words.append(("all runs", "all"))
+        return "  " + " · ".join(w for w, _ in words), "  " + " ".join(s for _, s in words)
 
     def _colour(self, name: str) -> str:
         """A Rich style for a theme colour name (success, warning, ...)."""

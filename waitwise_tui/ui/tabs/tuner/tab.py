@@ -341,6 +341,8 @@ class TunerTab(TabWidget):
         table = self.query_one("#tuner-queue", DataTable)
         rows = {row.key: _cells(*row.cells()) for row in view.queue}
         old = self._queue_rows
+        if rows == old:
+            return  # the usual poll: nothing to redraw or measure
         if list(rows) != list(old):
             cursor = table.cursor_row
             table.clear()

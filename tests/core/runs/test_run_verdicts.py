@@ -86,7 +86,12 @@ def test_a_tee_pipeline_that_exits_0_at_its_total_is_finished(tmp_path, procs):
     train.stdout.close()
     procs += [train, tee]
     monitor = _monitor(tmp_path, log)
-    run, _ = _run_until(monitor, lambda r: r.writer_pid == train.pid, "the writer behind tee")
+    # The writer can be found before tee has passed on all ten lines: wait for both.
+    run, _ = _run_until(
+        monitor,
+        lambda r: r.writer_pid == train.pid and r.progress == pytest.approx(0.5),
+        "the writer behind tee, its ten lines read",
+    )
     assert run.status == "live" and "piped into tee" in run.status_reason
     assert run.progress == pytest.approx(0.5)
     train.stdin.write("go\n")

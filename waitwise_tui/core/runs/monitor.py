@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from waitwise_tui.core.runs.chart import DEFAULT_COLORS, ChartLine, ChartOptions, Color
 from waitwise_tui.core.runs.health import TERMINAL, Alert, HealthConfig, RunHealth
@@ -37,6 +38,9 @@ from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
 from waitwise_tui.core.runs.procs import Writer, WriterFinder
 from waitwise_tui.core.runs.series import Series
 from waitwise_tui.core.runs.totals import TotalStore, identity
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TOTAL_METRICS = frozenset({"max_steps", "total_steps"})
 # A tracker's own run status (MLflow, W&B) that says how the run ended.
@@ -231,9 +235,7 @@ class _Run:
         return self.health.observe(now, self.series, counts, progress, written_at, history=handover)
 
     def _build_history(self, columns: list[Column]) -> None:
-        for column in columns:
-            if not len(column):
-                continue
+        for column in _joined(columns):
             if column.metric in TOTAL_METRICS:
                 value = float(column.values[-1])
                 if math.isfinite(value) and value > 0:
@@ -520,3 +522,42 @@ def _mtime(path: str) -> float | None:
         return os.stat(path).st_mtime
     except OSError:
         return None
+
+
+def _joined(columns: list[Column]) -> list[Column]:
+    """One column per metric (its parts in order), empty ones left out.
+
+    A poll of history brings a column per metric per read chunk (64 per metric for a
+    64 MB step): appended one by one, the series' pyramid bookkeeping ran per part and
+    cost more than the bytes' decoding.
+    """
+    parts: dict[str, list[Column]] = {}
+    for column in columns:
+        if len(column):
+            parts.setdefault(column.metric, []).append(column)
+    out = []
+    for metric, group in parts.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        import numpy as np
+
+        out.append(
+            Column(
+                metric,
+                np.concatenate([np.asarray(c.steps, dtype="float64") for c in group]),
+                np.concatenate([np.asarray(c.values, dtype="float64") for c in group]),
+                None
+                if all(c.walls is None for c in group)
+                else np.concatenate([_walls(c) for c in group]),
+            )
+        )
+    return out
+
+
+def _walls(column: Column) -> np.ndarray:
+    import numpy as np
+
+    if column.walls is None:
+        return np.full(len(column), np.nan)
+    return np.asarray(column.walls, dtype="float64")

@@ -29,6 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from waitwise_tui.core.alloc import keep_freed_memory
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
 
 CHUNK = 1 << 20
@@ -164,6 +165,8 @@ class FileTail(ABC):
         """Consume the bytes from ``self._offset`` to ``end``."""
         fh.seek(self._offset)
         remaining = end - self._offset
+        if remaining > BULK_BYTES:
+            keep_freed_memory()  # chunk temporaries reuse pages (see ``core.alloc``)
         with gc_paused(remaining > BULK_BYTES):
             while remaining > 0:
                 data = fh.read(min(CHUNK, remaining))

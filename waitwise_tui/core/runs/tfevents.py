@@ -23,10 +23,13 @@ first (see ``tail.FileTail``) and a corrupted length skips only the bad record.
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import struct
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from waitwise_tui.core.runs.model import Column, Point, ReadUpdate, RunCandidate
@@ -381,6 +384,37 @@ def _summary_value(data: bytes) -> tuple[str, float] | None:
     return tag, value
 
 
+def _workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return min(4, cpus)
+
+
+# Chunks in flight per file: bounds the bytes and columns held while they decode.
+_INFLIGHT = 2 * _workers()
+_POOL: list[ThreadPoolExecutor | None] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor | None:
+    """The threads that decode framed chunks; None on a single CPU (decode inline).
+
+    The bulk decoding is numpy work that releases the GIL, so chunks decode in
+    parallel while the reading thread frames the next one.
+    """
+    with _POOL_LOCK:
+        if not _POOL:
+            workers = _workers()
+            _POOL.append(
+                ThreadPoolExecutor(workers, thread_name_prefix="tfevents-decode")
+                if workers > 1
+                else None
+            )
+        return _POOL[0]
+
+
 class EventFileTail(FileTail):
     """Tails one event file; complete records become points, a partial one waits.
 
@@ -394,9 +428,19 @@ class EventFileTail(FileTail):
         self._buf = b""
         self._tags: dict[bytes, str] = {}
         self.errors = 0
+        # Framed chunks being decoded on the pool, oldest first: (future, bytes, end).
+        self._pending: collections.deque[tuple[Future[list[Column] | None], bytes, int]] = (
+            collections.deque()
+        )
 
     def _restart(self) -> None:
         self._buf = b""
+        for future, _, _ in self._pending:
+            future.cancel()
+        self._pending.clear()
+
+    def _finish_poll(self, update: ReadUpdate) -> None:
+        self._drain(update)
 
     def _sync(self, window: bytes) -> int | None:
         return resync(window)
@@ -412,12 +456,16 @@ class EventFileTail(FileTail):
             if pos is not None:
                 self._buf = buf[pos:]
                 return
+        self._drain(update)  # the pool's columns come before these points
         pos = self._consume_fast(buf, out)
         bad = 0
         if pos is None:
             del out[mark:]
             pos, bad = self._consume_careful(buf, out)
         self._buf = buf[pos:]
+        self._count_bad(bad, update)
+
+    def _count_bad(self, bad: int, update: ReadUpdate) -> None:
         if bad:
             self.errors += bad
             msg = f"{os.path.basename(self._path)}: skipped {bad} corrupted record(s)"
@@ -426,94 +474,165 @@ class EventFileTail(FileTail):
     def _consume_bulk(self, buf: bytes, update: ReadUpdate) -> int | None:
         """Decode every complete record of ``buf`` into columns, many per call.
 
-        Returns where the unread bytes start, or None (nothing added) when a checksum
-        failed or a record is not an Event: the careful path redoes the buffer.
+        When the numpy framing finds the records, their decoding goes to the decode
+        pool (see ``_pool``) and its columns join ``update`` in order, at the latest
+        when the poll ends. Returns where the unread bytes start, or None (nothing
+        added) when the framing had to be walked and a checksum failed or a record is
+        not an Event: the careful path redoes the buffer.
         """
         import numpy as np
 
-        raw = np.frombuffer(buf, dtype=np.uint8)
-        framed = _frame(raw)
+        view = _Views(buf)
+        framed = _frame(view)
         if framed is not None:
             st, ln, pos = framed  # header CRCs checked while framing
-            crcs: list[int] = []
-        else:
-            walked = _walk(buf)
-            if walked is None:
-                return None
-            starts, lengths, crcs, pos = walked
-            st = np.array(starts, dtype=np.int64)
-            ln = np.array(lengths, dtype=np.int64)
-            if len(st) and not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
-                return None
+            if len(st):
+                self._submit(view, st, ln, pos, update)
+            return pos
+        self._drain(update)
+        walked = _walk(buf)
+        if walked is None:
+            return None
+        starts, lengths, crcs, pos = walked
+        st = np.array(starts, dtype=np.int64)
+        ln = np.array(lengths, dtype=np.int64)
+        raw = view.raw
+        if len(st) and not (_np_masked(raw, st, 8) == _np_stored(raw, st + 8)).all():
+            return None
         if not len(st):
             return pos
-        if not _data_crcs_ok(raw, crcs, st, ln):
+        columns = self._decode_framed(view, st, ln, crcs)
+        if columns is None:
             return None
-        simple, tag_ids, names, steps, values, walls = self._decode_simple(raw, st, ln)
+        update.columns.extend(columns)
+        return pos
+
+    def _submit(self, view: _Views, st: Any, ln: Any, pos: int, update: ReadUpdate) -> None:
+        """Decode framed records on the pool; keep at most ``_INFLIGHT`` chunks there."""
+        pool = _pool()
+        if pool is None:
+            future: Future[list[Column] | None] = Future()
+            future.set_result(self._decode_framed(view, st, ln, []))
+        else:
+            future = pool.submit(self._decode_framed, view, st, ln, [])
+        self._pending.append((future, view.buf, pos))
+        while len(self._pending) > _INFLIGHT:
+            self._resolve_one(update)
+
+    def _resolve_one(self, update: ReadUpdate) -> None:
+        future, buf, pos = self._pending.popleft()
+        columns = future.result()
+        if columns is None:
+            # A data CRC failed or a record is no Event: verify record by record.
+            out: list[Point] = []
+            _, bad = self._consume_careful(buf[:pos], out)
+            self._count_bad(bad, update)
+            columns = as_columns(out)
+        update.columns.extend(columns)
+
+    def _drain(self, update: ReadUpdate) -> None:
+        while self._pending:
+            self._resolve_one(update)
+
+    def _decode_framed(
+        self, view: _Views, st: Any, ln: Any, crcs: list[int]
+    ) -> list[Column] | None:
+        """Columns of the framed records ``st``/``ln`` of ``view`` (header CRCs checked),
+        or None when a data CRC fails or a record is not an Event. ``crcs``: the plain
+        data CRCs from the walk, or empty (then they are checked here)."""
+        import numpy as np
+
+        raw = view.raw
+        simple, tag_ids, names, steps, values, walls, crc_ok = self._decode_simple(view, st, ln)
+        if crcs:
+            if not _data_crcs_ok(raw, crcs, st, ln):
+                return None
+        elif not crc_ok.all() or not _data_crcs_ok(raw, [], st[~simple], ln[~simple]):
+            return None
         general: list[tuple[int, Point]] = []
+        buf = view.buf
         for i in np.flatnonzero(~simple).tolist():
             found: list[Point] = []
             if not self._decode(buf, int(st[i]), int(ln[i]), found):
                 return None
             general.extend((i, p) for p in found)
-        update.columns.extend(_group(simple, tag_ids, names, steps, values, walls, general))
-        return pos
+        return _group(simple, tag_ids, names, steps, values, walls, general)
 
-    def _decode_simple(self, raw: Any, st: Any, ln: Any) -> tuple[Any, ...]:
+    def _decode_simple(self, view: _Views, st: Any, ln: Any) -> tuple[Any, ...]:
         """The PyTorch ``simple_value`` records among ``st``, decoded with numpy gathers.
 
         Returns (mask of simple records, tag id per simple record, tag names, steps,
-        values, wall times), the arrays over the simple records in file order.
+        values, wall times, data CRC verdict of every simple record), the arrays over
+        the simple records in file order. Each field is one gather of an unaligned
+        little-endian word (see ``_Views``); the data CRCs come from the same words
+        (see ``_simple_crcs``).
         """
         import numpy as np
 
-        d = st + 12
-
-        def at(idx: Any) -> Any:
-            return raw.take(idx, mode="clip")
-
-        ok = (ln >= 24) & (ln < 1 << 14) & (at(d) == 0x09)
-        has_step = at(d + 9) == 0x10
-        # Steps are varints of up to 10 bytes; look at as many as the longest needs.
+        raw, u64 = view.raw, view.u64
+        simple = np.zeros(len(st), dtype=bool)
+        # Every gather below stays inside the record: 24 <= length < _CRC_ROWS.
+        first = np.flatnonzero((ln >= 24) & (ln < _CRC_ROWS))
+        d = st[first] + 12
+        ln = ln[first]
+        g0 = u64[d]  # 0x09, wall time bytes 0..6
+        g1 = u64[d + 8]  # wall time byte 7, 0x10, the step varint's first 6 bytes
+        ok = (g0 & np.uint64(0xFF)) == np.uint64(0x09)
+        has_step = ((g1 >> np.uint64(8)) & np.uint64(0xFF)) == np.uint64(0x10)
+        sv = g1 >> np.uint64(16)  # steps below 2**42 (wider ones: the general decoder)
+        # Varint width: 1 + how many leading bytes carry the continuation bit.
+        width = np.ones(len(d), dtype=np.int64)
+        run = has_step.copy()
         span = 1
-        while span < 10 and (at(d + 9 + span)[has_step] >= 0x80).any():
-            span += 1
-        varint = at((d + 10)[:, None] + np.arange(span))
-        more = varint >= 0x80
-        width = np.argmin(more, axis=1) + 1
-        ok &= ~more.all(axis=1) | ~has_step  # a varint of 10 bytes ends by then
-        p = np.where(has_step, d + 10 + width, d + 9)
-        l1, l2, l3 = at(p + 1).astype(np.int64), at(p + 3).astype(np.int64), at(p + 5)
-        ok &= (at(p) == 0x2A) & (at(p + 2) == 0x0A) & (at(p + 4) == 0x0A)
-        ok &= (l1 < 0x80) & (l1 == l2 + 2) & (l2 == l3.astype(np.int64) + 7) & (l3 > 0)
-        ok &= (p + 2 + l1 == d + ln) & (at(d + ln - 5) == 0x15)
+        for k in range(6):
+            run &= (sv & np.uint64(0x80 << (8 * k))) != 0
+            if not run.any():
+                break
+            width += run
+            span = k + 2
+        ok &= ~run
+        width *= has_step
+        p = d + 9 + has_step * (1 + width)
+        hp = u64[np.minimum(p, len(u64) - 1)]
+        ok &= (hp & np.uint64(0xFF00FF00FF)) == np.uint64(0x0A000A002A)
+        l1 = ((hp >> np.uint64(8)) & np.uint64(0xFF)).astype(np.int64)
+        l2 = ((hp >> np.uint64(24)) & np.uint64(0xFF)).astype(np.int64)
+        l3 = ((hp >> np.uint64(40)) & np.uint64(0xFF)).astype(np.int64)
+        ok &= (l1 < 0x80) & (l1 == l2 + 2) & (l2 == l3 + 7) & (l3 > 0)
+        ok &= p + 2 + l1 == d + ln
+        tail = u64[d + ln - 5]  # 0x15, the value, the data CRC's first 3 bytes
+        ok &= (tail & np.uint64(0xFF)) == np.uint64(0x15)
         sel = np.flatnonzero(ok)
-        d, p, l3, ln, width = d[sel], p[sel], l3[sel], ln[sel], width[sel]
-        has_step, varint = has_step[sel], varint[sel]
-        walls = raw[(d + 1)[:, None] + np.arange(8)].copy().view("<f8").ravel()
-        values = raw[(d + ln - 4)[:, None] + np.arange(4)].copy().view("<f4").ravel()
+        simple[first[sel]] = True
+        d, p, l3, ln, width, sv = d[sel], p[sel], l3[sel], ln[sel], width[sel], sv[sel]
+        wall_w = (g0[sel] >> np.uint64(8)) | (g1[sel] << np.uint64(56))
+        value_w = ((tail[sel] >> np.uint64(8)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
         step = np.zeros(len(sel), dtype=np.uint64)
         for k in range(span):
-            part = (varint[:, k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
-            step |= np.where(has_step & (width > k), part, np.uint64(0))
+            part = ((sv >> np.uint64(8 * k)) & np.uint64(0x7F)) << np.uint64(7 * k)
+            step |= np.where(width > k, part, np.uint64(0))
         steps = step.view(np.int64).astype(np.float64)
         tag_ids = np.empty(len(sel), dtype=np.int64)
         names: list[str] = []
-        for size in np.unique(l3).tolist():
+        for size in np.flatnonzero(np.bincount(l3)).tolist():
             group = np.flatnonzero(l3 == size)
-            rows = raw[(p[group] + 6)[:, None] + np.arange(size)]
+            rows = _tag_words(u64, p[group] + 6, size)
             todo = np.arange(len(group))
             while len(todo):
                 rep = rows[todo[0]]
                 same = (rows[todo] == rep).all(axis=1)
-                tag_b = rep.tobytes()
+                at = int(p[group[todo[0]]]) + 6
+                tag_b = raw[at : at + size].tobytes()
                 tag = self._tags.get(tag_b)
                 if tag is None:
                     tag = self._tags[tag_b] = tag_b.decode("utf-8", "replace")
                 tag_ids[group[todo[same]]] = len(names)
                 names.append(tag)
                 todo = todo[~same]
-        return ok, tag_ids, names, steps, values.astype(np.float64), walls
+        crc_ok = _simple_crcs(view, d, ln, tag_ids * 16 + width, wall_w, sv, width, value_w)
+        walls = wall_w.view("<f8")
+        values = value_w.view("<f4").astype(np.float64)
+        return simple, tag_ids, names, steps, values, walls, crc_ok
 
     def _consume_fast(self, buf: bytes, out: list[Point]) -> int | None:
         """Decode records optimistically, then check all CRCs at once.
@@ -647,7 +766,106 @@ class EventFileTail(FileTail):
         return True
 
 
-def _frame(raw: Any) -> tuple[Any, Any, int] | None:
+class _Views:
+    """One buffer as bytes and as little-endian words starting at every offset.
+
+    ``u32[i]`` and ``u64[i]`` are the 4 and 8 bytes at ``i`` (unaligned views with a
+    one-byte stride, no copy), so a field of every record is one gather.
+    """
+
+    def __init__(self, buf: bytes) -> None:
+        import numpy as np
+
+        n = len(buf)
+        self.buf = buf
+        self.raw = np.frombuffer(buf, dtype=np.uint8)
+        self.u32 = np.ndarray((max(n - 3, 0),), dtype="<u4", buffer=buf, strides=(1,))
+        self.u64 = np.ndarray((max(n - 7, 0),), dtype="<u8", buffer=buf, strides=(1,))
+
+
+# Data CRCs of simple records come from per-position tables: rows of ``_crc_rows()``.
+_CRC_ROWS = 160
+_CRC_TABLES: list[Any] = []
+
+
+def _crc_rows() -> Any:
+    """``U[e][b]``: the linear part of CRC32C for byte ``b`` followed by ``e`` bytes.
+
+    CRC32C is affine over GF(2): for messages of one length, the CRC of ``m`` is the
+    CRC of a reference message of that length XOR ``U[e][m_i ^ r_i]`` over the
+    positions where they differ (``e`` counted from the end). Row ``e + 1`` is row
+    ``e`` advanced by one zero byte (the slicing-by-N tables, as many as needed).
+    """
+    if not _CRC_TABLES:
+        import numpy as np
+
+        t0 = np.array(_TABLE, dtype=np.uint32)
+        rows = [t0]
+        for _ in range(_CRC_ROWS - 1):
+            prev = rows[-1]
+            rows.append((prev >> 8) ^ t0[prev & 0xFF])
+        _CRC_TABLES.append(np.stack(rows).ravel())
+    return _CRC_TABLES[0]
+
+
+def _spread(table: Any, words: Any, nbytes: int, last: Any) -> Any:
+    """XOR over the ``nbytes`` low bytes of each word of ``U[e][byte]``, where the
+    first byte's ``e`` is ``last`` (per word) and each next byte's is one less."""
+    import numpy as np
+
+    b = words.view(np.uint8).reshape(-1, words.itemsize)[:, :nbytes].T
+    idx = (last * 256)[None, :] - (np.arange(nbytes) * 256)[:, None] + b
+    return np.bitwise_xor.reduce(table.take(idx), axis=0)
+
+
+def _simple_crcs(
+    view: _Views, d: Any, ln: Any, group: Any, wall_w: Any, sv: Any, width: Any, value_w: Any
+) -> Any:
+    """Whether the data CRC of each decoded simple record checks out.
+
+    Within one ``group`` (tag and step width, so one length) only the wall time, the
+    step bytes and the value differ; every other byte was checked by the decoder.
+    The CRC of the group's first record (computed whole) and the position tables of
+    the differing bytes give every other record's CRC without reading its bytes.
+    """
+    import numpy as np
+
+    if not len(d):
+        return np.ones(0, dtype=bool)
+    table = _crc_rows()
+    contrib = _spread(table, wall_w, 8, ln - 2)
+    contrib ^= _spread(table, value_w, 4, np.full(len(d), 3))
+    span = int(width.max())
+    if span:
+        keep = np.zeros(len(d), dtype=np.uint64)
+        for k in range(span):
+            keep |= np.where(width > k, np.uint64(0xFF << (8 * k)), np.uint64(0))
+        contrib ^= _spread(table, sv & keep, span, ln - 11)
+    first = np.full(int(group.max()) + 1, -1, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(d) - 1, -1, -1)
+    ref = np.zeros(len(first), dtype=np.uint32)
+    for g in np.flatnonzero(first >= 0).tolist():
+        i = int(first[g])
+        start = int(d[i])
+        whole = crc32c(view.raw[start : start + int(ln[i])].tobytes())
+        ref[g] = whole ^ int(contrib[i])
+    crc = ref[group] ^ contrib
+    masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
+    return masked == view.u32[d + ln]
+
+
+def _tag_words(u64: Any, at: Any, size: int) -> Any:
+    """The ``size`` bytes at each ``at`` as rows of uint64 words (to compare tags)."""
+    import numpy as np
+
+    if size < 8:
+        return (u64[at] & np.uint64((1 << (8 * size)) - 1))[:, None]
+    cols = [u64[at + j] for j in range(0, size - 8, 8)]
+    cols.append(u64[at + size - 8])
+    return np.stack(cols, axis=1)
+
+
+def _frame(view: _Views) -> tuple[Any, Any, int] | None:
     """Record starts, lengths and the end of the last whole record, found with numpy.
 
     A record header is a uint64 length below 2**24 (its top five bytes zero) whose
@@ -658,25 +876,23 @@ def _frame(raw: Any) -> tuple[Any, Any, int] | None:
     """
     import numpy as np
 
+    raw = view.raw
     n = len(raw)
     if n < 16:
         return None
     zero = raw == 0
-    maybe = zero[3 : n - 4] & zero[4 : n - 3] & zero[5 : n - 2] & zero[6 : n - 1] & zero[7:n]
-    cand = np.flatnonzero(maybe[: n - 11])
+    pair = zero[3 : n - 1] & zero[4:n]  # bytes i+3, i+4 zero
+    maybe = pair[: n - 6] & pair[2 : n - 4]  # bytes i+3 .. i+6
+    maybe = maybe[: n - 11] & zero[7 : n - 4]  # and i+7
+    cand = np.flatnonzero(maybe)
     if not len(cand) or cand[0] != 0:
         return None
-    # Cheap before the CRC: a header follows a header (or 0) and leads to one (or past
-    # the buffer's usable end). Zero runs in values rarely do both.
-    ends = cand + 16 + _u24(raw, cand)
-    is_cand = np.zeros(n + 1, dtype=bool)
-    is_cand[cand] = True
-    is_end = np.zeros(n + 1, dtype=bool)
-    is_end[ends[ends <= n]] = True
-    is_end[0] = True
-    cand = cand[is_end[cand] & ((ends > n - 12) | is_cand[np.minimum(ends, n)])]
-    cand = cand[_np_masked(raw, cand, 8) == _np_stored(raw, cand + 8)]
-    lengths = _u24(raw, cand)
+    # Length CRCs of every candidate (three table entries each, see ``_header_crcs``):
+    # a zero run inside a value passes only by a 2**-32 chance, and the chain check
+    # below would still catch it.
+    lengths = (view.u32[cand] & np.uint32(0xFFFFFF)).astype(np.int64)
+    good = _header_crcs(view, cand, lengths)
+    cand, lengths = cand[good], lengths[good]
     ends = cand + 16 + lengths
     whole = ends <= n
     # Records only: a header whose record runs past the buffer is the unread rest.
@@ -690,14 +906,19 @@ def _frame(raw: Any) -> tuple[Any, Any, int] | None:
     return st, ln, pos
 
 
-def _u24(raw: Any, pos: Any) -> Any:
+def _header_crcs(view: _Views, at: Any, lengths: Any) -> Any:
+    """Whether the length CRC at each ``at`` checks out, for lengths below 2**24
+    (five zero bytes: the CRC is that of 8 zero bytes XOR three table entries)."""
     import numpy as np
 
-    return (
-        raw[pos].astype(np.int64)
-        | (raw[pos + 1].astype(np.int64) << 8)
-        | (raw[pos + 2].astype(np.int64) << 16)
-    )
+    table = _crc_rows()
+    b = lengths.astype(np.int64)
+    crc = table.take(7 * 256 + (b & 0xFF))
+    crc ^= table.take(6 * 256 + ((b >> 8) & 0xFF))
+    crc ^= table.take(5 * 256 + (b >> 16))
+    crc ^= np.uint32(crc32c(bytes(8)))
+    masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
+    return masked == view.u32[at + 8]
 
 
 def _walk(buf: bytes) -> tuple[list[int], list[int], list[int], int] | None:

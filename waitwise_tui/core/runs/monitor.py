@@ -491,12 +491,12 @@ class RunMonitor:
 def _by_metric(update: ReadUpdate) -> dict[str, list[Column | list[Point]]]:
     """The poll's scalars per metric in log order: its columns, then a run of points.
 
-    Columns stay whole, so a bulk read reaches ``Series.append`` as arrays.
+    Columns stay whole, so a bulk read reaches ``Series.append`` as arrays (a metric's
+    chunks joined, see ``_joined``).
     """
     grouped: dict[str, list[Column | list[Point]]] = {}
-    for column in update.columns:
-        if len(column):
-            grouped.setdefault(column.metric, []).append(column)
+    for column in _joined(update.columns):
+        grouped.setdefault(column.metric, []).append(column)
     for point in update.points:
         parts = grouped.setdefault(point.metric, [])
         last = parts[-1] if parts else None
@@ -525,7 +525,7 @@ def _mtime(path: str) -> float | None:
 
 
 def _joined(columns: list[Column]) -> list[Column]:
-    """One column per metric (its parts in order), empty ones left out.
+    """Each metric's parts joined in order, up to ``_JOIN`` at a time; empty ones left out.
 
     A poll of history brings a column per metric per read chunk (64 per metric for a
     64 MB step): appended one by one, the series' pyramid bookkeeping ran per part and
@@ -536,23 +536,30 @@ def _joined(columns: list[Column]) -> list[Column]:
         if len(column):
             parts.setdefault(column.metric, []).append(column)
     out = []
-    for metric, group in parts.items():
-        if len(group) == 1:
-            out.append(group[0])
-            continue
-        import numpy as np
-
-        out.append(
-            Column(
-                metric,
-                np.concatenate([np.asarray(c.steps, dtype="float64") for c in group]),
-                np.concatenate([np.asarray(c.values, dtype="float64") for c in group]),
-                None
-                if all(c.walls is None for c in group)
-                else np.concatenate([_walls(c) for c in group]),
-            )
-        )
+    for metric, whole in parts.items():
+        for at in range(0, len(whole), _JOIN):
+            out.append(_join(metric, whole[at : at + _JOIN]))
     return out
+
+
+# Parts joined per append: 16x fewer appends, and the joined copy stays a quarter of a
+# 64 MB history step.
+_JOIN = 16
+
+
+def _join(metric: str, group: list[Column]) -> Column:
+    if len(group) == 1:
+        return group[0]
+    import numpy as np
+
+    return Column(
+        metric,
+        np.concatenate([np.asarray(c.steps, dtype="float64") for c in group]),
+        np.concatenate([np.asarray(c.values, dtype="float64") for c in group]),
+        None
+        if all(c.walls is None for c in group)
+        else np.concatenate([_walls(c) for c in group]),
+    )
 
 
 def _walls(column: Column) -> np.ndarray:

@@ -890,9 +890,9 @@ def _frame(view: _Views) -> tuple[Any, Any, int] | None:
     # Length CRCs of every candidate (three table entries each, see ``_header_crcs``):
     # a zero run inside a value passes only by a 2**-32 chance, and the chain check
     # below would still catch it.
-    lengths = (view.u32[cand] & np.uint32(0xFFFFFF)).astype(np.int64)
+    lengths = view.u32[cand] & np.uint32(0xFFFFFF)
     good = _header_crcs(view, cand, lengths)
-    cand, lengths = cand[good], lengths[good]
+    cand, lengths = cand[good], lengths[good].astype(np.int64)
     ends = cand + 16 + lengths
     whole = ends <= n
     # Records only: a header whose record runs past the buffer is the unread rest.
@@ -908,17 +908,31 @@ def _frame(view: _Views) -> tuple[Any, Any, int] | None:
 
 def _header_crcs(view: _Views, at: Any, lengths: Any) -> Any:
     """Whether the length CRC at each ``at`` checks out, for lengths below 2**24
-    (five zero bytes: the CRC is that of 8 zero bytes XOR three table entries)."""
+    (five zero bytes: the CRC is that of 8 zero bytes XOR the entries of the three
+    low bytes, the two lowest from one 65,536-entry table)."""
     import numpy as np
 
-    table = _crc_rows()
-    b = lengths.astype(np.int64)
-    crc = table.take(7 * 256 + (b & 0xFF))
-    crc ^= table.take(6 * 256 + ((b >> 8) & 0xFF))
-    crc ^= table.take(5 * 256 + (b >> 16))
-    crc ^= np.uint32(crc32c(bytes(8)))
+    low, third, zeros = _header_tables()
+    lengths = lengths.astype(np.uint32, copy=False)
+    crc = low.take(lengths & np.uint32(0xFFFF)) ^ third.take(lengths >> np.uint32(16))
+    crc ^= zeros
     masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
     return masked == view.u32[at + 8]
+
+
+_HEADER_TABLES: list[Any] = []
+
+
+def _header_tables() -> tuple[Any, Any, Any]:
+    if not _HEADER_TABLES:
+        import numpy as np
+
+        rows = _crc_rows()
+        two = np.arange(1 << 16)
+        low = rows[7 * 256 + (two & 0xFF)] ^ rows[6 * 256 + (two >> 8)]
+        _HEADER_TABLES.extend([low, rows[5 * 256 : 6 * 256].copy(), np.uint32(crc32c(bytes(8)))])
+    low, third, zeros = _HEADER_TABLES
+    return low, third, zeros
 
 
 def _walk(buf: bytes) -> tuple[list[int], list[int], list[int], int] | None:

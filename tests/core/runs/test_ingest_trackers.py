@@ -120,6 +120,9 @@ def test_trackio_run_is_read_with_its_config(ws: Path) -> None:
 
 
 def test_wandb_run_without_wandb_gets_a_one_line_hint(ws: Path, monkeypatch) -> None:
+    # Blocked whole: a test before may have imported wandb's submodules already.
+    for name in [m for m in sys.modules if m == "wandb" or m.startswith("wandb.")]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "wandb", None)
     (cand,) = [c for c in discover_runs(ws) if c.format == "wandb"]
     tail = open_tail(cand)

@@ -119,7 +119,8 @@ chart = mon.chart([run.name], ["train/loss"], 80, 20)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent.
 rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 cpu = time.process_time()
-print(f"{first:.3f} {full:.3f} {cpu:.2f} {rss:.0f} {sum(m.count for m in run.metrics)} {imported:.3f}")
+count = sum(m.count for m in run.metrics)
+print(f"{first:.3f} {full:.3f} {cpu:.2f} {rss:.0f} {count} {imported:.3f}")
 """
 
 

@@ -307,7 +307,8 @@ def test_bulk_records_and_their_crcs(events, flip) -> None:
         return
     assert columns is not None
     got = {
-        c.metric: list(zip(c.steps.tolist(), c.values.tolist(), c.walls.tolist())) for c in columns
+        c.metric: list(zip(c.steps.tolist(), c.values.tolist(), c.walls.tolist(), strict=True))
+        for c in columns
     }
     want: dict[str, list] = {}
     for data in datas:

@@ -556,9 +556,7 @@ def _join(metric: str, group: list[Column]) -> Column:
         metric,
         np.concatenate([np.asarray(c.steps, dtype="float64") for c in group]),
         np.concatenate([np.asarray(c.values, dtype="float64") for c in group]),
-        None
-        if all(c.walls is None for c in group)
-        else np.concatenate([_walls(c) for c in group]),
+        None if all(c.walls is None for c in group) else np.concatenate([_walls(c) for c in group]),
     )
 
 

@@ -595,8 +595,9 @@ def dump_list(store: AlternativesList) -> str:
 
 def _tomlkit_tested() -> bool:
     """Whether the installed tomlkit is one whose container internals (a table's
-    ``value.body`` list, ``Container._insert_after``) the store was tested against; on
-    any other version it falls back to tomlkit's own append and delete."""
+    ``value.body`` list and ``_map``, ``Container._insert_at`` or, before 0.15.3,
+    ``_insert_after``) the store was tested against; on any other version it falls
+    back to tomlkit's own append and delete."""
     import tomlkit
 
     return tomlkit.__version__.startswith("0.15.")
@@ -634,10 +635,26 @@ def _insert_in_order(table: Any, key: str, item: Any) -> None:
         before = set(_FIELD_ORDER[: _FIELD_ORDER.index(key)])
         # The one written last in the file, for hand-ordered tables.
         present = [k for k in table if k in before and not isinstance(table[k], (Table, AoT))]
-        if present:
-            table.value._insert_after(present[-1], key, item)
+        if present and _insert_after(table.value, present[-1], key, item):
             return
     table[key] = item
+
+
+def _insert_after(container: Any, key: str, new_key: str, item: Any) -> bool:
+    """Insert ``new_key`` right after ``key`` in a tomlkit container; False when it
+    goes at the end (the caller appends). tomlkit 0.15.3 dropped ``_insert_after``
+    and kept ``_insert_at``; both are tried, newest first."""
+    from tomlkit.items import SingleKey
+
+    if not hasattr(container, "_insert_at"):
+        container._insert_after(key, new_key, item)
+        return True
+    at = container._map[SingleKey(key)]
+    at = max(at) if isinstance(at, tuple) else at
+    if at + 1 >= len(container.body):
+        return False
+    container._insert_at(at + 1, new_key, item)
+    return True
 
 
 def _last_table(table: Any) -> Any:

@@ -131,6 +131,7 @@ def test_wandb_run_without_wandb_gets_a_one_line_hint(ws: Path, monkeypatch) -> 
     assert tail.poll().error is None
 
 
+@pytest.mark.slow
 def test_wandb_run_history_summary_and_exit(ws: Path) -> None:
     pytest.importorskip("wandb.proto.wandb_internal_pb2")
     (cand,) = [c for c in discover_runs(ws) if c.format == "wandb"]

@@ -88,6 +88,7 @@ def test_same_seed_same_proposals_and_resume_equals_uninterrupted(tmp_path):
     assert resumed == uninterrupted
 
 
+@pytest.mark.slow
 def test_tpe_improves_on_random_start(tmp_path):
     conn = connect(tmp_path / "db.sqlite")
     results = run_sequential(conn, open_study(conn, spec_of(tmp_path), "s.toml"), 30)
@@ -111,6 +112,7 @@ def test_failed_and_nan_trials_count_as_failed(tmp_path):
     assert states.count(FAILED) == 8
 
 
+@pytest.mark.slow
 def test_best_respects_direction(tmp_path):
     conn = connect(tmp_path / "db.sqlite")
     study = open_study(conn, spec_of(tmp_path, direction="maximize"), "s.toml")

@@ -7,14 +7,17 @@ scalar either as ``simple_value`` (PyTorch) or as a one-element tensor (TF2/Kera
 DT_FLOAT, DT_DOUBLE, DT_HALF in ``float_val``/``double_val``/``half_val`` or
 ``tensor_content``).
 
-Speed: checksums use ``google-crc32c`` (a C CRC32C) when it is installed and fall back
-to a pure-Python table (and numpy, one vectorised table step per byte column, for many
-records at once) when it is not. A poll that brings at least ``BULK_BYTES`` is decoded
-many records per call: the record framing is walked once, the length checksums of all
-records are checked together with numpy, and the common PyTorch ``simple_value`` layout
-is decoded with numpy gathers into one ``Column`` per tag (no Python object per
-scalar). Small appends decode into ``Point``s, the common layout with one regex match.
-Corrupted records are skipped and counted; a half-written last record waits.
+Speed: single checksums use ``google-crc32c`` (a C CRC32C) when it is installed and
+fall back to a pure-Python table. A poll that brings at least ``BULK_BYTES`` is decoded
+many records per call (``_consume_bulk``): the framing is found with numpy (every
+zero-run header candidate, its length CRC from two table lookups, kept when the
+records chain); each field of every record is one gather of an unaligned word
+(``_Views``); the common PyTorch ``simple_value`` layout becomes one ``Column`` per tag,
+its data CRCs computed from per-position tables (``_simple_crcs``: CRC32C is affine, so
+only the bytes that differ within a tag's records are looked up). Framed chunks decode
+on a small thread pool (numpy releases the GIL) and join the poll in file order. Small
+appends decode into ``Point``s, the common layout with one regex match. Corrupted
+records are skipped and counted; a half-written last record waits.
 
 ``resync`` finds the next record boundary from any offset (a header whose length CRC
 checks out and whose data CRC checks out too), so a huge file can be read from its tail

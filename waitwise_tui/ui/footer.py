@@ -14,6 +14,8 @@ from textual.widgets import Footer
 
 # Actions of the app's bindings, in the order they lead the footer.
 LEADING_ACTIONS = ("leave_field", "to_tab_bar", "edit", "request_quit", "help")
+# Refreshes ``_fit`` waits at most for freshly composed keys to be laid out.
+_FIT_TRIES = 5
 
 
 class AppFooter(Footer):
@@ -27,17 +29,32 @@ class AppFooter(Footer):
             return LEADING_ACTIONS.index(action) if action in LEADING_ACTIONS else len(keys)
 
         yield from sorted(keys, key=rank)
-        self.call_after_refresh(self._fit)
+        self._fit_soon()
 
     def on_resize(self) -> None:
         for key in self.query("FooterKey"):
             key.display = True
+        self._fit_soon()
+
+    def _fit_soon(self) -> None:
+        self._fit_tries = _FIT_TRIES
         self.call_after_refresh(self._fit)
 
     def _fit(self) -> None:
         """Hide the keys that run past the footer's right edge or under the palette key
-        docked there, from the first that does not fit to the end."""
+        docked there, from the first that does not fit to the end.
+
+        Keys just recomposed (the bindings changed with the focus) may not be laid out
+        after the first refresh: then it looks again after the next one.
+        """
         keys = list(self.query("FooterKey"))
+        unplaced = not self.region.width or any(
+            key.display and not key.region.width for key in keys
+        )
+        if unplaced and getattr(self, "_fit_tries", 0) > 0:
+            self._fit_tries -= 1
+            self.call_after_refresh(self._fit)
+            return
         palette = [key for key in keys if key.has_class("-command-palette")]
         limit = self.region.right
         if palette and palette[0].region.width:

@@ -134,6 +134,7 @@ async def test_views_target_and_save(tmp_path):
         assert label["categories"] == ["[bold]bird", "cat", "dog"]
 
 
+@pytest.mark.slow
 async def test_recent_files_in_the_picker(tmp_path):
     write_fixture(tmp_path)
     add_recent(Workspace(tmp_path), str(tmp_path / "val.csv"))

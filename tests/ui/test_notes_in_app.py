@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from fakes import tabs_ready
 
 from waitwise_tui.config import Settings
@@ -14,6 +15,7 @@ from waitwise_tui.ui.tabs import TABS
 from waitwise_tui.ui.tabs.notes.tab import NotesTab
 
 
+@pytest.mark.slow
 async def test_app_keys_type_into_the_note_and_quit_saves(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("WAITWISE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WAITWISE_FAKE_NVML", "two")

@@ -334,6 +334,7 @@ async def test_journal_off_by_setting(tmp_path) -> None:
     assert not (tmp_path / "ws" / ".waitwise").exists()
 
 
+@pytest.mark.slow
 async def test_search_jumps_to_match(tmp_path) -> None:
     notes_dir = _notes_dir(tmp_path)
     notes_dir.mkdir(parents=True)
@@ -417,6 +418,7 @@ async def test_disk_poll_reloads_by_itself(tmp_path) -> None:
         assert app.tab.editor.text == "v2 from another editor\n"
 
 
+@pytest.mark.slow
 async def test_wide_terminal_typing_and_save(tmp_path) -> None:
     app = _app(tmp_path)
     note = _notes_dir(tmp_path) / f"{TODAY}.md"

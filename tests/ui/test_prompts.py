@@ -112,6 +112,7 @@ async def test_join_paste_keeps_a_multi_line_paste_as_one_line():
             assert field.value == expected
 
 
+@pytest.mark.slow
 async def test_the_run_total_prompt_refuses_non_positive_numbers_and_escape_keeps_the_total():
     from waitwise_tui.ui.monitor.runs import TotalScreen, parse_total
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from fakes import make_app, make_context
 from waits import wait_for
 
@@ -21,6 +22,7 @@ def _text(app, selector: str) -> str:
     return "".join(str(w.render()) for w in widgets if w.display)
 
 
+@pytest.mark.slow
 async def test_the_panel_waits_for_a_path_and_shows_the_run_once_it_appears(
     tmp_path: Path,
 ) -> None:

@@ -327,6 +327,7 @@ def fake_slurm_tools(bin_dir: Path, monkeypatch) -> Path:
     return calls
 
 
+@pytest.mark.slow
 async def test_cluster_view_lists_own_slurm_jobs_and_cancels_after_confirming(
     tmp_path, monkeypatch
 ):

@@ -55,6 +55,7 @@ def test_a_nan_alert_arrives_once_with_its_fields(tmp_path):
     assert attempt.channel.startswith("json://127.0.0.1:") and "/hook" not in attempt.channel
 
 
+@pytest.mark.slow
 def test_a_down_endpoint_is_retried_recorded_and_reported_once(tmp_path):
     db = tmp_path / "w.db"
     conn = connect(db)
@@ -98,6 +99,7 @@ def test_a_burst_of_200_events_becomes_one_digest(tmp_path):
     assert "197 trial_finished" in digest["message"]
 
 
+@pytest.mark.slow
 def test_kinds_and_levels_choose_the_channels(tmp_path):
     with Hook() as quiet, Hook() as loud:
         cfg = NotifyConfig(
@@ -122,6 +124,7 @@ def test_kinds_and_levels_choose_the_channels(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_log_text_reaches_the_message_as_plain_text(tmp_path):
     with Hook() as hook:
         notifier = Notifier(config(hook.url), db_path=None).start()

@@ -81,6 +81,7 @@ def results(events: list) -> list[TestResult]:
     return [e for e in events if isinstance(e, TestResult)]
 
 
+@pytest.mark.slow
 def test_subtests_are_counted_as_pytest_counts_them(tmp_path: Path) -> None:
     project = copy_case(tmp_path, "subtests")
     _finished, events = assert_same_verdict(project, "-p", "no:cacheprovider", "-v")

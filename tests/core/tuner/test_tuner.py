@@ -121,6 +121,7 @@ def test_best_respects_direction(tmp_path):
     assert best_trial(study, trials).value == max(t.value for t in trials)
 
 
+@pytest.mark.slow
 def test_changed_space_is_refused_or_forked(tmp_path):
     conn = connect(tmp_path / "db.sqlite")
     study = open_study(conn, spec_of(tmp_path), "s.toml")

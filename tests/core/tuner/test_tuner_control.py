@@ -236,6 +236,7 @@ def test_poll_without_a_database_creates_nothing(tmp_path):
     assert not (tmp_path / ".waitwise").exists()
 
 
+@pytest.mark.slow
 def test_open_a_study_then_poll_runs_it_to_the_end(tmp_path):
     write_study(tmp_path, max_trials=3)
     tuner = tuner_for(tmp_path)

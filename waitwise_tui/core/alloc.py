@@ -13,6 +13,7 @@ once, so what is kept is bounded. Elsewhere (musl, macOS) it does nothing.
 from __future__ import annotations
 
 import ctypes
+import functools
 import platform
 
 _M_TRIM_THRESHOLD = -1
@@ -22,29 +23,23 @@ MMAP_THRESHOLD = 16 << 20
 TRIM_THRESHOLD = 32 << 20
 TOP_PAD = 16 << 20
 
-_done: list[bool] = []
 
-
+@functools.cache
 def keep_freed_memory() -> bool:
     """Tune glibc's malloc once per process; True when the settings were taken."""
-    if _done:
-        return _done[0]
-    ok = False
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-        try:
-            mallopt = ctypes.CDLL(None).mallopt
-        except (OSError, AttributeError):
-            mallopt = None
-        if mallopt is not None:
-            mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-            mallopt.restype = ctypes.c_int
-            ok = all(
-                mallopt(param, value) == 1
-                for param, value in (
-                    (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
-                    (_M_TRIM_THRESHOLD, TRIM_THRESHOLD),
-                    (_M_TOP_PAD, TOP_PAD),
-                )
-            )
-    _done.append(ok)
-    return ok
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return all(
+        mallopt(param, value) == 1
+        for param, value in (
+            (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+            (_M_TRIM_THRESHOLD, TRIM_THRESHOLD),
+            (_M_TOP_PAD, TOP_PAD),
+        )
+    )

@@ -21,6 +21,9 @@ _FIT_TRIES = 5
 class AppFooter(Footer):
     """The footer, ``LEADING_ACTIONS`` first, everything else in Textual's order."""
 
+    # Refreshes ``_fit`` may still wait for freshly composed keys to be laid out.
+    _fit_tries = 0
+
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
 
@@ -51,7 +54,7 @@ class AppFooter(Footer):
         unplaced = not self.region.width or any(
             key.display and not key.region.width for key in keys
         )
-        if unplaced and getattr(self, "_fit_tries", 0) > 0:
+        if unplaced and self._fit_tries > 0:
             self._fit_tries -= 1
             self.call_after_refresh(self._fit)
             return

@@ -165,9 +165,10 @@ class FileTail(ABC):
         """Consume the bytes from ``self._offset`` to ``end``."""
         fh.seek(self._offset)
         remaining = end - self._offset
-        if remaining > BULK_BYTES:
+        bulk = remaining > BULK_BYTES
+        if bulk:
             keep_freed_memory()  # chunk temporaries reuse pages (see ``core.alloc``)
-        with gc_paused(remaining > BULK_BYTES):
+        with gc_paused(bulk):
             while remaining > 0:
                 data = fh.read(min(CHUNK, remaining))
                 if not data:

@@ -27,6 +27,7 @@ first (see ``tail.FileTail``) and a corrupted length skips only the bad record.
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import re
 import struct
@@ -140,29 +141,16 @@ def _check_many(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[list
     import numpy as np
 
     raw = np.frombuffer(buf, dtype=np.uint8)
-    table = np.array(_TABLE, dtype=np.uint32)
     st = np.array(starts, dtype=np.int64)
     ln = np.array(lengths, dtype=np.int64)
-
-    def masked(pos: np.ndarray, width: int) -> np.ndarray:
-        crc = np.full(len(pos), 0xFFFFFFFF, dtype=np.uint32)
-        for j in range(width):
-            crc = table[(crc ^ raw[pos + j]) & 0xFF] ^ (crc >> 8)
-        crc ^= np.uint32(0xFFFFFFFF)
-        return ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
-
-    def stored(pos: np.ndarray) -> np.ndarray:
-        b = [raw[pos + k].astype(np.uint32) for k in range(4)]
-        return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
-
-    head = masked(st, 8) == stored(st + 8)
+    head = _np_masked(raw, st, 8) == _np_stored(raw, st + 8)
     data = np.ones(len(st), dtype=bool)
     for length in np.unique(ln):
         if length > _BIG_RECORD:
             continue
         sel = np.nonzero(ln == length)[0]
         pos = st[sel] + 12
-        data[sel] = masked(pos, int(length)) == stored(pos + int(length))
+        data[sel] = _np_masked(raw, pos, int(length)) == _np_stored(raw, pos + int(length))
     return head.tolist(), data.tolist()
 
 
@@ -200,7 +188,13 @@ def _np_masked(raw: Any, pos: Any, width: int) -> Any:
         j += 4
     for k in range(j, width):
         crc = t0[(crc ^ raw[pos + k]) & 0xFF] ^ (crc >> 8)
-    crc ^= np.uint32(0xFFFFFFFF)
+    return _np_mask(crc ^ np.uint32(0xFFFFFFFF))
+
+
+def _np_mask(crc: Any) -> Any:
+    """``masked_crc32c``'s masking of many uint32 CRCs at once."""
+    import numpy as np
+
     return ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
 
 
@@ -212,21 +206,9 @@ def _np_stored(raw: Any, pos: Any) -> Any:
     return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
 
 
-_NP_TABLES: list[Any] = []
-
-
 def _np_tables() -> tuple[Any, Any, Any, Any]:
-    """The CRC32C table and its slicing-by-4 companions, as uint32 arrays."""
-    if not _NP_TABLES:
-        import numpy as np
-
-        t0 = np.array(_TABLE, dtype=np.uint32)
-        tables = [t0]
-        for _ in range(3):
-            prev = tables[-1]
-            tables.append((prev >> 8) ^ t0[prev & 0xFF])
-        _NP_TABLES.extend(tables)
-    t0, t1, t2, t3 = _NP_TABLES
+    """The CRC32C table and its slicing-by-4 companions: rows 0-3 of ``_crc_rows``."""
+    t0, t1, t2, t3 = _crc_rows().reshape(-1, 256)[:4]
     return t0, t1, t2, t3
 
 
@@ -788,9 +770,9 @@ class _Views:
 
 # Data CRCs of simple records come from per-position tables: rows of ``_crc_rows()``.
 _CRC_ROWS = 160
-_CRC_TABLES: list[Any] = []
 
 
+@functools.cache
 def _crc_rows() -> Any:
     """``U[e][b]``: the linear part of CRC32C for byte ``b`` followed by ``e`` bytes.
 
@@ -799,16 +781,14 @@ def _crc_rows() -> Any:
     positions where they differ (``e`` counted from the end). Row ``e + 1`` is row
     ``e`` advanced by one zero byte (the slicing-by-N tables, as many as needed).
     """
-    if not _CRC_TABLES:
-        import numpy as np
+    import numpy as np
 
-        t0 = np.array(_TABLE, dtype=np.uint32)
-        rows = [t0]
-        for _ in range(_CRC_ROWS - 1):
-            prev = rows[-1]
-            rows.append((prev >> 8) ^ t0[prev & 0xFF])
-        _CRC_TABLES.append(np.stack(rows).ravel())
-    return _CRC_TABLES[0]
+    t0 = np.array(_TABLE, dtype=np.uint32)
+    rows = [t0]
+    for _ in range(_CRC_ROWS - 1):
+        prev = rows[-1]
+        rows.append((prev >> 8) ^ t0[prev & 0xFF])
+    return np.stack(rows).ravel()
 
 
 def _spread(table: Any, words: Any, nbytes: int, last: Any) -> Any:
@@ -853,8 +833,7 @@ def _simple_crcs(
         whole = crc32c(view.raw[start : start + int(ln[i])].tobytes())
         ref[g] = whole ^ int(contrib[i])
     crc = ref[group] ^ contrib
-    masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
-    return masked == view.u32[d + ln]
+    return _np_mask(crc) == view.u32[d + ln]
 
 
 def _tag_words(u64: Any, at: Any, size: int) -> Any:
@@ -890,7 +869,7 @@ def _frame(view: _Views) -> tuple[Any, Any, int] | None:
     cand = np.flatnonzero(maybe)
     if not len(cand) or cand[0] != 0:
         return None
-    # Length CRCs of every candidate (three table entries each, see ``_header_crcs``):
+    # Length CRCs of every candidate (two table lookups each, see ``_header_crcs``):
     # a zero run inside a value passes only by a 2**-32 chance, and the chain check
     # below would still catch it.
     lengths = view.u32[cand] & np.uint32(0xFFFFFF)
@@ -919,23 +898,19 @@ def _header_crcs(view: _Views, at: Any, lengths: Any) -> Any:
     lengths = lengths.astype(np.uint32, copy=False)
     crc = low.take(lengths & np.uint32(0xFFFF)) ^ third.take(lengths >> np.uint32(16))
     crc ^= zeros
-    masked = ((crc >> 15) | (crc << 17)) + np.uint32(_MASK_DELTA)
-    return masked == view.u32[at + 8]
+    return _np_mask(crc) == view.u32[at + 8]
 
 
-_HEADER_TABLES: list[Any] = []
-
-
+@functools.cache
 def _header_tables() -> tuple[Any, Any, Any]:
-    if not _HEADER_TABLES:
-        import numpy as np
+    """(the two low length bytes' 65,536 entries, the third byte's 256, the CRC of
+    eight zero bytes) for ``_header_crcs``."""
+    import numpy as np
 
-        rows = _crc_rows()
-        two = np.arange(1 << 16)
-        low = rows[7 * 256 + (two & 0xFF)] ^ rows[6 * 256 + (two >> 8)]
-        _HEADER_TABLES.extend([low, rows[5 * 256 : 6 * 256].copy(), np.uint32(crc32c(bytes(8)))])
-    low, third, zeros = _HEADER_TABLES
-    return low, third, zeros
+    rows = _crc_rows()
+    two = np.arange(1 << 16)
+    low = rows[7 * 256 + (two & 0xFF)] ^ rows[6 * 256 + (two >> 8)]
+    return low, rows[5 * 256 : 6 * 256].copy(), np.uint32(crc32c(bytes(8)))
 
 
 def _walk(buf: bytes) -> tuple[list[int], list[int], list[int], int] | None:
@@ -975,8 +950,7 @@ def _data_crcs_ok(raw: Any, crcs: list[int], st: Any, ln: Any) -> bool:
     small = ln <= _BIG_RECORD
     if crcs:
         computed = np.array(crcs, dtype=np.uint32)
-        masked = ((computed >> 15) | (computed << 17)) + np.uint32(_MASK_DELTA)
-        return bool(((masked == _np_stored(raw, st + 12 + ln)) | ~small).all())
+        return bool(((_np_mask(computed) == _np_stored(raw, st + 12 + ln)) | ~small).all())
     for length in np.unique(ln[small]).tolist():
         pos = st[ln == length] + 12
         if not (_np_masked(raw, pos, length) == _np_stored(raw, pos + length)).all():
